@@ -1,0 +1,3 @@
+//! Stub: filled in by the replication work.
+/// Operators mirrored from tla/Replication.tla.
+pub const MIRRORED: &[&str] = &[];

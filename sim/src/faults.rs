@@ -1,0 +1,479 @@
+//! The fault plan: every knob of a run in one plain, serializable struct. `Default` injects no
+//! faults; [`FaultPlan::swarm`] enables a random subset of fault kinds with random intensities
+//! (swarm testing); `schedule` lists the discrete faults, which is what shrinking minimizes.
+
+use crate::disk::DiskOptions;
+use crate::network::{NetworkOptions, Partition, STORE};
+use crate::rng::{Ratio, Stream};
+use crate::storage::StorageOptions;
+use crate::time::{millis, SimTime, MILLISECOND};
+use crate::NodeId;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// Every kind of fault the kernel can inject, for swarm selection and coverage counts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FaultKind {
+    MessageDrop,
+    MessageDuplicate,
+    MessageReorder,
+    Partition,
+    Clog,
+    Crash,
+    Pause,
+    ClockDrift,
+    ClockJump,
+    StorageTransientError,
+    StorageAmbiguousWrite,
+    StorageOutage,
+    TornWrite,
+}
+
+impl FaultKind {
+    /// Every kind, in a fixed order.
+    pub const ALL: [FaultKind; 13] = [
+        FaultKind::MessageDrop,
+        FaultKind::MessageDuplicate,
+        FaultKind::MessageReorder,
+        FaultKind::Partition,
+        FaultKind::Clog,
+        FaultKind::Crash,
+        FaultKind::Pause,
+        FaultKind::ClockDrift,
+        FaultKind::ClockJump,
+        FaultKind::StorageTransientError,
+        FaultKind::StorageAmbiguousWrite,
+        FaultKind::StorageOutage,
+        FaultKind::TornWrite,
+    ];
+
+    /// The kebab-case name used in reports and summaries.
+    pub fn name(self) -> &'static str {
+        match self {
+            FaultKind::MessageDrop => "message-drop",
+            FaultKind::MessageDuplicate => "message-duplicate",
+            FaultKind::MessageReorder => "message-reorder",
+            FaultKind::Partition => "partition",
+            FaultKind::Clog => "clog",
+            FaultKind::Crash => "crash",
+            FaultKind::Pause => "pause",
+            FaultKind::ClockDrift => "clock-drift",
+            FaultKind::ClockJump => "clock-jump",
+            FaultKind::StorageTransientError => "storage-transient-error",
+            FaultKind::StorageAmbiguousWrite => "storage-ambiguous-write",
+            FaultKind::StorageOutage => "storage-outage",
+            FaultKind::TornWrite => "torn-write",
+        }
+    }
+}
+
+/// One discrete fault.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Fault {
+    /// Cut links for `duration_ns`.
+    Partition {
+        partition: Partition,
+        duration_ns: u64,
+    },
+    /// Add `extra_latency_ns` to the link `from -> to` for `duration_ns`.
+    Clog {
+        from: NodeId,
+        to: NodeId,
+        extra_latency_ns: u64,
+        duration_ns: u64,
+    },
+    /// Crash `node` (volatile state lost, unsynced disk writes lost); restart after `down_ns`.
+    Crash { node: NodeId, down_ns: u64 },
+    /// Freeze `node` for `duration_ns`: its timers and deliveries wait, its clock runs on.
+    Pause { node: NodeId, duration_ns: u64 },
+    /// Step `node`'s clock by `delta_ns` (negative: backwards).
+    ClockJump { node: NodeId, delta_ns: i64 },
+    /// The object store refuses every request for `duration_ns`.
+    StoreOutage { duration_ns: u64 },
+}
+
+impl Fault {
+    /// The kind, for coverage.
+    pub fn kind(&self) -> FaultKind {
+        match self {
+            Fault::Partition { .. } => FaultKind::Partition,
+            Fault::Clog { .. } => FaultKind::Clog,
+            Fault::Crash { .. } => FaultKind::Crash,
+            Fault::Pause { .. } => FaultKind::Pause,
+            Fault::ClockJump { .. } => FaultKind::ClockJump,
+            Fault::StoreOutage { .. } => FaultKind::StorageOutage,
+        }
+    }
+
+    /// How long the fault lasts once begun (0 for instantaneous faults).
+    pub fn duration_ns(&self) -> u64 {
+        match self {
+            Fault::Partition { duration_ns, .. }
+            | Fault::Clog { duration_ns, .. }
+            | Fault::Pause { duration_ns, .. }
+            | Fault::StoreOutage { duration_ns } => *duration_ns,
+            Fault::Crash { down_ns, .. } => *down_ns,
+            Fault::ClockJump { .. } => 0,
+        }
+    }
+}
+
+/// A fault and the true time it begins.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct ScheduledFault {
+    pub at_ns: SimTime,
+    pub fault: Fault,
+}
+
+/// Per-node clock error, drawn once per node at the start of a run.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClockOptions {
+    /// Each node's offset is uniform in `-offset_ns_max..=offset_ns_max`.
+    pub offset_ns_max: u64,
+    /// Each node's drift is uniform in `-drift_ppm_max..=drift_ppm_max` parts per million.
+    pub drift_ppm_max: u64,
+}
+
+/// Everything a run may do wrong, in one place.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FaultPlan {
+    pub network: NetworkOptions,
+    pub storage: StorageOptions,
+    pub disk: DiskOptions,
+    pub clock: ClockOptions,
+    /// Discrete faults, in the order they begin.
+    pub schedule: Vec<ScheduledFault>,
+}
+
+/// What a scenario allows swarm testing to choose from, and how hard it may hit.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SwarmProfile {
+    /// How many nodes the scenario runs (fault targets are `0..nodes`).
+    pub nodes: u32,
+    /// The fault kinds that make sense for the scenario.
+    pub kinds: Vec<FaultKind>,
+    /// Discrete faults begin in `0..window_ns`; the liveness phase comes after.
+    pub window_ns: u64,
+    /// The most discrete faults a plan holds.
+    pub faults_max: u64,
+    /// The largest clock drift, ppm, and offset, ns, a node may get.
+    pub drift_ppm_max: u64,
+    pub clock_offset_ns_max: u64,
+    /// The largest clock jump, ns, either way.
+    pub clock_jump_ns_max: u64,
+    /// The longest partition, pause, crash downtime, clog and store outage, ns.
+    pub disruption_ns_max: u64,
+}
+
+impl FaultPlan {
+    /// A random plan: each allowed kind is switched on with probability 1/2, with a random
+    /// intensity, and the discrete faults of the enabled kinds are scheduled in the window.
+    pub fn swarm(rng: &mut Stream, profile: &SwarmProfile) -> FaultPlan {
+        let mut enabled: Vec<FaultKind> = Vec::new();
+        for kind in FaultKind::ALL {
+            if profile.kinds.contains(&kind) && rng.coin() {
+                enabled.push(kind);
+            }
+        }
+        let on = |kind| enabled.contains(&kind);
+        let mut plan = FaultPlan::default();
+        let latency_ns_max = millis(rng.between(1, 20));
+        plan.network.latency_ns_min = rng.between(MILLISECOND / 10, latency_ns_max);
+        plan.network.latency_ns_max = latency_ns_max;
+        let ratio = |rng: &mut Stream, kind, max_per_10k| {
+            if on(kind) {
+                Ratio::per_10k(rng.between(1, max_per_10k) as u32)
+            } else {
+                Ratio::NEVER
+            }
+        };
+        plan.network.drop_ratio = ratio(rng, FaultKind::MessageDrop, 2_000);
+        plan.network.duplicate_ratio = ratio(rng, FaultKind::MessageDuplicate, 1_000);
+        plan.network.reorder_ratio = ratio(rng, FaultKind::MessageReorder, 3_000);
+        plan.network.reorder_delay_ns_max = millis(rng.between(1, 50));
+        plan.storage.latency_ns_max = millis(rng.between(1, 30));
+        plan.storage.latency_ns_min = rng.between(MILLISECOND / 10, plan.storage.latency_ns_max);
+        plan.storage.transient_error_ratio = ratio(rng, FaultKind::StorageTransientError, 2_000);
+        plan.storage.ambiguous_ratio = ratio(rng, FaultKind::StorageAmbiguousWrite, 1_000);
+        plan.disk.torn_write_ratio = ratio(rng, FaultKind::TornWrite, 10_000);
+        if on(FaultKind::ClockDrift) {
+            plan.clock.drift_ppm_max = rng.between(1, profile.drift_ppm_max.max(1));
+            plan.clock.offset_ns_max = rng.between(0, profile.clock_offset_ns_max);
+        }
+        let discrete: Vec<FaultKind> = enabled
+            .iter()
+            .copied()
+            .filter(|kind| {
+                matches!(
+                    kind,
+                    FaultKind::Partition
+                        | FaultKind::Clog
+                        | FaultKind::Crash
+                        | FaultKind::Pause
+                        | FaultKind::ClockJump
+                        | FaultKind::StorageOutage
+                )
+            })
+            .collect();
+        if !discrete.is_empty() {
+            let count = rng.between(1, profile.faults_max.max(1));
+            for _ in 0..count {
+                let kind = *rng.pick(&discrete);
+                let at_ns = rng.below(profile.window_ns.max(1));
+                plan.schedule.push(ScheduledFault {
+                    at_ns,
+                    fault: random_fault(rng, kind, profile),
+                });
+            }
+            plan.schedule.sort_by_key(|fault| fault.at_ns);
+        }
+        plan
+    }
+
+    /// The kinds this plan can exercise: enabled ratios, clock error and scheduled faults.
+    pub fn enabled_kinds(&self) -> Vec<FaultKind> {
+        let mut kinds = Vec::new();
+        let mut add = |on: bool, kind| {
+            if on && !kinds.contains(&kind) {
+                kinds.push(kind)
+            }
+        };
+        add(!self.network.drop_ratio.is_never(), FaultKind::MessageDrop);
+        add(
+            !self.network.duplicate_ratio.is_never(),
+            FaultKind::MessageDuplicate,
+        );
+        add(
+            !self.network.reorder_ratio.is_never(),
+            FaultKind::MessageReorder,
+        );
+        add(
+            !self.storage.transient_error_ratio.is_never(),
+            FaultKind::StorageTransientError,
+        );
+        add(
+            !self.storage.ambiguous_ratio.is_never(),
+            FaultKind::StorageAmbiguousWrite,
+        );
+        add(!self.disk.torn_write_ratio.is_never(), FaultKind::TornWrite);
+        add(
+            self.clock.drift_ppm_max > 0 || self.clock.offset_ns_max > 0,
+            FaultKind::ClockDrift,
+        );
+        for scheduled in &self.schedule {
+            add(true, scheduled.fault.kind());
+        }
+        kinds.sort();
+        kinds
+    }
+
+    /// When the last scheduled fault ends (0 with none).
+    pub fn last_fault_end_ns(&self) -> SimTime {
+        self.schedule
+            .iter()
+            .map(|s| s.at_ns + s.fault.duration_ns())
+            .max()
+            .unwrap_or(0)
+    }
+}
+
+fn random_fault(rng: &mut Stream, kind: FaultKind, profile: &SwarmProfile) -> Fault {
+    let nodes = profile.nodes.max(1);
+    let duration_ns = rng.between(millis(1), profile.disruption_ns_max.max(millis(1)));
+    let node = rng.below(nodes as u64) as NodeId;
+    match kind {
+        FaultKind::Partition => Fault::Partition {
+            partition: random_partition(rng, nodes),
+            duration_ns,
+        },
+        FaultKind::Clog => {
+            let to = if rng.coin() {
+                STORE
+            } else {
+                rng.below(nodes as u64) as NodeId
+            };
+            let extra_latency_ns = rng.between(millis(10), millis(1_000));
+            Fault::Clog {
+                from: node,
+                to,
+                extra_latency_ns,
+                duration_ns,
+            }
+        }
+        FaultKind::Crash => Fault::Crash {
+            node,
+            down_ns: duration_ns,
+        },
+        FaultKind::Pause => Fault::Pause { node, duration_ns },
+        FaultKind::ClockJump => {
+            let limit = profile.clock_jump_ns_max as i64;
+            Fault::ClockJump {
+                node,
+                delta_ns: rng.between_signed(-limit, limit),
+            }
+        }
+        _ => Fault::StoreOutage { duration_ns },
+    }
+}
+
+fn random_partition(rng: &mut Stream, nodes: u32) -> Partition {
+    let mut endpoints: Vec<NodeId> = (0..nodes).chain([STORE]).collect();
+    match rng.below(4) {
+        0 => Partition::IsolateOne {
+            node: *rng.pick(&endpoints),
+        },
+        1 => {
+            rng.shuffle(&mut endpoints);
+            let cut = rng.between(1, endpoints.len() as u64 - 1) as usize;
+            let mut group = endpoints[..cut].to_vec();
+            group.sort();
+            Partition::Split { group }
+        }
+        2 => {
+            rng.shuffle(&mut endpoints);
+            let cut = rng.between(1, endpoints.len() as u64 - 1) as usize;
+            let (mut from, mut to) = (endpoints[..cut].to_vec(), endpoints[cut..].to_vec());
+            from.sort();
+            to.sort();
+            Partition::OneWay { from, to }
+        }
+        _ => {
+            let a = *rng.pick(&endpoints);
+            let b = *rng.pick(&endpoints);
+            Partition::Symmetric {
+                side_a: vec![a],
+                side_b: vec![b],
+            }
+        }
+    }
+}
+
+impl fmt::Display for FaultPlan {
+    /// Every knob, one per line, so a report describes itself.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let n = &self.network;
+        writeln!(
+            f,
+            "  network: latency {}..{} ns, drop {}, duplicate {}, reorder {} (+{} ns max)",
+            n.latency_ns_min,
+            n.latency_ns_max,
+            n.drop_ratio,
+            n.duplicate_ratio,
+            n.reorder_ratio,
+            n.reorder_delay_ns_max
+        )?;
+        let s = &self.storage;
+        writeln!(
+            f,
+            "  storage: latency {}..{} ns, timeout {} ns, transient {}, ambiguous {}",
+            s.latency_ns_min,
+            s.latency_ns_max,
+            s.timeout_ns,
+            s.transient_error_ratio,
+            s.ambiguous_ratio
+        )?;
+        writeln!(
+            f,
+            "  disk: sync {}..{} ns, torn write {}",
+            self.disk.sync_latency_ns_min,
+            self.disk.sync_latency_ns_max,
+            self.disk.torn_write_ratio
+        )?;
+        writeln!(
+            f,
+            "  clock: offset up to ±{} ns, drift up to ±{} ppm",
+            self.clock.offset_ns_max, self.clock.drift_ppm_max
+        )?;
+        writeln!(f, "  schedule: {} discrete faults", self.schedule.len())?;
+        for scheduled in &self.schedule {
+            writeln!(
+                f,
+                "    at {}: {:?}",
+                crate::time::format_ns(scheduled.at_ns),
+                scheduled.fault
+            )?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::time::secs;
+
+    fn profile(kinds: Vec<FaultKind>) -> SwarmProfile {
+        SwarmProfile {
+            nodes: 3,
+            kinds,
+            window_ns: secs(10),
+            faults_max: 6,
+            drift_ppm_max: 200,
+            clock_offset_ns_max: millis(5),
+            clock_jump_ns_max: millis(100),
+            disruption_ns_max: secs(2),
+        }
+    }
+
+    #[test]
+    fn the_default_plan_injects_nothing() {
+        assert!(FaultPlan::default().enabled_kinds().is_empty());
+    }
+
+    #[test]
+    fn swarm_only_uses_allowed_kinds_and_varies_by_seed() {
+        let allowed = vec![
+            FaultKind::MessageDrop,
+            FaultKind::Crash,
+            FaultKind::Partition,
+        ];
+        let mut seen = std::collections::BTreeSet::new();
+        let mut plans = Vec::new();
+        for seed in 0..200 {
+            let plan =
+                FaultPlan::swarm(&mut Stream::fork(seed, "faults"), &profile(allowed.clone()));
+            for kind in plan.enabled_kinds() {
+                assert!(allowed.contains(&kind), "{kind:?} was not allowed");
+                seen.insert(kind);
+            }
+            assert!(
+                plan.schedule.windows(2).all(|w| w[0].at_ns <= w[1].at_ns),
+                "sorted"
+            );
+            assert!(
+                plan.schedule.iter().all(|s| s.at_ns < secs(10)),
+                "inside the window"
+            );
+            plans.push(plan);
+        }
+        assert_eq!(
+            seen.len(),
+            allowed.len(),
+            "every allowed kind is chosen by some seed"
+        );
+        assert!(plans
+            .iter()
+            .any(|p| p.enabled_kinds().is_empty() || p.schedule.is_empty()));
+        assert_ne!(plans[0], plans[1]);
+    }
+
+    #[test]
+    fn swarm_is_a_pure_function_of_the_stream() {
+        let all = profile(FaultKind::ALL.to_vec());
+        let a = FaultPlan::swarm(&mut Stream::fork(5, "faults"), &all);
+        let b = FaultPlan::swarm(&mut Stream::fork(5, "faults"), &all);
+        assert_eq!(a, b);
+    }
+
+    #[test]
+    fn plans_round_trip_through_json() {
+        let plan = FaultPlan::swarm(
+            &mut Stream::fork(11, "faults"),
+            &profile(FaultKind::ALL.to_vec()),
+        );
+        let json = serde_json::to_string(&plan).unwrap();
+        assert_eq!(serde_json::from_str::<FaultPlan>(&json).unwrap(), plan);
+    }
+}

@@ -1,0 +1,517 @@
+//! The kernel's state and its event handlers. [`World::step`] reads as a table of contents: pop
+//! the next event, jump the clock to it, and hand it to the one handler that owns it.
+
+use crate::clock::Clock;
+use crate::disk::Disk;
+use crate::faults::{Fault, FaultKind, FaultPlan};
+use crate::network::{Network, STORE};
+use crate::node::{Context, Node, RequestId};
+use crate::queue::{Queue, QueueFull};
+use crate::rng::{Ratio, Stream};
+use crate::run::Scenario;
+use crate::storage::{ObjectStore, StorageError, StorageOp, StorageReply};
+use crate::time::SimTime;
+use crate::trace::{stable_hash, RecordKind, Trace, NO_ENDPOINT};
+use crate::NodeId;
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// Something scheduled to happen at a true time.
+#[derive(Debug)]
+pub(crate) enum Event<N: Node> {
+    Deliver {
+        from: NodeId,
+        to: NodeId,
+        sent_at: SimTime,
+        msg: N::Msg,
+    },
+    Timer {
+        node: NodeId,
+        incarnation: u32,
+        tag: u64,
+    },
+    /// A storage request reaches the store. `answered`: its caller already got a timeout.
+    StoreArrive {
+        node: NodeId,
+        incarnation: u32,
+        request: RequestId,
+        op: StorageOp<N::Value>,
+        timeout_at: SimTime,
+        answered: bool,
+    },
+    StoreReply {
+        node: NodeId,
+        incarnation: u32,
+        request: RequestId,
+        reply: StorageReply<N::Value>,
+    },
+    DiskSynced {
+        node: NodeId,
+        incarnation: u32,
+        len: usize,
+    },
+    FaultBegin(usize),
+    FaultEnd(usize),
+}
+
+/// How often each fault kind actually fired and each "sometimes" probe was hit.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Coverage {
+    pub faults: BTreeMap<FaultKind, u64>,
+    pub probes: BTreeMap<&'static str, u64>,
+}
+
+impl Coverage {
+    pub(crate) fn fault(&mut self, kind: FaultKind) {
+        *self.faults.entry(kind).or_insert(0) += 1;
+    }
+    pub(crate) fn probe(&mut self, name: &'static str) {
+        *self.probes.entry(name).or_insert(0) += 1;
+    }
+    /// Adds another run's counts to these.
+    pub fn merge(&mut self, other: &Coverage) {
+        for (kind, count) in &other.faults {
+            *self.faults.entry(*kind).or_insert(0) += count;
+        }
+        for (probe, count) in &other.probes {
+            *self.probes.entry(probe).or_insert(0) += count;
+        }
+    }
+}
+
+/// Everything in a run except the nodes themselves.
+pub struct Kernel<N: Node> {
+    pub(crate) now: SimTime,
+    pub(crate) step: u64,
+    pub(crate) queue: Queue<Event<N>>,
+    pub(crate) overflow: Option<QueueFull>,
+    pub(crate) plan: FaultPlan,
+    pub(crate) clocks: Vec<Clock>,
+    pub(crate) network: Network,
+    pub(crate) store: ObjectStore<N::Value>,
+    pub(crate) store_outages: u32,
+    pub(crate) disks: Vec<Disk<N::Record>>,
+    pub(crate) incarnations: Vec<u32>,
+    pub(crate) paused: Vec<bool>,
+    pub(crate) deferred: Vec<Vec<Event<N>>>,
+    /// Per scheduled fault: began and not yet ended.
+    pub(crate) fault_active: Vec<bool>,
+    pub(crate) healed: bool,
+    pub(crate) next_request: RequestId,
+    pub(crate) rng_net: Stream,
+    pub(crate) rng_storage: Stream,
+    pub(crate) rng_disk: Stream,
+    pub(crate) rng_nodes: Vec<Stream>,
+    pub(crate) trace: Trace,
+    pub(crate) coverage: Coverage,
+}
+
+impl<N: Node> Kernel<N> {
+    pub(crate) fn new(
+        seed: u64,
+        nodes: u32,
+        plan: FaultPlan,
+        queue_len_max: usize,
+        trace: Trace,
+    ) -> Kernel<N> {
+        let mut rng_clock = Stream::fork(seed, "clock");
+        let clocks: Vec<Clock> = (0..nodes)
+            .map(|_| {
+                let offset = plan.clock.offset_ns_max as i64;
+                let drift = plan.clock.drift_ppm_max as i64;
+                let offset_ns = rng_clock.between_signed(-offset, offset);
+                Clock::new(offset_ns, rng_clock.between_signed(-drift, drift))
+            })
+            .collect();
+        let mut coverage = Coverage::default();
+        if clocks.iter().any(|c| *c != Clock::default()) {
+            coverage.fault(FaultKind::ClockDrift);
+        }
+        let n = nodes as usize;
+        Kernel {
+            now: 0,
+            step: 0,
+            queue: Queue::new(queue_len_max),
+            overflow: None,
+            fault_active: vec![false; plan.schedule.len()],
+            plan,
+            clocks,
+            network: Network::new(n),
+            store: ObjectStore::default(),
+            store_outages: 0,
+            disks: (0..n).map(|_| Disk::default()).collect(),
+            incarnations: vec![0; n],
+            paused: vec![false; n],
+            deferred: (0..n).map(|_| Vec::new()).collect(),
+            healed: false,
+            next_request: 0,
+            rng_net: Stream::fork(seed, "net"),
+            rng_storage: Stream::fork(seed, "storage"),
+            rng_disk: Stream::fork(seed, "disk"),
+            rng_nodes: (0..nodes).map(|id| Stream::for_node(seed, id)).collect(),
+            trace,
+            coverage,
+        }
+    }
+
+    /// Queues `event` at `at`; a full queue is remembered and ends the run as a bound.
+    #[inline]
+    pub(crate) fn schedule(&mut self, at: SimTime, event: Event<N>) {
+        debug_assert!(at >= self.now, "an event is never scheduled in the past");
+        if let Err(full) = self.queue.push(at, event) {
+            self.overflow.get_or_insert(full);
+        }
+    }
+
+    pub(crate) fn storage_latency(&mut self, from: NodeId, to: NodeId) -> u64 {
+        let options = &self.plan.storage;
+        let latency = self
+            .rng_storage
+            .between(options.latency_ns_min, options.latency_ns_max);
+        latency + self.network.clog_delay_ns(from, to)
+    }
+
+    fn store_arrive(&mut self, event: Event<N>) {
+        let Event::StoreArrive {
+            node,
+            incarnation,
+            request,
+            op,
+            timeout_at,
+            answered,
+        } = event
+        else {
+            unreachable!("store_arrive handles StoreArrive only")
+        };
+        let record = self.record(
+            RecordKind::StoreApply,
+            node,
+            STORE,
+            request,
+            stable_hash(&op),
+        );
+        self.trace.record(record, || format!("{op:?}"));
+        let reply = if self.store_outages > 0 {
+            StorageReply::Failed(StorageError::Unavailable)
+        } else if self
+            .rng_storage
+            .chance(self.plan.storage.transient_error_ratio)
+        {
+            self.coverage.fault(FaultKind::StorageTransientError);
+            StorageReply::Failed(StorageError::Transient)
+        } else {
+            let reply = self.store.apply(self.now, op);
+            if !answered && self.rng_storage.chance(self.plan.storage.ambiguous_ratio) {
+                self.coverage.fault(FaultKind::StorageAmbiguousWrite);
+                StorageReply::Failed(StorageError::Timeout)
+            } else {
+                reply
+            }
+        };
+        if answered {
+            return;
+        }
+        let arrive_at = self.now + self.storage_latency(STORE, node);
+        let lost = !self.network.link_open(STORE, node) || arrive_at > timeout_at;
+        let (at, reply) = match reply {
+            StorageReply::Failed(StorageError::Timeout) => (timeout_at, reply),
+            _ if lost => (timeout_at, StorageReply::Failed(StorageError::Timeout)),
+            _ => (arrive_at, reply),
+        };
+        self.schedule(
+            at,
+            Event::StoreReply {
+                node,
+                incarnation,
+                request,
+                reply,
+            },
+        );
+    }
+}
+
+/// The kernel plus the nodes: what one run is made of.
+pub struct World<N: Node> {
+    pub(crate) kernel: Kernel<N>,
+    /// `None` while a node is crashed.
+    pub(crate) nodes: Vec<Option<N>>,
+}
+
+impl<N: Node> World<N> {
+    /// Runs the next event. Returns false when nothing is left to run.
+    pub(crate) fn step<S: Scenario<Node = N>>(&mut self, scenario: &S) -> bool {
+        let Some((time, event)) = self.kernel.queue.pop() else {
+            return false;
+        };
+        self.kernel.now = time;
+        self.kernel.step += 1;
+        if let Some(node) = self.addressee(&event) {
+            if self.kernel.paused[node as usize] {
+                self.kernel.deferred[node as usize].push(event);
+                return true;
+            }
+        }
+        match event {
+            Event::Deliver { .. } => self.deliver(event),
+            Event::Timer { .. } => self.fire_timer(event),
+            Event::StoreArrive { .. } => self.kernel.store_arrive(event),
+            Event::StoreReply { .. } => self.storage_reply(event),
+            Event::DiskSynced { .. } => self.disk_synced(event),
+            Event::FaultBegin(index) => self.begin_fault(index, scenario),
+            Event::FaultEnd(index) => self.end_fault(index, scenario),
+        }
+        true
+    }
+
+    /// The node an event is for, if it waits while that node is paused.
+    fn addressee(&self, event: &Event<N>) -> Option<NodeId> {
+        match event {
+            Event::Deliver { to, .. } => Some(*to),
+            Event::Timer { node, .. }
+            | Event::StoreReply { node, .. }
+            | Event::DiskSynced { node, .. } => Some(*node),
+            _ => None,
+        }
+    }
+
+    fn current(&self, node: NodeId, incarnation: u32) -> bool {
+        self.kernel.incarnations[node as usize] == incarnation
+    }
+
+    fn deliver(&mut self, event: Event<N>) {
+        let Event::Deliver {
+            from,
+            to,
+            sent_at,
+            msg,
+        } = event
+        else {
+            unreachable!()
+        };
+        let kernel = &mut self.kernel;
+        let hash = stable_hash(&msg);
+        let up = self.nodes[to as usize].is_some();
+        if !up || !kernel.network.link_open(from, to) {
+            let record = kernel.record(RecordKind::Drop, to, from, sent_at, hash);
+            kernel
+                .trace
+                .record(record, || format!("{msg:?} (in flight)"));
+            return;
+        }
+        let record = kernel.record(RecordKind::Deliver, to, from, sent_at, hash);
+        kernel.trace.record(record, || format!("{msg:?}"));
+        let node = self.nodes[to as usize].as_mut().expect("checked up");
+        node.on_message(&mut Context { kernel, node: to }, from, msg);
+    }
+
+    fn fire_timer(&mut self, event: Event<N>) {
+        let Event::Timer {
+            node: id,
+            incarnation,
+            tag,
+        } = event
+        else {
+            unreachable!()
+        };
+        if !self.current(id, incarnation) {
+            return;
+        }
+        let kernel = &mut self.kernel;
+        let record = kernel.record(RecordKind::Timer, id, NO_ENDPOINT, tag, 0);
+        kernel.trace.record(record, || format!("timer {tag}"));
+        let node = self.nodes[id as usize]
+            .as_mut()
+            .expect("a current incarnation is up");
+        node.on_timer(&mut Context { kernel, node: id }, tag);
+    }
+
+    fn storage_reply(&mut self, event: Event<N>) {
+        let Event::StoreReply {
+            node: id,
+            incarnation,
+            request,
+            reply,
+        } = event
+        else {
+            unreachable!()
+        };
+        if !self.current(id, incarnation) {
+            return;
+        }
+        let kernel = &mut self.kernel;
+        let record = kernel.record(
+            RecordKind::StoreReply,
+            id,
+            STORE,
+            request,
+            stable_hash(&reply),
+        );
+        kernel.trace.record(record, || format!("{reply:?}"));
+        let node = self.nodes[id as usize]
+            .as_mut()
+            .expect("a current incarnation is up");
+        node.on_storage(&mut Context { kernel, node: id }, request, reply);
+    }
+
+    fn disk_synced(&mut self, event: Event<N>) {
+        let Event::DiskSynced {
+            node: id,
+            incarnation,
+            len,
+        } = event
+        else {
+            unreachable!()
+        };
+        if !self.current(id, incarnation) {
+            return;
+        }
+        let kernel = &mut self.kernel;
+        kernel.disks[id as usize].sync_through(len);
+        let durable = kernel.disks[id as usize].synced_len();
+        let record = kernel.record(RecordKind::DiskSync, id, NO_ENDPOINT, durable as u64, 0);
+        kernel
+            .trace
+            .record(record, || format!("synced {durable} records"));
+        let node = self.nodes[id as usize]
+            .as_mut()
+            .expect("a current incarnation is up");
+        node.on_disk_synced(&mut Context { kernel, node: id }, durable);
+    }
+
+    /// Starts node `id` from its durable state (first boot or restart).
+    pub(crate) fn boot<S: Scenario<Node = N>>(&mut self, id: NodeId, scenario: &S) {
+        let kernel = &mut self.kernel;
+        let incarnation = kernel.incarnations[id as usize] as u64;
+        let record = kernel.record(RecordKind::Boot, id, NO_ENDPOINT, incarnation, 0);
+        kernel
+            .trace
+            .record(record, || format!("boot incarnation {incarnation}"));
+        let node = scenario.boot(id, &mut Context { kernel, node: id });
+        self.nodes[id as usize] = Some(node);
+    }
+
+    fn crash(&mut self, id: NodeId) {
+        let kernel = &mut self.kernel;
+        let index = id as usize;
+        self.nodes[index] = None;
+        kernel.incarnations[index] += 1;
+        kernel.paused[index] = false;
+        kernel.deferred[index].clear();
+        let tear = kernel.rng_disk.chance(kernel.plan.disk.torn_write_ratio);
+        kernel.disks[index].crash(tear);
+        if kernel.disks[index].torn_tail() {
+            kernel.coverage.fault(FaultKind::TornWrite);
+        }
+    }
+
+    fn resume(&mut self, id: NodeId) {
+        let kernel = &mut self.kernel;
+        kernel.paused[id as usize] = false;
+        let waiting = std::mem::take(&mut kernel.deferred[id as usize]);
+        for event in waiting {
+            kernel.schedule(kernel.now, event);
+        }
+    }
+
+    fn begin_fault<S: Scenario<Node = N>>(&mut self, index: usize, _scenario: &S) {
+        if self.kernel.healed {
+            return;
+        }
+        let fault = self.kernel.plan.schedule[index].fault.clone();
+        let applies = match &fault {
+            Fault::Crash { node, .. } | Fault::Pause { node, .. } => {
+                self.nodes[*node as usize].is_some() && !self.kernel.paused[*node as usize]
+            }
+            _ => true,
+        };
+        let kernel = &mut self.kernel;
+        let record = kernel.record(
+            RecordKind::FaultBegin,
+            NO_ENDPOINT,
+            NO_ENDPOINT,
+            index as u64,
+            0,
+        );
+        kernel.trace.record(record, || {
+            format!("{fault:?}{}", if applies { "" } else { " (moot)" })
+        });
+        if !applies {
+            return;
+        }
+        kernel.coverage.fault(fault.kind());
+        kernel.fault_active[index] = true;
+        let id = index as u64;
+        match fault {
+            Fault::Partition { partition, .. } => kernel.network.partition(id, partition),
+            Fault::Clog {
+                from,
+                to,
+                extra_latency_ns,
+                ..
+            } => kernel.network.clog(id, from, to, extra_latency_ns),
+            Fault::Crash { node, .. } => self.crash(node),
+            Fault::Pause { node, .. } => kernel.paused[node as usize] = true,
+            Fault::ClockJump { node, delta_ns } => kernel.clocks[node as usize].jump(delta_ns),
+            Fault::StoreOutage { .. } => kernel.store_outages += 1,
+        }
+        let end_at = self.kernel.now + fault_duration(&self.kernel.plan, index);
+        self.kernel.schedule(end_at, Event::FaultEnd(index));
+    }
+
+    fn end_fault<S: Scenario<Node = N>>(&mut self, index: usize, scenario: &S) {
+        if !std::mem::replace(&mut self.kernel.fault_active[index], false) {
+            return;
+        }
+        let kernel = &mut self.kernel;
+        let record = kernel.record(
+            RecordKind::FaultEnd,
+            NO_ENDPOINT,
+            NO_ENDPOINT,
+            index as u64,
+            0,
+        );
+        kernel.trace.record(record, || {
+            format!("end of {:?}", kernel.plan.schedule[index].fault)
+        });
+        self.undo_fault(index, scenario);
+    }
+
+    fn undo_fault<S: Scenario<Node = N>>(&mut self, index: usize, scenario: &S) {
+        match self.kernel.plan.schedule[index].fault.clone() {
+            Fault::Partition { .. } | Fault::Clog { .. } => self.kernel.network.heal(index as u64),
+            Fault::Crash { node, .. } => self.boot(node, scenario),
+            Fault::Pause { node, .. } => self.resume(node),
+            Fault::ClockJump { .. } => {}
+            Fault::StoreOutage { .. } => self.kernel.store_outages -= 1,
+        }
+    }
+
+    /// Ends every fault at once, for the liveness phase: links heal, crashed nodes restart,
+    /// paused nodes resume, random loss and storage errors stop. Clock drift, a property of the
+    /// hardware, stays.
+    pub(crate) fn heal_all<S: Scenario<Node = N>>(&mut self, scenario: &S) {
+        let kernel = &mut self.kernel;
+        kernel.healed = true;
+        let record = kernel.record(RecordKind::HealAll, NO_ENDPOINT, NO_ENDPOINT, 0, 0);
+        kernel
+            .trace
+            .record(record, || "heal all faults".to_string());
+        let network = &mut kernel.plan.network;
+        network.drop_ratio = Ratio::NEVER;
+        network.duplicate_ratio = Ratio::NEVER;
+        network.reorder_ratio = Ratio::NEVER;
+        kernel.plan.storage.transient_error_ratio = Ratio::NEVER;
+        kernel.plan.storage.ambiguous_ratio = Ratio::NEVER;
+        kernel.plan.disk.torn_write_ratio = Ratio::NEVER;
+        for index in 0..kernel.plan.schedule.len() {
+            if std::mem::replace(&mut self.kernel.fault_active[index], false) {
+                self.undo_fault(index, scenario);
+            }
+        }
+        self.kernel.network.heal_all();
+    }
+}
+
+fn fault_duration(plan: &FaultPlan, index: usize) -> u64 {
+    plan.schedule[index].fault.duration_ns()
+}

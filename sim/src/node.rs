@@ -1,0 +1,235 @@
+//! How a user's state machine plugs into the kernel: implement [`Node`] for it. The kernel calls
+//! the node for each event addressed to it and hands it a [`Context`], the node's only window on
+//! the world: its local clock, the network, timers, the object store, its disk and its own
+//! random stream. A node never sees true time or another node's state.
+
+use crate::disk::Disk;
+use crate::faults::FaultKind;
+use crate::kernel::{Event, Kernel};
+use crate::network::{Transit, STORE};
+use crate::rng::Stream;
+use crate::storage::{StorageError, StorageOp, StorageReply};
+use crate::trace::{stable_hash, Record, RecordKind};
+use crate::NodeId;
+use std::fmt::Debug;
+use std::hash::Hash;
+
+/// Correlates a storage request with its reply; unique within a run.
+pub type RequestId = u64;
+
+/// A simulated process. Its volatile state is the value itself; its durable state is its
+/// [`Disk`], which the kernel keeps across crashes (see `Scenario::boot`).
+pub trait Node: Sized {
+    /// Messages between nodes. `Hash` feeds the trace hash; `Debug` feeds reports.
+    type Msg: Clone + Debug + Hash;
+    /// Values kept in the object store.
+    type Value: Clone + Debug + Hash;
+    /// Records of the node's durable log.
+    type Record: Clone + Debug;
+
+    /// A message from `from` arrived.
+    fn on_message(&mut self, cx: &mut Context<'_, Self>, from: NodeId, msg: Self::Msg);
+    /// A timer set with `tag` fired.
+    fn on_timer(&mut self, cx: &mut Context<'_, Self>, tag: u64);
+    /// The answer to storage request `request` arrived (exactly one per request).
+    fn on_storage(
+        &mut self,
+        _cx: &mut Context<'_, Self>,
+        _request: RequestId,
+        _reply: StorageReply<Self::Value>,
+    ) {
+    }
+    /// An fsync completed: the first `durable_len` disk records survive a crash.
+    fn on_disk_synced(&mut self, _cx: &mut Context<'_, Self>, _durable_len: usize) {}
+}
+
+/// A node's window on the simulated world during one event.
+pub struct Context<'a, N: Node> {
+    pub(crate) kernel: &'a mut Kernel<N>,
+    pub(crate) node: NodeId,
+}
+
+impl<N: Node> Context<'_, N> {
+    /// This node's id.
+    pub fn id(&self) -> NodeId {
+        self.node
+    }
+
+    /// This node's local clock, in nanoseconds (drifted, offset, maybe jumped).
+    #[inline]
+    pub fn now_local_ns(&self) -> u64 {
+        self.kernel.clocks[self.node as usize].local_ns(self.kernel.now)
+    }
+
+    /// How many nodes the run has (ids `0..node_count`).
+    pub fn node_count(&self) -> u32 {
+        self.kernel.clocks.len() as u32
+    }
+
+    /// Sends `msg` to `to` over the simulated network: it may be delayed, lost, duplicated,
+    /// reordered, or cut by a partition.
+    #[inline]
+    pub fn send(&mut self, to: NodeId, msg: N::Msg) {
+        let kernel = &mut *self.kernel;
+        let from = self.node;
+        let transit = kernel
+            .network
+            .transit(&mut kernel.rng_net, &kernel.plan.network, from, to);
+        let sent_at = kernel.now;
+        match transit {
+            Transit::Dropped => {
+                if kernel.network.link_open(from, to) {
+                    kernel.coverage.fault(FaultKind::MessageDrop);
+                }
+                let record = kernel.record(RecordKind::Drop, to, from, sent_at, stable_hash(&msg));
+                kernel.trace.record(record, || format!("{msg:?}"));
+            }
+            Transit::Delivered {
+                latency_ns,
+                duplicate_ns,
+                held_back,
+            } => {
+                if held_back {
+                    kernel.coverage.fault(FaultKind::MessageReorder);
+                }
+                if let Some(duplicate_ns) = duplicate_ns {
+                    kernel.coverage.fault(FaultKind::MessageDuplicate);
+                    let copy = Event::Deliver {
+                        from,
+                        to,
+                        sent_at,
+                        msg: msg.clone(),
+                    };
+                    kernel.schedule(sent_at + duplicate_ns, copy);
+                }
+                kernel.schedule(
+                    sent_at + latency_ns,
+                    Event::Deliver {
+                        from,
+                        to,
+                        sent_at,
+                        msg,
+                    },
+                );
+            }
+        }
+    }
+
+    /// Fires [`Node::on_timer`] with `tag` after `after_local_ns` as measured by this node's
+    /// clock (drift stretches it; clock jumps do not move it). Timers cannot be cancelled: a
+    /// node ignores a stale one by its tag.
+    #[inline]
+    pub fn set_timer(&mut self, after_local_ns: u64, tag: u64) {
+        let kernel = &mut *self.kernel;
+        let node = self.node;
+        let delay = kernel.clocks[node as usize].true_delay_ns(after_local_ns);
+        let incarnation = kernel.incarnations[node as usize];
+        kernel.schedule(
+            kernel.now + delay,
+            Event::Timer {
+                node,
+                incarnation,
+                tag,
+            },
+        );
+    }
+
+    /// Sends an operation to the object store. Exactly one [`Node::on_storage`] answers it,
+    /// unless this node crashes first; on `Failed(Timeout)` the operation may have applied.
+    pub fn storage(&mut self, op: StorageOp<N::Value>) -> RequestId {
+        let kernel = &mut *self.kernel;
+        let node = self.node;
+        kernel.next_request += 1;
+        let request = kernel.next_request;
+        let incarnation = kernel.incarnations[node as usize];
+        let timeout_at = kernel.now + kernel.plan.storage.timeout_ns;
+        let arrive_at = kernel.now + kernel.storage_latency(node, STORE);
+        let reaches_store = kernel.network.link_open(node, STORE);
+        // A request slower than the caller's patience still applies when it lands, but the
+        // caller has already seen a timeout: the ambiguity real object stores have.
+        let answered = !reaches_store || arrive_at > timeout_at;
+        if answered {
+            let reply = StorageReply::Failed(StorageError::Timeout);
+            kernel.schedule(
+                timeout_at,
+                Event::StoreReply {
+                    node,
+                    incarnation,
+                    request,
+                    reply,
+                },
+            );
+        }
+        if reaches_store {
+            let arrive = Event::StoreArrive {
+                node,
+                incarnation,
+                request,
+                op,
+                timeout_at,
+                answered,
+            };
+            kernel.schedule(arrive_at, arrive);
+        }
+        request
+    }
+
+    /// This node's durable log. Appends are lost on a crash until [`Context::sync_disk`]
+    /// completes.
+    pub fn disk(&mut self) -> &mut Disk<N::Record> {
+        &mut self.kernel.disks[self.node as usize]
+    }
+
+    /// Starts an fsync of everything appended so far; [`Node::on_disk_synced`] reports it.
+    pub fn sync_disk(&mut self) {
+        let kernel = &mut *self.kernel;
+        let node = self.node;
+        let len = kernel.disks[node as usize].records().len();
+        let options = &kernel.plan.disk;
+        let latency = kernel
+            .rng_disk
+            .between(options.sync_latency_ns_min, options.sync_latency_ns_max);
+        let incarnation = kernel.incarnations[node as usize];
+        kernel.schedule(
+            kernel.now + latency,
+            Event::DiskSynced {
+                node,
+                incarnation,
+                len,
+            },
+        );
+    }
+
+    /// This node's own random stream (for workload choices; never for the protocol itself).
+    pub fn rng(&mut self) -> &mut Stream {
+        &mut self.kernel.rng_nodes[self.node as usize]
+    }
+
+    /// Notes that a situation the scenario exists to create happened ("sometimes" coverage).
+    pub fn sometimes(&mut self, probe: &'static str) {
+        self.kernel.coverage.probe(probe);
+    }
+}
+
+/// Builds a record of the current step (used by the kernel and by `Context`).
+impl<N: Node> Kernel<N> {
+    #[inline]
+    pub(crate) fn record(
+        &self,
+        kind: RecordKind,
+        node: NodeId,
+        peer: NodeId,
+        aux: u64,
+        payload_hash: u64,
+    ) -> Record {
+        Record {
+            step: self.step,
+            time_ns: self.now,
+            kind,
+            node,
+            peer,
+            aux,
+            payload_hash,
+        }
+    }
+}

@@ -1,0 +1,322 @@
+//! One run: a scenario, a seed and a fault plan, driven through two phases (TigerBeetle's VOPR
+//! does the same). *Safety*: faults on, every invariant checked after every step. *Liveness*:
+//! every fault healed, and the system must converge within a bound. Every loop is bounded, and
+//! hitting a bound is an outcome of its own, never a hang.
+
+use crate::disk::Disk;
+use crate::faults::{FaultPlan, ScheduledFault};
+use crate::kernel::{Coverage, Event, Kernel, World};
+use crate::node::{Context, Node};
+use crate::storage::ObjectStore;
+use crate::time::SimTime;
+use crate::trace::{DetailedRecord, Record, Trace};
+use crate::NodeId;
+use serde::Serialize;
+
+/// A system under test, as the kernel sees it: how to boot its nodes and what must hold.
+pub trait Scenario {
+    /// The node type (an enum when the scenario has several roles).
+    type Node: Node;
+    /// How many nodes to run; ids are `0..node_count`.
+    fn node_count(&self) -> u32;
+    /// Builds node `id` from its durable state (`cx.disk()`), at start and after every crash.
+    fn boot(&self, id: NodeId, cx: &mut Context<'_, Self::Node>) -> Self::Node;
+    /// Safety: called after every step; `Err` stops the run as a safety violation.
+    fn check(&mut self, view: &View<'_, Self::Node>) -> Result<(), Violation>;
+    /// Liveness: `Ok` once the system has converged after faults healed. The last `Err` seen
+    /// when the bound runs out is reported as the liveness violation.
+    fn converged(&mut self, view: &View<'_, Self::Node>) -> Result<(), Violation>;
+}
+
+/// An invariant that failed, named as in the TLA+ spec, with what was seen.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Violation {
+    pub invariant: String,
+    pub observed: String,
+}
+
+impl Violation {
+    /// A violation of `invariant` described by `observed`.
+    pub fn new(invariant: impl Into<String>, observed: impl Into<String>) -> Violation {
+        Violation {
+            invariant: invariant.into(),
+            observed: observed.into(),
+        }
+    }
+}
+
+/// How a run ended.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum Outcome {
+    /// Every invariant held and the system converged after healing.
+    Passed,
+    /// An invariant failed during a step.
+    Safety(Violation),
+    /// The system did not converge within the bound after every fault healed.
+    Liveness(Violation),
+    /// The run hit a bound (steps, queue length) before it could finish.
+    BoundExceeded { bound: String },
+}
+
+impl Outcome {
+    /// A one-word label: `passed`, `safety`, `liveness`, `bound`.
+    pub fn label(&self) -> &'static str {
+        match self {
+            Outcome::Passed => "passed",
+            Outcome::Safety(_) => "safety",
+            Outcome::Liveness(_) => "liveness",
+            Outcome::BoundExceeded { .. } => "bound",
+        }
+    }
+
+    /// The violation, for safety and liveness outcomes.
+    pub fn violation(&self) -> Option<&Violation> {
+        match self {
+            Outcome::Safety(v) | Outcome::Liveness(v) => Some(v),
+            _ => None,
+        }
+    }
+}
+
+/// The bounds of a run.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct RunLimits {
+    /// Length of the safety phase (faults on), true nanoseconds.
+    pub safety_ns: u64,
+    /// How long the system may take to converge once everything healed, nanoseconds.
+    pub liveness_ns: u64,
+    /// The most steps (events) a run may take.
+    pub steps_max: u64,
+    /// The most events that may be queued at once.
+    pub queue_len_max: usize,
+    /// How many trace records the ring buffer keeps for reports.
+    pub trace_tail_len: usize,
+}
+
+impl Default for RunLimits {
+    fn default() -> Self {
+        RunLimits {
+            safety_ns: crate::time::secs(30),
+            liveness_ns: crate::time::secs(30),
+            steps_max: 5_000_000,
+            queue_len_max: 100_000,
+            trace_tail_len: 64,
+        }
+    }
+}
+
+/// Everything a finished run reports.
+#[derive(Clone, Debug, Serialize)]
+pub struct RunReport {
+    pub seed: u64,
+    pub outcome: Outcome,
+    /// Events handled.
+    pub steps: u64,
+    /// True time when the run ended, nanoseconds.
+    pub sim_time_ns: SimTime,
+    pub trace_hash: u64,
+    /// The last trace records, oldest first.
+    pub tail: Vec<Record>,
+    /// Every record with details, when the run captured them.
+    #[serde(skip)]
+    pub captured: Option<Vec<DetailedRecord>>,
+    pub coverage: Coverage,
+    pub plan: FaultPlan,
+}
+
+/// A read-only view of the world for invariant checks: true time, every node, the store, the
+/// disks. Checks may see everything; nodes never do.
+pub struct View<'a, N: Node> {
+    kernel: &'a Kernel<N>,
+    nodes: &'a [Option<N>],
+}
+
+impl<'a, N: Node> View<'a, N> {
+    /// True time now, nanoseconds.
+    pub fn now_ns(&self) -> SimTime {
+        self.kernel.now
+    }
+    /// Steps taken so far.
+    pub fn step(&self) -> u64 {
+        self.kernel.step
+    }
+    /// How many nodes the run has.
+    pub fn node_count(&self) -> u32 {
+        self.nodes.len() as u32
+    }
+    /// Node `id`'s state, or None while it is crashed.
+    pub fn node(&self, id: NodeId) -> Option<&'a N> {
+        self.nodes[id as usize].as_ref()
+    }
+    /// Every node that is up, with its id.
+    pub fn up_nodes(&self) -> impl Iterator<Item = (NodeId, &'a N)> + 'a {
+        let nodes = self.nodes;
+        nodes
+            .iter()
+            .enumerate()
+            .filter_map(|(id, n)| n.as_ref().map(|n| (id as NodeId, n)))
+    }
+    /// What node `id`'s clock reads now.
+    pub fn local_ns(&self, id: NodeId) -> u64 {
+        self.kernel.clocks[id as usize].local_ns(self.kernel.now)
+    }
+    /// True while node `id` is paused.
+    pub fn is_paused(&self, id: NodeId) -> bool {
+        self.kernel.paused[id as usize]
+    }
+    /// The object store's contents.
+    pub fn store(&self) -> &'a ObjectStore<N::Value> {
+        &self.kernel.store
+    }
+    /// Node `id`'s durable log.
+    pub fn disk(&self, id: NodeId) -> &'a Disk<N::Record> {
+        &self.kernel.disks[id as usize]
+    }
+    /// True once the liveness phase began (every fault healed).
+    pub fn healed(&self) -> bool {
+        self.kernel.healed
+    }
+    /// The plan the run follows.
+    pub fn plan(&self) -> &'a FaultPlan {
+        &self.kernel.plan
+    }
+}
+
+/// A run in progress. [`Simulation::run`] drives it to the end; scripted tests may instead
+/// call [`Simulation::run_until`] and inspect [`Simulation::view`] between calls.
+pub struct Simulation<S: Scenario> {
+    world: World<S::Node>,
+    scenario: S,
+    seed: u64,
+    limits: RunLimits,
+    outcome: Option<Outcome>,
+}
+
+impl<S: Scenario> Simulation<S> {
+    /// Sets up a run and boots every node; with `capture`, every trace record is kept in full.
+    pub fn new(scenario: S, seed: u64, plan: FaultPlan, limits: RunLimits, capture: bool) -> Self {
+        let nodes = scenario.node_count();
+        let trace = Trace::new(limits.trace_tail_len.max(1), capture);
+        let schedule: Vec<ScheduledFault> = plan.schedule.clone();
+        let kernel = Kernel::new(seed, nodes, plan, limits.queue_len_max, trace);
+        let mut world = World {
+            kernel,
+            nodes: (0..nodes).map(|_| None).collect(),
+        };
+        for (index, scheduled) in schedule.iter().enumerate() {
+            world
+                .kernel
+                .schedule(scheduled.at_ns, Event::FaultBegin(index));
+        }
+        for id in 0..nodes {
+            world.boot(id, &scenario);
+        }
+        Simulation {
+            world,
+            scenario,
+            seed,
+            limits,
+            outcome: None,
+        }
+    }
+
+    /// The world as checks see it.
+    pub fn view(&self) -> View<'_, S::Node> {
+        View {
+            kernel: &self.world.kernel,
+            nodes: &self.world.nodes,
+        }
+    }
+
+    /// The scenario (its checker state, counters).
+    pub fn scenario(&self) -> &S {
+        &self.scenario
+    }
+
+    /// Runs steps until true time `until` (or an earlier end), checking safety after each.
+    /// Returns the outcome if the run ended.
+    pub fn run_until(&mut self, until: SimTime) -> Option<&Outcome> {
+        while self.outcome.is_none() {
+            match self.world.kernel.queue.peek_time() {
+                Some(next) if next <= until => {}
+                _ => break,
+            }
+            self.step_checked();
+        }
+        self.outcome.as_ref()
+    }
+
+    /// One step plus the safety check and the bounds. Sets `outcome` when the run must end.
+    fn step_checked(&mut self) -> bool {
+        if !self.world.step(&self.scenario) {
+            return false;
+        }
+        let kernel = &self.world.kernel;
+        if let Some(full) = kernel.overflow {
+            let bound = format!("queue length {} reached", full.capacity);
+            self.outcome = Some(Outcome::BoundExceeded { bound });
+        } else if kernel.step >= self.limits.steps_max {
+            let bound = format!("{} steps reached", self.limits.steps_max);
+            self.outcome = Some(Outcome::BoundExceeded { bound });
+        } else {
+            let view = View {
+                kernel,
+                nodes: &self.world.nodes,
+            };
+            if let Err(violation) = self.scenario.check(&view) {
+                self.outcome = Some(Outcome::Safety(violation));
+            }
+        }
+        true
+    }
+
+    /// Runs both phases to the end and reports.
+    pub fn run(mut self) -> RunReport {
+        self.run_until(self.limits.safety_ns);
+        if self.outcome.is_none() {
+            self.world.heal_all(&self.scenario);
+            self.world.kernel.now = self.world.kernel.now.max(self.limits.safety_ns);
+            self.run_liveness();
+        }
+        self.finish()
+    }
+
+    fn run_liveness(&mut self) {
+        let deadline = self.world.kernel.now + self.limits.liveness_ns;
+        loop {
+            let view = View {
+                kernel: &self.world.kernel,
+                nodes: &self.world.nodes,
+            };
+            let last_miss = match self.scenario.converged(&view) {
+                Ok(()) => return self.outcome = Some(Outcome::Passed),
+                Err(miss) => miss,
+            };
+            let next = self.world.kernel.queue.peek_time();
+            if next.is_none_or(|next| next > deadline) {
+                return self.outcome = Some(Outcome::Liveness(last_miss));
+            }
+            self.step_checked();
+            if self.outcome.is_some() {
+                return;
+            }
+        }
+    }
+
+    /// Ends the run where it stands and reports.
+    pub fn finish(mut self) -> RunReport {
+        let kernel = &mut self.world.kernel;
+        RunReport {
+            seed: self.seed,
+            outcome: self.outcome.take().unwrap_or(Outcome::Passed),
+            steps: kernel.step,
+            sim_time_ns: kernel.now,
+            trace_hash: kernel.trace.hash(),
+            tail: kernel.trace.tail(),
+            captured: kernel.trace.take_captured(),
+            coverage: kernel.coverage.clone(),
+            plan: kernel.plan.clone(),
+        }
+    }
+}

@@ -1,0 +1,149 @@
+//! Seeds from people and the environment: `DST_SEED` replays exactly one seed, `DST_SEEDS` sets
+//! how many a test runs. A malformed value is an error that says what was wrong, never a silent
+//! default.
+
+use std::fmt;
+
+/// A seed that could not be parsed, with the text that was given.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SeedError {
+    pub variable: &'static str,
+    pub text: String,
+    pub reason: &'static str,
+}
+
+impl fmt::Display for SeedError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}={:?} is not valid: {}",
+            self.variable, self.text, self.reason
+        )
+    }
+}
+
+impl std::error::Error for SeedError {}
+
+/// Parses a seed written in decimal (`42`) or hex (`0x2a`); `_` separators are allowed.
+pub fn parse_seed(text: &str) -> Result<u64, SeedError> {
+    parse_u64(
+        "seed",
+        text,
+        "expected a decimal or 0x-hex number that fits in 64 bits",
+    )
+}
+
+fn parse_u64(variable: &'static str, text: &str, reason: &'static str) -> Result<u64, SeedError> {
+    let error = || SeedError {
+        variable,
+        text: text.to_string(),
+        reason,
+    };
+    let cleaned: String = text.trim().chars().filter(|c| *c != '_').collect();
+    let parsed = match cleaned
+        .strip_prefix("0x")
+        .or_else(|| cleaned.strip_prefix("0X"))
+    {
+        Some(hex) => u64::from_str_radix(hex, 16),
+        None => cleaned.parse::<u64>(),
+    };
+    parsed.map_err(|_| error())
+}
+
+/// Which seeds a test should run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SeedSelection {
+    /// `DST_SEED` was set: replay exactly this seed.
+    One(u64),
+    /// Run `count` seeds starting at `start`.
+    Range { start: u64, count: u64 },
+}
+
+impl SeedSelection {
+    /// The seeds, in order.
+    pub fn seeds(self) -> std::ops::Range<u64> {
+        match self {
+            SeedSelection::One(seed) => seed..seed + 1,
+            SeedSelection::Range { start, count } => start..start.saturating_add(count),
+        }
+    }
+}
+
+/// Reads `DST_SEED` and `DST_SEEDS` from the environment; `default_count` seeds from 0 otherwise.
+pub fn from_env(default_count: u64) -> Result<SeedSelection, SeedError> {
+    from_vars(
+        std::env::var("DST_SEED").ok().as_deref(),
+        std::env::var("DST_SEEDS").ok().as_deref(),
+        default_count,
+    )
+}
+
+/// [`from_env`] with the variables passed in, for testing.
+pub fn from_vars(
+    seed: Option<&str>,
+    seeds: Option<&str>,
+    default_count: u64,
+) -> Result<SeedSelection, SeedError> {
+    if let Some(text) = seed {
+        return parse_u64("DST_SEED", text, "expected a decimal or 0x-hex number")
+            .map(SeedSelection::One);
+    }
+    let count = match seeds {
+        Some(text) => parse_u64("DST_SEEDS", text, "expected a count of seeds")?,
+        None => default_count,
+    };
+    if count == 0 {
+        let text = seeds.unwrap_or("0").to_string();
+        return Err(SeedError {
+            variable: "DST_SEEDS",
+            text,
+            reason: "must be at least 1",
+        });
+    }
+    Ok(SeedSelection::Range { start: 0, count })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn seeds_parse_in_decimal_and_hex() {
+        assert_eq!(parse_seed("42"), Ok(42));
+        assert_eq!(parse_seed("0x2a"), Ok(42));
+        assert_eq!(parse_seed("0XFF_FF"), Ok(0xffff));
+        assert_eq!(parse_seed(" 7 "), Ok(7));
+        assert_eq!(parse_seed("18446744073709551615"), Ok(u64::MAX));
+    }
+
+    #[test]
+    fn malformed_seeds_are_errors_that_name_the_text() {
+        for bad in ["", "-1", "0x", "12abc", "18446744073709551616", "0xg"] {
+            let error = parse_seed(bad).expect_err(bad);
+            assert!(error.to_string().contains(&format!("{bad:?}")), "{error}");
+        }
+    }
+
+    #[test]
+    fn dst_seed_wins_and_dst_seeds_counts() {
+        assert_eq!(
+            from_vars(Some("0x10"), Some("5"), 3),
+            Ok(SeedSelection::One(16))
+        );
+        assert_eq!(
+            from_vars(None, Some("5"), 3),
+            Ok(SeedSelection::Range { start: 0, count: 5 })
+        );
+        assert_eq!(
+            from_vars(None, None, 3),
+            Ok(SeedSelection::Range { start: 0, count: 3 })
+        );
+        assert_eq!(from_vars(None, None, 3).unwrap().seeds().count(), 3);
+        assert!(from_vars(Some("nope"), None, 3).is_err());
+        assert!(from_vars(None, Some("many"), 3).is_err());
+        assert!(
+            from_vars(None, Some("0"), 3).is_err(),
+            "zero seeds would test nothing"
+        );
+    }
+}

@@ -1,1 +1,161 @@
-fn main() {}
+//! The `fencepost` command line: list, run, stress, bench. With no subcommand it runs the
+//! default stress over every scenario.
+
+mod bench;
+mod output;
+mod stress;
+
+use clap::{Parser, Subcommand};
+use scenarios::{RunRequest, ScenarioEntry};
+use sim::Outcome;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// Exit codes, distinct per outcome so scripts can tell them apart.
+pub mod exit {
+    pub const PASSED: u8 = 0;
+    pub const SAFETY: u8 = 1;
+    pub const USAGE: u8 = 2;
+    pub const LIVENESS: u8 = 3;
+    pub const BOUND: u8 = 4;
+}
+
+#[derive(Parser)]
+#[command(name = "fencepost", version, about = "Deterministic simulation testing harness")]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Print one scenario name per line (with --canaries: `<scenario> <canary> <description>`).
+    List {
+        #[arg(long)]
+        canaries: bool,
+    },
+    /// Run one seed and print its summary (and the full report on a violation).
+    Run(RunArgs),
+    /// Run a range of seeds on all cores and summarize.
+    Stress(stress::StressArgs),
+    /// Measure throughput: events/s, simulated seconds per wall second, seeds/s.
+    Bench(bench::BenchArgs),
+}
+
+#[derive(clap::Args)]
+struct RunArgs {
+    /// The scenario (see `fencepost list`).
+    #[arg(long)]
+    scenario: String,
+    /// The seed, decimal or 0x-hex.
+    #[arg(long, value_parser = parse_seed)]
+    seed: u64,
+    /// Switch on a deliberately broken variant (see `fencepost list --canaries`).
+    #[arg(long)]
+    canary: Option<String>,
+    /// Write every trace record as JSON lines to this file.
+    #[arg(long)]
+    trace: Option<PathBuf>,
+}
+
+fn parse_seed(text: &str) -> Result<u64, String> {
+    sim::seeds::parse_seed(text).map_err(|e| e.to_string())
+}
+
+/// A usage error: one line, exit code 2, never a panic.
+pub struct UsageError(pub String);
+
+/// Finds a scenario by name, or explains which names exist.
+pub fn scenario(name: &str) -> Result<&'static ScenarioEntry, UsageError> {
+    scenarios::find(name).ok_or_else(|| {
+        let known: Vec<&str> = scenarios::SCENARIOS.iter().map(|s| s.name).collect();
+        UsageError(format!("unknown scenario '{name}' (known: {})", known.join(", ")))
+    })
+}
+
+/// Checks that `canary` belongs to `entry`.
+pub fn check_canary(entry: &ScenarioEntry, canary: Option<&str>) -> Result<(), UsageError> {
+    match canary {
+        Some(name) if entry.canary(name).is_none() => {
+            let known: Vec<&str> = entry.canaries.iter().map(|c| c.name).collect();
+            Err(UsageError(format!(
+                "scenario '{}' has no canary '{name}' (known: {})",
+                entry.name,
+                known.join(", ")
+            )))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// The exit code of an outcome.
+pub fn exit_code(outcome: &Outcome) -> u8 {
+    match outcome {
+        Outcome::Passed => exit::PASSED,
+        Outcome::Safety(_) => exit::SAFETY,
+        Outcome::Liveness(_) => exit::LIVENESS,
+        Outcome::BoundExceeded { .. } => exit::BOUND,
+    }
+}
+
+fn list(canaries: bool) -> u8 {
+    for entry in scenarios::SCENARIOS {
+        if !canaries {
+            crate::output::line(format!("{}", entry.name));
+            continue;
+        }
+        for canary in entry.canaries {
+            crate::output::line(format!("{} {} {}", entry.name, canary.name, canary.description));
+        }
+    }
+    exit::PASSED
+}
+
+fn run(args: RunArgs) -> Result<u8, UsageError> {
+    let entry = scenario(&args.scenario)?;
+    check_canary(entry, args.canary.as_deref())?;
+    let request = RunRequest {
+        seed: args.seed,
+        canary: args.canary,
+        plan: None,
+        capture: args.trace.is_some(),
+    };
+    let report = entry.run_for_report(&request);
+    if let Some(path) = &args.trace {
+        write_trace(path, &report)?;
+    }
+    crate::output::text(sim::report::render(entry.name, &report, &entry.reproduce(&request)));
+    Ok(exit_code(&report.outcome))
+}
+
+fn write_trace(path: &PathBuf, report: &sim::RunReport) -> Result<(), UsageError> {
+    use std::io::Write;
+    let records = report.captured.as_deref().unwrap_or(&[]);
+    let file = std::fs::File::create(path)
+        .map_err(|e| UsageError(format!("cannot write trace to {}: {e}", path.display())))?;
+    let mut out = std::io::BufWriter::new(file);
+    for record in records {
+        let line = serde_json::to_string(record).expect("trace records serialize");
+        writeln!(out, "{line}")
+            .map_err(|e| UsageError(format!("cannot write trace to {}: {e}", path.display())))?;
+    }
+    Ok(())
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Some(Command::List { canaries }) => Ok(list(canaries)),
+        Some(Command::Run(args)) => run(args),
+        Some(Command::Stress(args)) => stress::main(args),
+        Some(Command::Bench(args)) => bench::main(args),
+        None => stress::main(stress::StressArgs::default_job()),
+    };
+    match result {
+        Ok(code) => ExitCode::from(code),
+        Err(UsageError(message)) => {
+            eprintln!("error: {message}");
+            ExitCode::from(exit::USAGE)
+        }
+    }
+}

@@ -1,1 +1,117 @@
+//! Scenarios: the model's state machines as simulated nodes, their workloads, fault profiles and
+//! checks, and the registry the CLI and the tests find them in by name.
 
+pub mod pingpong;
+
+use sim::faults::FaultPlan;
+use sim::rng::Stream;
+use sim::{RunReport, Simulation};
+
+/// A deliberately broken variant of a scenario's state machine.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CanaryInfo {
+    pub name: &'static str,
+    pub description: &'static str,
+}
+
+/// How to run one seed of a scenario.
+#[derive(Clone, Debug, Default)]
+pub struct RunRequest {
+    pub seed: u64,
+    /// The canary to switch on, by name (checked against the scenario's list).
+    pub canary: Option<String>,
+    /// Replaces the seed's swarm plan (a schedule file, a shrunk plan, the benchmark's plan).
+    pub plan: Option<FaultPlan>,
+    /// Keep every trace record with details (for reports and JSON-lines export).
+    pub capture: bool,
+}
+
+/// One registered scenario.
+pub struct ScenarioEntry {
+    /// The name on the command line.
+    pub name: &'static str,
+    /// One line on what it exercises.
+    pub summary: &'static str,
+    /// The integration test file (`tests/<file>.rs`) whose `seed_range` test runs it.
+    pub test_file: &'static str,
+    /// Its canaries.
+    pub canaries: &'static [CanaryInfo],
+    /// The swarm plan a seed gets.
+    pub plan: fn(seed: u64) -> FaultPlan,
+    /// Runs one seed.
+    pub run: fn(request: &RunRequest) -> RunReport,
+}
+
+impl ScenarioEntry {
+    /// The canary called `name`, if the scenario has it.
+    pub fn canary(&self, name: &str) -> Option<&'static CanaryInfo> {
+        self.canaries.iter().find(|c| c.name == name)
+    }
+
+    /// Commands that replay `request` bit for bit.
+    pub fn reproduce(&self, request: &RunRequest) -> Vec<String> {
+        let mut cli =
+            format!("cargo run --release -- run --scenario {} --seed {}", self.name, request.seed);
+        if let Some(canary) = &request.canary {
+            cli.push_str(&format!(" --canary {canary}"));
+            return vec![cli];
+        }
+        vec![
+            format!("DST_SEED={} cargo test --test {} seed_range", request.seed, self.test_file),
+            cli,
+        ]
+    }
+
+    /// Runs `request`; when it fails and details were not captured, replays it once with
+    /// capture on for the report, and checks the replay hashed the same (a free determinism
+    /// check on every failure).
+    pub fn run_for_report(&self, request: &RunRequest) -> RunReport {
+        let report = (self.run)(request);
+        if report.outcome == sim::Outcome::Passed || request.capture {
+            return report;
+        }
+        let detailed = (self.run)(&RunRequest { capture: true, ..request.clone() });
+        assert_eq!(
+            detailed.trace_hash, report.trace_hash,
+            "NONDETERMINISM: seed {} hashed differently on replay",
+            request.seed
+        );
+        detailed
+    }
+}
+
+const PINGPONG_CANARIES: &[CanaryInfo] = &[
+    pingpong::PingPongCanary::NoGracePeriod.info(),
+    pingpong::PingPongCanary::GrantFromReceipt.info(),
+];
+
+fn pingpong_plan(seed: u64) -> FaultPlan {
+    FaultPlan::swarm(&mut Stream::fork(seed, "faults"), &pingpong::swarm_profile())
+}
+
+fn pingpong_run(request: &RunRequest) -> RunReport {
+    let canary = request.canary.as_deref().map(|name| {
+        *pingpong::PingPongCanary::ALL
+            .iter()
+            .find(|c| c.name() == name)
+            .expect("the caller checked the canary name")
+    });
+    let plan = request.plan.clone().unwrap_or_else(|| pingpong_plan(request.seed));
+    let scenario = pingpong::PingPong { canary };
+    Simulation::new(scenario, request.seed, plan, pingpong::limits(), request.capture).run()
+}
+
+/// Every scenario, in the order `fencepost list` prints them.
+pub static SCENARIOS: &[ScenarioEntry] = &[ScenarioEntry {
+    name: "pingpong",
+    summary: "grant server and five clients: the kernel's example and benchmark workload",
+    test_file: "pingpong",
+    canaries: PINGPONG_CANARIES,
+    plan: pingpong_plan,
+    run: pingpong_run,
+}];
+
+/// The scenario called `name`.
+pub fn find(name: &str) -> Option<&'static ScenarioEntry> {
+    SCENARIOS.iter().find(|s| s.name == name)
+}

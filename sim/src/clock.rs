@@ -8,6 +8,11 @@ use crate::time::SimTime;
 /// Parts per million in one.
 const PPM: i128 = 1_000_000;
 
+/// Every local clock counts from this arbitrary epoch (1,000 s), as wall clocks count from 1970,
+/// so a negative offset or a backward jump never drives a reading to zero, where it would stand
+/// still.
+pub const LOCAL_EPOCH_NS: u64 = 1_000 * crate::time::SECOND;
+
 /// The largest drift a clock may be given, in ppm (50%: far past any real oscillator, enough to
 /// break any lease margin).
 pub const DRIFT_PPM_LIMIT: i64 = 500_000;
@@ -26,23 +31,19 @@ pub struct Clock {
 impl Clock {
     /// A clock with the given offset and drift; panics past [`DRIFT_PPM_LIMIT`].
     pub fn new(offset_ns: i64, drift_ppm: i64) -> Clock {
-        assert!(
-            drift_ppm.abs() <= DRIFT_PPM_LIMIT,
-            "drift {drift_ppm} ppm is out of range"
-        );
-        Clock {
-            offset_ns,
-            drift_ppm,
-            jumped_ns: 0,
-        }
+        assert!(drift_ppm.abs() <= DRIFT_PPM_LIMIT, "drift {drift_ppm} ppm is out of range");
+        Clock { offset_ns, drift_ppm, jumped_ns: 0 }
     }
 
-    /// The local reading at true time `now`, in nanoseconds; never below zero.
+    /// The local reading at true time `now`, in nanoseconds since [`LOCAL_EPOCH_NS`] before
+    /// the run; never below zero.
     #[inline]
     pub fn local_ns(&self, now: SimTime) -> u64 {
         let now = now as i128;
-        let local =
-            now + now * self.drift_ppm as i128 / PPM + (self.offset_ns + self.jumped_ns) as i128;
+        let local = LOCAL_EPOCH_NS as i128
+            + now
+            + now * self.drift_ppm as i128 / PPM
+            + (self.offset_ns + self.jumped_ns) as i128;
         local.clamp(0, u64::MAX as i128) as u64
     }
 
@@ -72,17 +73,17 @@ mod tests {
     #[test]
     fn a_perfect_clock_reads_true_time() {
         let clock = Clock::default();
-        assert_eq!(clock.local_ns(secs(3)), secs(3));
+        assert_eq!(clock.local_ns(secs(3)), LOCAL_EPOCH_NS + secs(3));
         assert_eq!(clock.true_delay_ns(millis(5)), millis(5));
     }
 
     #[test]
     fn drift_and_offset_follow_the_formula() {
         let fast = Clock::new(millis(2) as i64, 100); // 100 ppm fast, 2 ms ahead
-        assert_eq!(fast.local_ns(secs(10)), secs(10) + 1_000_000 + millis(2));
+        assert_eq!(fast.local_ns(secs(10)), LOCAL_EPOCH_NS + secs(10) + 1_000_000 + millis(2));
         let slow = Clock::new(-(millis(1) as i64), -100);
-        assert_eq!(slow.local_ns(secs(10)), secs(10) - 1_000_000 - millis(1));
-        assert_eq!(slow.local_ns(0), 0, "a reading never goes below zero");
+        assert_eq!(slow.local_ns(secs(10)), LOCAL_EPOCH_NS + secs(10) - 1_000_000 - millis(1));
+        assert_eq!(slow.local_ns(0), LOCAL_EPOCH_NS - millis(1), "readings start far from zero");
     }
 
     #[test]
@@ -104,7 +105,7 @@ mod tests {
         let mut clock = Clock::new(0, 0);
         clock.jump(-(secs(2) as i64));
         clock.jump(millis(500) as i64);
-        assert_eq!(clock.local_ns(secs(5)), secs(5) - secs(2) + millis(500));
+        assert_eq!(clock.local_ns(secs(5)), LOCAL_EPOCH_NS + secs(5) - secs(2) + millis(500));
         assert_eq!(clock.true_delay_ns(millis(7)), millis(7));
     }
 }

@@ -35,11 +35,7 @@ pub struct Disk<R> {
 
 impl<R> Default for Disk<R> {
     fn default() -> Self {
-        Disk {
-            records: Vec::new(),
-            synced_len: 0,
-            torn_tail: false,
-        }
+        Disk { records: Vec::new(), synced_len: 0, torn_tail: false }
     }
 }
 
@@ -62,10 +58,7 @@ impl<R> Disk<R> {
 
     /// Marks the first `len` records durable (an fsync that began when the log had `len`).
     pub fn sync_through(&mut self, len: usize) {
-        debug_assert!(
-            len <= self.records.len(),
-            "cannot sync records never written"
-        );
+        debug_assert!(len <= self.records.len(), "cannot sync records never written");
         self.synced_len = self.synced_len.max(len.min(self.records.len()));
     }
 
@@ -103,11 +96,7 @@ mod tests {
         assert_eq!(disk.records(), &[1, 2, 3]);
         assert!(!disk.torn_tail());
         disk.crash(false);
-        assert_eq!(
-            disk.records(),
-            &[1, 2, 3],
-            "a second crash loses nothing durable"
-        );
+        assert_eq!(disk.records(), &[1, 2, 3], "a second crash loses nothing durable");
     }
 
     #[test]
@@ -120,11 +109,7 @@ mod tests {
         disk.append('b');
         disk.crash(true);
         assert!(disk.torn_tail());
-        assert_eq!(
-            disk.records(),
-            &['a'],
-            "the torn record is never handed back"
-        );
+        assert_eq!(disk.records(), &['a'], "the torn record is never handed back");
         disk.discard_torn_tail();
         assert!(!disk.torn_tail());
     }

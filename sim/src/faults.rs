@@ -73,17 +73,9 @@ impl FaultKind {
 #[serde(rename_all = "snake_case")]
 pub enum Fault {
     /// Cut links for `duration_ns`.
-    Partition {
-        partition: Partition,
-        duration_ns: u64,
-    },
+    Partition { partition: Partition, duration_ns: u64 },
     /// Add `extra_latency_ns` to the link `from -> to` for `duration_ns`.
-    Clog {
-        from: NodeId,
-        to: NodeId,
-        extra_latency_ns: u64,
-        duration_ns: u64,
-    },
+    Clog { from: NodeId, to: NodeId, extra_latency_ns: u64, duration_ns: u64 },
     /// Crash `node` (volatile state lost, unsynced disk writes lost); restart after `down_ns`.
     Crash { node: NodeId, down_ns: u64 },
     /// Freeze `node` for `duration_ns`: its timers and deliveries wait, its clock runs on.
@@ -222,10 +214,8 @@ impl FaultPlan {
             for _ in 0..count {
                 let kind = *rng.pick(&discrete);
                 let at_ns = rng.below(profile.window_ns.max(1));
-                plan.schedule.push(ScheduledFault {
-                    at_ns,
-                    fault: random_fault(rng, kind, profile),
-                });
+                plan.schedule
+                    .push(ScheduledFault { at_ns, fault: random_fault(rng, kind, profile) });
             }
             plan.schedule.sort_by_key(|fault| fault.at_ns);
         }
@@ -241,27 +231,12 @@ impl FaultPlan {
             }
         };
         add(!self.network.drop_ratio.is_never(), FaultKind::MessageDrop);
-        add(
-            !self.network.duplicate_ratio.is_never(),
-            FaultKind::MessageDuplicate,
-        );
-        add(
-            !self.network.reorder_ratio.is_never(),
-            FaultKind::MessageReorder,
-        );
-        add(
-            !self.storage.transient_error_ratio.is_never(),
-            FaultKind::StorageTransientError,
-        );
-        add(
-            !self.storage.ambiguous_ratio.is_never(),
-            FaultKind::StorageAmbiguousWrite,
-        );
+        add(!self.network.duplicate_ratio.is_never(), FaultKind::MessageDuplicate);
+        add(!self.network.reorder_ratio.is_never(), FaultKind::MessageReorder);
+        add(!self.storage.transient_error_ratio.is_never(), FaultKind::StorageTransientError);
+        add(!self.storage.ambiguous_ratio.is_never(), FaultKind::StorageAmbiguousWrite);
         add(!self.disk.torn_write_ratio.is_never(), FaultKind::TornWrite);
-        add(
-            self.clock.drift_ppm_max > 0 || self.clock.offset_ns_max > 0,
-            FaultKind::ClockDrift,
-        );
+        add(self.clock.drift_ppm_max > 0 || self.clock.offset_ns_max > 0, FaultKind::ClockDrift);
         for scheduled in &self.schedule {
             add(true, scheduled.fault.kind());
         }
@@ -271,48 +246,28 @@ impl FaultPlan {
 
     /// When the last scheduled fault ends (0 with none).
     pub fn last_fault_end_ns(&self) -> SimTime {
-        self.schedule
-            .iter()
-            .map(|s| s.at_ns + s.fault.duration_ns())
-            .max()
-            .unwrap_or(0)
+        self.schedule.iter().map(|s| s.at_ns + s.fault.duration_ns()).max().unwrap_or(0)
     }
 }
 
 fn random_fault(rng: &mut Stream, kind: FaultKind, profile: &SwarmProfile) -> Fault {
     let nodes = profile.nodes.max(1);
-    let duration_ns = rng.between(millis(1), profile.disruption_ns_max.max(millis(1)));
+    let duration_ns = rng.log_uniform(millis(1), profile.disruption_ns_max.max(millis(1)));
     let node = rng.below(nodes as u64) as NodeId;
     match kind {
-        FaultKind::Partition => Fault::Partition {
-            partition: random_partition(rng, nodes),
-            duration_ns,
-        },
-        FaultKind::Clog => {
-            let to = if rng.coin() {
-                STORE
-            } else {
-                rng.below(nodes as u64) as NodeId
-            };
-            let extra_latency_ns = rng.between(millis(10), millis(1_000));
-            Fault::Clog {
-                from: node,
-                to,
-                extra_latency_ns,
-                duration_ns,
-            }
+        FaultKind::Partition => {
+            Fault::Partition { partition: random_partition(rng, nodes), duration_ns }
         }
-        FaultKind::Crash => Fault::Crash {
-            node,
-            down_ns: duration_ns,
-        },
+        FaultKind::Clog => {
+            let to = if rng.coin() { STORE } else { rng.below(nodes as u64) as NodeId };
+            let extra_latency_ns = rng.log_uniform(millis(1), millis(1_000));
+            Fault::Clog { from: node, to, extra_latency_ns, duration_ns }
+        }
+        FaultKind::Crash => Fault::Crash { node, down_ns: duration_ns },
         FaultKind::Pause => Fault::Pause { node, duration_ns },
         FaultKind::ClockJump => {
-            let limit = profile.clock_jump_ns_max as i64;
-            Fault::ClockJump {
-                node,
-                delta_ns: rng.between_signed(-limit, limit),
-            }
+            let magnitude = rng.log_uniform(1, profile.clock_jump_ns_max.max(1)) as i64;
+            Fault::ClockJump { node, delta_ns: if rng.coin() { magnitude } else { -magnitude } }
         }
         _ => Fault::StoreOutage { duration_ns },
     }
@@ -321,9 +276,7 @@ fn random_fault(rng: &mut Stream, kind: FaultKind, profile: &SwarmProfile) -> Fa
 fn random_partition(rng: &mut Stream, nodes: u32) -> Partition {
     let mut endpoints: Vec<NodeId> = (0..nodes).chain([STORE]).collect();
     match rng.below(4) {
-        0 => Partition::IsolateOne {
-            node: *rng.pick(&endpoints),
-        },
+        0 => Partition::IsolateOne { node: *rng.pick(&endpoints) },
         1 => {
             rng.shuffle(&mut endpoints);
             let cut = rng.between(1, endpoints.len() as u64 - 1) as usize;
@@ -342,10 +295,7 @@ fn random_partition(rng: &mut Stream, nodes: u32) -> Partition {
         _ => {
             let a = *rng.pick(&endpoints);
             let b = *rng.pick(&endpoints);
-            Partition::Symmetric {
-                side_a: vec![a],
-                side_b: vec![b],
-            }
+            Partition::Symmetric { side_a: vec![a], side_b: vec![b] }
         }
     }
 }
@@ -424,11 +374,7 @@ mod tests {
 
     #[test]
     fn swarm_only_uses_allowed_kinds_and_varies_by_seed() {
-        let allowed = vec![
-            FaultKind::MessageDrop,
-            FaultKind::Crash,
-            FaultKind::Partition,
-        ];
+        let allowed = vec![FaultKind::MessageDrop, FaultKind::Crash, FaultKind::Partition];
         let mut seen = std::collections::BTreeSet::new();
         let mut plans = Vec::new();
         for seed in 0..200 {
@@ -438,24 +384,12 @@ mod tests {
                 assert!(allowed.contains(&kind), "{kind:?} was not allowed");
                 seen.insert(kind);
             }
-            assert!(
-                plan.schedule.windows(2).all(|w| w[0].at_ns <= w[1].at_ns),
-                "sorted"
-            );
-            assert!(
-                plan.schedule.iter().all(|s| s.at_ns < secs(10)),
-                "inside the window"
-            );
+            assert!(plan.schedule.windows(2).all(|w| w[0].at_ns <= w[1].at_ns), "sorted");
+            assert!(plan.schedule.iter().all(|s| s.at_ns < secs(10)), "inside the window");
             plans.push(plan);
         }
-        assert_eq!(
-            seen.len(),
-            allowed.len(),
-            "every allowed kind is chosen by some seed"
-        );
-        assert!(plans
-            .iter()
-            .any(|p| p.enabled_kinds().is_empty() || p.schedule.is_empty()));
+        assert_eq!(seen.len(), allowed.len(), "every allowed kind is chosen by some seed");
+        assert!(plans.iter().any(|p| p.enabled_kinds().is_empty() || p.schedule.is_empty()));
         assert_ne!(plans[0], plans[1]);
     }
 
@@ -469,10 +403,8 @@ mod tests {
 
     #[test]
     fn plans_round_trip_through_json() {
-        let plan = FaultPlan::swarm(
-            &mut Stream::fork(11, "faults"),
-            &profile(FaultKind::ALL.to_vec()),
-        );
+        let plan =
+            FaultPlan::swarm(&mut Stream::fork(11, "faults"), &profile(FaultKind::ALL.to_vec()));
         let json = serde_json::to_string(&plan).unwrap();
         assert_eq!(serde_json::from_str::<FaultPlan>(&json).unwrap(), plan);
     }

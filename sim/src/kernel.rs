@@ -165,38 +165,20 @@ impl<N: Node> Kernel<N> {
 
     pub(crate) fn storage_latency(&mut self, from: NodeId, to: NodeId) -> u64 {
         let options = &self.plan.storage;
-        let latency = self
-            .rng_storage
-            .between(options.latency_ns_min, options.latency_ns_max);
+        let latency = self.rng_storage.between(options.latency_ns_min, options.latency_ns_max);
         latency + self.network.clog_delay_ns(from, to)
     }
 
     fn store_arrive(&mut self, event: Event<N>) {
-        let Event::StoreArrive {
-            node,
-            incarnation,
-            request,
-            op,
-            timeout_at,
-            answered,
-        } = event
+        let Event::StoreArrive { node, incarnation, request, op, timeout_at, answered } = event
         else {
             unreachable!("store_arrive handles StoreArrive only")
         };
-        let record = self.record(
-            RecordKind::StoreApply,
-            node,
-            STORE,
-            request,
-            stable_hash(&op),
-        );
+        let record = self.record(RecordKind::StoreApply, node, STORE, request, stable_hash(&op));
         self.trace.record(record, || format!("{op:?}"));
         let reply = if self.store_outages > 0 {
             StorageReply::Failed(StorageError::Unavailable)
-        } else if self
-            .rng_storage
-            .chance(self.plan.storage.transient_error_ratio)
-        {
+        } else if self.rng_storage.chance(self.plan.storage.transient_error_ratio) {
             self.coverage.fault(FaultKind::StorageTransientError);
             StorageReply::Failed(StorageError::Transient)
         } else {
@@ -218,15 +200,7 @@ impl<N: Node> Kernel<N> {
             _ if lost => (timeout_at, StorageReply::Failed(StorageError::Timeout)),
             _ => (arrive_at, reply),
         };
-        self.schedule(
-            at,
-            Event::StoreReply {
-                node,
-                incarnation,
-                request,
-                reply,
-            },
-        );
+        self.schedule(at, Event::StoreReply { node, incarnation, request, reply });
     }
 }
 
@@ -279,23 +253,13 @@ impl<N: Node> World<N> {
     }
 
     fn deliver(&mut self, event: Event<N>) {
-        let Event::Deliver {
-            from,
-            to,
-            sent_at,
-            msg,
-        } = event
-        else {
-            unreachable!()
-        };
+        let Event::Deliver { from, to, sent_at, msg } = event else { unreachable!() };
         let kernel = &mut self.kernel;
         let hash = stable_hash(&msg);
         let up = self.nodes[to as usize].is_some();
         if !up || !kernel.network.link_open(from, to) {
             let record = kernel.record(RecordKind::Drop, to, from, sent_at, hash);
-            kernel
-                .trace
-                .record(record, || format!("{msg:?} (in flight)"));
+            kernel.trace.record(record, || format!("{msg:?} (in flight)"));
             return;
         }
         let record = kernel.record(RecordKind::Deliver, to, from, sent_at, hash);
@@ -305,63 +269,33 @@ impl<N: Node> World<N> {
     }
 
     fn fire_timer(&mut self, event: Event<N>) {
-        let Event::Timer {
-            node: id,
-            incarnation,
-            tag,
-        } = event
-        else {
-            unreachable!()
-        };
+        let Event::Timer { node: id, incarnation, tag } = event else { unreachable!() };
         if !self.current(id, incarnation) {
             return;
         }
         let kernel = &mut self.kernel;
         let record = kernel.record(RecordKind::Timer, id, NO_ENDPOINT, tag, 0);
         kernel.trace.record(record, || format!("timer {tag}"));
-        let node = self.nodes[id as usize]
-            .as_mut()
-            .expect("a current incarnation is up");
+        let node = self.nodes[id as usize].as_mut().expect("a current incarnation is up");
         node.on_timer(&mut Context { kernel, node: id }, tag);
     }
 
     fn storage_reply(&mut self, event: Event<N>) {
-        let Event::StoreReply {
-            node: id,
-            incarnation,
-            request,
-            reply,
-        } = event
-        else {
+        let Event::StoreReply { node: id, incarnation, request, reply } = event else {
             unreachable!()
         };
         if !self.current(id, incarnation) {
             return;
         }
         let kernel = &mut self.kernel;
-        let record = kernel.record(
-            RecordKind::StoreReply,
-            id,
-            STORE,
-            request,
-            stable_hash(&reply),
-        );
+        let record = kernel.record(RecordKind::StoreReply, id, STORE, request, stable_hash(&reply));
         kernel.trace.record(record, || format!("{reply:?}"));
-        let node = self.nodes[id as usize]
-            .as_mut()
-            .expect("a current incarnation is up");
+        let node = self.nodes[id as usize].as_mut().expect("a current incarnation is up");
         node.on_storage(&mut Context { kernel, node: id }, request, reply);
     }
 
     fn disk_synced(&mut self, event: Event<N>) {
-        let Event::DiskSynced {
-            node: id,
-            incarnation,
-            len,
-        } = event
-        else {
-            unreachable!()
-        };
+        let Event::DiskSynced { node: id, incarnation, len } = event else { unreachable!() };
         if !self.current(id, incarnation) {
             return;
         }
@@ -369,12 +303,8 @@ impl<N: Node> World<N> {
         kernel.disks[id as usize].sync_through(len);
         let durable = kernel.disks[id as usize].synced_len();
         let record = kernel.record(RecordKind::DiskSync, id, NO_ENDPOINT, durable as u64, 0);
-        kernel
-            .trace
-            .record(record, || format!("synced {durable} records"));
-        let node = self.nodes[id as usize]
-            .as_mut()
-            .expect("a current incarnation is up");
+        kernel.trace.record(record, || format!("synced {durable} records"));
+        let node = self.nodes[id as usize].as_mut().expect("a current incarnation is up");
         node.on_disk_synced(&mut Context { kernel, node: id }, durable);
     }
 
@@ -383,9 +313,7 @@ impl<N: Node> World<N> {
         let kernel = &mut self.kernel;
         let incarnation = kernel.incarnations[id as usize] as u64;
         let record = kernel.record(RecordKind::Boot, id, NO_ENDPOINT, incarnation, 0);
-        kernel
-            .trace
-            .record(record, || format!("boot incarnation {incarnation}"));
+        kernel.trace.record(record, || format!("boot incarnation {incarnation}"));
         let node = scenario.boot(id, &mut Context { kernel, node: id });
         self.nodes[id as usize] = Some(node);
     }
@@ -425,16 +353,11 @@ impl<N: Node> World<N> {
             _ => true,
         };
         let kernel = &mut self.kernel;
-        let record = kernel.record(
-            RecordKind::FaultBegin,
-            NO_ENDPOINT,
-            NO_ENDPOINT,
-            index as u64,
-            0,
-        );
-        kernel.trace.record(record, || {
-            format!("{fault:?}{}", if applies { "" } else { " (moot)" })
-        });
+        let record =
+            kernel.record(RecordKind::FaultBegin, NO_ENDPOINT, NO_ENDPOINT, index as u64, 0);
+        kernel
+            .trace
+            .record(record, || format!("{fault:?}{}", if applies { "" } else { " (moot)" }));
         if !applies {
             return;
         }
@@ -443,12 +366,9 @@ impl<N: Node> World<N> {
         let id = index as u64;
         match fault {
             Fault::Partition { partition, .. } => kernel.network.partition(id, partition),
-            Fault::Clog {
-                from,
-                to,
-                extra_latency_ns,
-                ..
-            } => kernel.network.clog(id, from, to, extra_latency_ns),
+            Fault::Clog { from, to, extra_latency_ns, .. } => {
+                kernel.network.clog(id, from, to, extra_latency_ns)
+            }
             Fault::Crash { node, .. } => self.crash(node),
             Fault::Pause { node, .. } => kernel.paused[node as usize] = true,
             Fault::ClockJump { node, delta_ns } => kernel.clocks[node as usize].jump(delta_ns),
@@ -463,16 +383,8 @@ impl<N: Node> World<N> {
             return;
         }
         let kernel = &mut self.kernel;
-        let record = kernel.record(
-            RecordKind::FaultEnd,
-            NO_ENDPOINT,
-            NO_ENDPOINT,
-            index as u64,
-            0,
-        );
-        kernel.trace.record(record, || {
-            format!("end of {:?}", kernel.plan.schedule[index].fault)
-        });
+        let record = kernel.record(RecordKind::FaultEnd, NO_ENDPOINT, NO_ENDPOINT, index as u64, 0);
+        kernel.trace.record(record, || format!("end of {:?}", kernel.plan.schedule[index].fault));
         self.undo_fault(index, scenario);
     }
 
@@ -493,9 +405,7 @@ impl<N: Node> World<N> {
         let kernel = &mut self.kernel;
         kernel.healed = true;
         let record = kernel.record(RecordKind::HealAll, NO_ENDPOINT, NO_ENDPOINT, 0, 0);
-        kernel
-            .trace
-            .record(record, || "heal all faults".to_string());
+        kernel.trace.record(record, || "heal all faults".to_string());
         let network = &mut kernel.plan.network;
         network.drop_ratio = Ratio::NEVER;
         network.duplicate_ratio = Ratio::NEVER;

@@ -46,10 +46,7 @@ impl Default for NetworkOptions {
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Partition {
     /// Cuts both directions between every node of `side_a` and every node of `side_b`.
-    Symmetric {
-        side_a: Vec<NodeId>,
-        side_b: Vec<NodeId>,
-    },
+    Symmetric { side_a: Vec<NodeId>, side_b: Vec<NodeId> },
     /// Cuts only messages from `from` to `to`; replies still flow.
     OneWay { from: Vec<NodeId>, to: Vec<NodeId> },
     /// Cuts one node (or the store) off from every other endpoint.
@@ -65,11 +62,7 @@ pub enum Transit {
     Dropped,
     /// Delivered after `latency_ns`, and a second time after `duplicate_ns` when duplicated;
     /// `held_back` when the reorder fault delayed it.
-    Delivered {
-        latency_ns: u64,
-        duplicate_ns: Option<u64>,
-        held_back: bool,
-    },
+    Delivered { latency_ns: u64, duplicate_ns: Option<u64>, held_back: bool },
 }
 
 /// The network's current state: which links are cut or clogged.
@@ -88,12 +81,7 @@ impl Network {
     /// A network of `nodes` nodes plus the store, with every link open.
     pub fn new(nodes: usize) -> Network {
         assert!(nodes < ENDPOINTS_MAX, "at most {} nodes", ENDPOINTS_MAX - 1);
-        Network {
-            nodes,
-            blocked: vec![0; nodes + 1],
-            partitions: Vec::new(),
-            clogs: Vec::new(),
-        }
+        Network { nodes, blocked: vec![0; nodes + 1], partitions: Vec::new(), clogs: Vec::new() }
     }
 
     fn index(&self, endpoint: NodeId) -> usize {
@@ -154,11 +142,8 @@ impl Network {
                 Partition::IsolateOne { node } => (vec![self.index(*node)], everyone.clone(), true),
                 Partition::Split { group } => {
                     let inside = indices(group);
-                    let outside = everyone
-                        .iter()
-                        .copied()
-                        .filter(|e| !inside.contains(e))
-                        .collect();
+                    let outside =
+                        everyone.iter().copied().filter(|e| !inside.contains(e)).collect();
                     (inside, outside, true)
                 }
             };
@@ -197,11 +182,7 @@ impl Network {
         let duplicate_ns = rng
             .chance(options.duplicate_ratio)
             .then(|| rng.between(options.latency_ns_min, options.latency_ns_max) + clog_ns);
-        Transit::Delivered {
-            latency_ns: latency_ns + clog_ns,
-            duplicate_ns,
-            held_back,
-        }
+        Transit::Delivered { latency_ns: latency_ns + clog_ns, duplicate_ns, held_back }
     }
 
     /// The extra latency clogs currently add to the link `from -> to`, nanoseconds.
@@ -212,11 +193,7 @@ impl Network {
         }
         let (from, to) = (self.index(from), self.index(to));
         let on_link = |(_, f, t, _): &&(u64, usize, usize, u64)| (*f, *t) == (from, to);
-        self.clogs
-            .iter()
-            .filter(on_link)
-            .map(|(.., extra)| extra)
-            .sum()
+        self.clogs.iter().filter(on_link).map(|(.., extra)| extra).sum()
     }
 }
 
@@ -241,13 +218,7 @@ mod tests {
     #[test]
     fn a_symmetric_partition_blocks_exactly_the_pairs_it_names() {
         let mut network = Network::new(3);
-        network.partition(
-            1,
-            Partition::Symmetric {
-                side_a: vec![0],
-                side_b: vec![1, STORE],
-            },
-        );
+        network.partition(1, Partition::Symmetric { side_a: vec![0], side_b: vec![1, STORE] });
         let open = open_pairs(&network, 3);
         for cut in [(0, 1), (1, 0), (0, STORE), (STORE, 0)] {
             assert!(!open.contains(&cut), "{cut:?} must be cut");
@@ -260,13 +231,7 @@ mod tests {
     #[test]
     fn a_one_way_partition_cuts_one_direction() {
         let mut network = Network::new(2);
-        network.partition(
-            1,
-            Partition::OneWay {
-                from: vec![0],
-                to: vec![1],
-            },
-        );
+        network.partition(1, Partition::OneWay { from: vec![0], to: vec![1] });
         assert!(!network.link_open(0, 1));
         assert!(network.link_open(1, 0));
     }
@@ -280,10 +245,7 @@ mod tests {
         network.heal(1);
         network.partition(2, Partition::Split { group: vec![0, 1] });
         assert!(network.link_open(0, 1), "inside the group stays connected");
-        assert!(
-            network.link_open(2, 3) && network.link_open(3, STORE),
-            "so does the outside"
-        );
+        assert!(network.link_open(2, 3) && network.link_open(3, STORE), "so does the outside");
         assert!(!network.link_open(1, 3) && !network.link_open(STORE, 0));
     }
 
@@ -291,13 +253,7 @@ mod tests {
     fn healing_one_partition_keeps_another() {
         let mut network = Network::new(3);
         network.partition(1, Partition::IsolateOne { node: 0 });
-        network.partition(
-            2,
-            Partition::OneWay {
-                from: vec![1],
-                to: vec![2],
-            },
-        );
+        network.partition(2, Partition::OneWay { from: vec![1], to: vec![2] });
         network.heal(1);
         assert!(network.link_open(0, 1));
         assert!(!network.link_open(1, 2), "partition 2 is still active");
@@ -314,11 +270,7 @@ mod tests {
             let transit = network.transit(&mut rng, &perfect, 0, 1);
             assert_eq!(
                 transit,
-                Transit::Delivered {
-                    latency_ns: millis(1),
-                    duplicate_ns: None,
-                    held_back: false
-                }
+                Transit::Delivered { latency_ns: millis(1), duplicate_ns: None, held_back: false }
             );
         }
         let lossy = NetworkOptions {
@@ -332,24 +284,14 @@ mod tests {
         for _ in 0..10_000 {
             match network.transit(&mut rng, &lossy, 0, 1) {
                 Transit::Dropped => dropped += 1,
-                Transit::Delivered {
-                    latency_ns,
-                    duplicate_ns,
-                    ..
-                } => {
+                Transit::Delivered { latency_ns, duplicate_ns, .. } => {
                     assert!((millis(1)..=millis(5)).contains(&latency_ns));
                     duplicated += duplicate_ns.is_some() as u32;
                 }
             }
         }
-        assert!(
-            (1_800..2_200).contains(&dropped),
-            "20% dropped, got {dropped}"
-        );
-        assert!(
-            (600..1_000).contains(&duplicated),
-            "10% of the rest duplicated: {duplicated}"
-        );
+        assert!((1_800..2_200).contains(&dropped), "20% dropped, got {dropped}");
+        assert!((600..1_000).contains(&duplicated), "10% of the rest duplicated: {duplicated}");
     }
 
     #[test]
@@ -361,30 +303,18 @@ mod tests {
         let slow = network.transit(&mut rng, &options, 0, 1);
         assert_eq!(
             slow,
-            Transit::Delivered {
-                latency_ns: millis(101),
-                duplicate_ns: None,
-                held_back: false
-            }
+            Transit::Delivered { latency_ns: millis(101), duplicate_ns: None, held_back: false }
         );
         let back = network.transit(&mut rng, &options, 1, 0);
         assert_eq!(
             back,
-            Transit::Delivered {
-                latency_ns: millis(1),
-                duplicate_ns: None,
-                held_back: false
-            }
+            Transit::Delivered { latency_ns: millis(1), duplicate_ns: None, held_back: false }
         );
         network.heal(7);
         let healed = network.transit(&mut rng, &options, 0, 1);
         assert_eq!(
             healed,
-            Transit::Delivered {
-                latency_ns: millis(1),
-                duplicate_ns: None,
-                held_back: false
-            }
+            Transit::Delivered { latency_ns: millis(1), duplicate_ns: None, held_back: false }
         );
     }
 }

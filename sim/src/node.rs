@@ -72,9 +72,7 @@ impl<N: Node> Context<'_, N> {
     pub fn send(&mut self, to: NodeId, msg: N::Msg) {
         let kernel = &mut *self.kernel;
         let from = self.node;
-        let transit = kernel
-            .network
-            .transit(&mut kernel.rng_net, &kernel.plan.network, from, to);
+        let transit = kernel.network.transit(&mut kernel.rng_net, &kernel.plan.network, from, to);
         let sent_at = kernel.now;
         match transit {
             Transit::Dropped => {
@@ -84,33 +82,16 @@ impl<N: Node> Context<'_, N> {
                 let record = kernel.record(RecordKind::Drop, to, from, sent_at, stable_hash(&msg));
                 kernel.trace.record(record, || format!("{msg:?}"));
             }
-            Transit::Delivered {
-                latency_ns,
-                duplicate_ns,
-                held_back,
-            } => {
+            Transit::Delivered { latency_ns, duplicate_ns, held_back } => {
                 if held_back {
                     kernel.coverage.fault(FaultKind::MessageReorder);
                 }
                 if let Some(duplicate_ns) = duplicate_ns {
                     kernel.coverage.fault(FaultKind::MessageDuplicate);
-                    let copy = Event::Deliver {
-                        from,
-                        to,
-                        sent_at,
-                        msg: msg.clone(),
-                    };
+                    let copy = Event::Deliver { from, to, sent_at, msg: msg.clone() };
                     kernel.schedule(sent_at + duplicate_ns, copy);
                 }
-                kernel.schedule(
-                    sent_at + latency_ns,
-                    Event::Deliver {
-                        from,
-                        to,
-                        sent_at,
-                        msg,
-                    },
-                );
+                kernel.schedule(sent_at + latency_ns, Event::Deliver { from, to, sent_at, msg });
             }
         }
     }
@@ -124,14 +105,7 @@ impl<N: Node> Context<'_, N> {
         let node = self.node;
         let delay = kernel.clocks[node as usize].true_delay_ns(after_local_ns);
         let incarnation = kernel.incarnations[node as usize];
-        kernel.schedule(
-            kernel.now + delay,
-            Event::Timer {
-                node,
-                incarnation,
-                tag,
-            },
-        );
+        kernel.schedule(kernel.now + delay, Event::Timer { node, incarnation, tag });
     }
 
     /// Sends an operation to the object store. Exactly one [`Node::on_storage`] answers it,
@@ -150,25 +124,11 @@ impl<N: Node> Context<'_, N> {
         let answered = !reaches_store || arrive_at > timeout_at;
         if answered {
             let reply = StorageReply::Failed(StorageError::Timeout);
-            kernel.schedule(
-                timeout_at,
-                Event::StoreReply {
-                    node,
-                    incarnation,
-                    request,
-                    reply,
-                },
-            );
+            kernel.schedule(timeout_at, Event::StoreReply { node, incarnation, request, reply });
         }
         if reaches_store {
-            let arrive = Event::StoreArrive {
-                node,
-                incarnation,
-                request,
-                op,
-                timeout_at,
-                answered,
-            };
+            let arrive =
+                Event::StoreArrive { node, incarnation, request, op, timeout_at, answered };
             kernel.schedule(arrive_at, arrive);
         }
         request
@@ -186,18 +146,10 @@ impl<N: Node> Context<'_, N> {
         let node = self.node;
         let len = kernel.disks[node as usize].records().len();
         let options = &kernel.plan.disk;
-        let latency = kernel
-            .rng_disk
-            .between(options.sync_latency_ns_min, options.sync_latency_ns_max);
+        let latency =
+            kernel.rng_disk.between(options.sync_latency_ns_min, options.sync_latency_ns_max);
         let incarnation = kernel.incarnations[node as usize];
-        kernel.schedule(
-            kernel.now + latency,
-            Event::DiskSynced {
-                node,
-                incarnation,
-                len,
-            },
-        );
+        kernel.schedule(kernel.now + latency, Event::DiskSynced { node, incarnation, len });
     }
 
     /// This node's own random stream (for workload choices; never for the protocol itself).
@@ -222,14 +174,6 @@ impl<N: Node> Kernel<N> {
         aux: u64,
         payload_hash: u64,
     ) -> Record {
-        Record {
-            step: self.step,
-            time_ns: self.now,
-            kind,
-            node,
-            peer,
-            aux,
-            payload_hash,
-        }
+        Record { step: self.step, time_ns: self.now, kind, node, peer, aux, payload_hash }
     }
 }

@@ -40,9 +40,7 @@ impl<T> Queue<T> {
     #[inline]
     pub fn push(&mut self, time: SimTime, item: T) -> Result<(), QueueFull> {
         if self.heap.len() >= self.capacity {
-            return Err(QueueFull {
-                capacity: self.capacity,
-            });
+            return Err(QueueFull { capacity: self.capacity });
         }
         let slot = match self.free.pop() {
             Some(slot) => {
@@ -63,9 +61,7 @@ impl<T> Queue<T> {
     #[inline]
     pub fn pop(&mut self) -> Option<(SimTime, T)> {
         let Reverse((time, _, slot)) = self.heap.pop()?;
-        let item = self.slab[slot as usize]
-            .take()
-            .expect("a queued slot holds its event");
+        let item = self.slab[slot as usize].take().expect("a queued slot holds its event");
         self.free.push(slot);
         Some((time, item))
     }
@@ -97,10 +93,7 @@ mod tests {
             queue.push(time, name).unwrap();
         }
         let order: Vec<_> = std::iter::from_fn(|| queue.pop()).collect();
-        assert_eq!(
-            order,
-            vec![(1, "a"), (1, "b"), (3, "x"), (5, "c"), (5, "d")]
-        );
+        assert_eq!(order, vec![(1, "a"), (1, "b"), (3, "x"), (5, "c"), (5, "d")]);
     }
 
     #[test]

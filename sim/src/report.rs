@@ -39,11 +39,7 @@ pub fn format_record(record: &Record, detail: Option<&str>) -> String {
 /// The full, fixed-layout report of a run. `reproduce` holds the commands that replay it.
 pub fn render(scenario: &str, report: &RunReport, reproduce: &[String]) -> String {
     let mut out = String::new();
-    let _ = writeln!(
-        out,
-        "scenario={scenario} seed={} (0x{:x})",
-        report.seed, report.seed
-    );
+    let _ = writeln!(out, "scenario={scenario} seed={} (0x{:x})", report.seed, report.seed);
     let _ = writeln!(out, "fault plan:");
     out.push_str(&report.plan.to_string());
     let _ = writeln!(
@@ -56,11 +52,8 @@ pub fn render(scenario: &str, report: &RunReport, reproduce: &[String]) -> Strin
     );
     match &report.outcome {
         Outcome::Safety(v) | Outcome::Liveness(v) => {
-            let phase = if matches!(report.outcome, Outcome::Safety(_)) {
-                "safety"
-            } else {
-                "liveness"
-            };
+            let phase =
+                if matches!(report.outcome, Outcome::Safety(_)) { "safety" } else { "liveness" };
             let _ = writeln!(
                 out,
                 "VIOLATION ({phase}) of {} at step {}, t={}",
@@ -80,9 +73,7 @@ pub fn render(scenario: &str, report: &RunReport, reproduce: &[String]) -> Strin
         let details = report.captured.as_deref().unwrap_or(&[]);
         let first_captured = details.len().saturating_sub(report.tail.len());
         for (index, record) in report.tail.iter().enumerate() {
-            let detail = details
-                .get(first_captured + index)
-                .map(|d| d.detail.as_str());
+            let detail = details.get(first_captured + index).map(|d| d.detail.as_str());
             let _ = writeln!(out, "{}", format_record(record, detail));
         }
         for line in reproduce {

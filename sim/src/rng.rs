@@ -19,21 +19,12 @@ pub struct Ratio {
 
 impl Ratio {
     /// Never happens.
-    pub const NEVER: Ratio = Ratio {
-        numerator: 0,
-        denominator: 1,
-    };
+    pub const NEVER: Ratio = Ratio { numerator: 0, denominator: 1 };
 
     /// `numerator / denominator`; panics on a zero denominator or a ratio above one.
     pub const fn new(numerator: u32, denominator: u32) -> Ratio {
-        assert!(
-            denominator > 0 && numerator <= denominator,
-            "a ratio lies in [0, 1]"
-        );
-        Ratio {
-            numerator,
-            denominator,
-        }
+        assert!(denominator > 0 && numerator <= denominator, "a ratio lies in [0, 1]");
+        Ratio { numerator, denominator }
     }
 
     /// `parts` in ten thousand (basis points): `Ratio::per_10k(100)` is 1%.
@@ -73,9 +64,7 @@ impl Stream {
         key[8..16].copy_from_slice(&fnv1a(name.as_bytes()).to_le_bytes());
         // A second, independent mix of the name so short names still fill the key.
         key[16..24].copy_from_slice(&splitmix64(fnv1a(name.as_bytes()) ^ seed).to_le_bytes());
-        Stream {
-            rng: ChaCha8Rng::from_seed(key),
-        }
+        Stream { rng: ChaCha8Rng::from_seed(key) }
     }
 
     /// The stream of node `id` (named `node-<id>`).
@@ -120,6 +109,19 @@ impl Stream {
         debug_assert!(low <= high);
         let span = (high as i128 - low as i128) as u64;
         (low as i128 + self.between(0, span) as i128) as i64
+    }
+
+    /// An integer in `low..=high` whose order of magnitude is uniform: as many draws land in
+    /// 1-2 ms as in 1-2 s. Swarm durations use it so short disruptions (a quick restart, a
+    /// brief partition) are as common as long ones. `low` of 0 is treated as 1.
+    pub fn log_uniform(&mut self, low: u64, high: u64) -> u64 {
+        let low = low.max(1);
+        debug_assert!(low <= high, "log_uniform({low}, {high}) is empty");
+        let (low_bits, high_bits) = (64 - low.leading_zeros(), 64 - high.leading_zeros());
+        let bits = self.between(low_bits as u64, high_bits as u64) as u32;
+        let band_low = (1u64 << (bits - 1)).max(low);
+        let band_high = if bits == 64 { u64::MAX } else { (1u64 << bits) - 1 }.min(high);
+        self.between(band_low, band_high)
     }
 
     /// True with probability `ratio`. Draws nothing when the ratio is zero.
@@ -195,11 +197,7 @@ mod tests {
         // Pinned values: if this fails, every recorded seed in the world changed meaning.
         let mut stream = Stream::fork(42, "net");
         let draws: Vec<u64> = (0..3).map(|_| stream.next_u64()).collect();
-        assert_eq!(
-            draws,
-            PINNED_NET_42.to_vec(),
-            "ChaCha8 or the stream derivation changed"
-        );
+        assert_eq!(draws, PINNED_NET_42.to_vec(), "ChaCha8 or the stream derivation changed");
     }
     const PINNED_NET_42: [u64; 3] = [897469359220917957, 7552999891565441637, 5535758352103951831];
 
@@ -212,10 +210,7 @@ mod tests {
             assert!((3..=9).contains(&v));
             seen[(v - 3) as usize] = true;
         }
-        assert!(
-            seen.iter().all(|s| *s),
-            "every value of a small range shows up"
-        );
+        assert!(seen.iter().all(|s| *s), "every value of a small range shows up");
         assert_eq!(stream.between(5, 5), 5);
         let full = stream.between(0, u64::MAX);
         let _ = full; // no overflow panic on the full range
@@ -226,17 +221,26 @@ mod tests {
     }
 
     #[test]
+    fn log_uniform_spreads_over_orders_of_magnitude() {
+        let mut stream = Stream::fork(4, "t");
+        let draws: Vec<u64> =
+            (0..10_000).map(|_| stream.log_uniform(1_000, 1_000_000_000)).collect();
+        assert!(draws.iter().all(|d| (1_000..=1_000_000_000).contains(d)));
+        let below_1e6 = draws.iter().filter(|d| **d < 1_000_000).count();
+        // Uniform would put 0.1% below 1e6; log-uniform puts about half there (11 of the 21
+        // powers of two between 1e3 and 1e9 lie below 1e6).
+        assert!((4_700..5_700).contains(&below_1e6), "{below_1e6}");
+        assert_eq!(stream.log_uniform(0, 0), 1);
+        assert_eq!(stream.log_uniform(7, 7), 7);
+    }
+
+    #[test]
     fn chance_matches_its_ratio() {
         let mut stream = Stream::fork(3, "t");
         assert!(!(0..1000).any(|_| stream.chance(Ratio::NEVER)));
         assert!((0..1000).all(|_| stream.chance(Ratio::new(1, 1))));
-        let hits = (0..100_000)
-            .filter(|_| stream.chance(Ratio::per_10k(2_500)))
-            .count();
-        assert!(
-            (24_000..26_000).contains(&hits),
-            "25% of 100k draws, got {hits}"
-        );
+        let hits = (0..100_000).filter(|_| stream.chance(Ratio::per_10k(2_500))).count();
+        assert!((24_000..26_000).contains(&hits), "25% of 100k draws, got {hits}");
     }
 
     #[test]

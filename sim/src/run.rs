@@ -38,10 +38,7 @@ pub struct Violation {
 impl Violation {
     /// A violation of `invariant` described by `observed`.
     pub fn new(invariant: impl Into<String>, observed: impl Into<String>) -> Violation {
-        Violation {
-            invariant: invariant.into(),
-            observed: observed.into(),
-        }
+        Violation { invariant: invariant.into(), observed: observed.into() }
     }
 }
 
@@ -152,10 +149,7 @@ impl<'a, N: Node> View<'a, N> {
     /// Every node that is up, with its id.
     pub fn up_nodes(&self) -> impl Iterator<Item = (NodeId, &'a N)> + 'a {
         let nodes = self.nodes;
-        nodes
-            .iter()
-            .enumerate()
-            .filter_map(|(id, n)| n.as_ref().map(|n| (id as NodeId, n)))
+        nodes.iter().enumerate().filter_map(|(id, n)| n.as_ref().map(|n| (id as NodeId, n)))
     }
     /// What node `id`'s clock reads now.
     pub fn local_ns(&self, id: NodeId) -> u64 {
@@ -200,33 +194,19 @@ impl<S: Scenario> Simulation<S> {
         let trace = Trace::new(limits.trace_tail_len.max(1), capture);
         let schedule: Vec<ScheduledFault> = plan.schedule.clone();
         let kernel = Kernel::new(seed, nodes, plan, limits.queue_len_max, trace);
-        let mut world = World {
-            kernel,
-            nodes: (0..nodes).map(|_| None).collect(),
-        };
+        let mut world = World { kernel, nodes: (0..nodes).map(|_| None).collect() };
         for (index, scheduled) in schedule.iter().enumerate() {
-            world
-                .kernel
-                .schedule(scheduled.at_ns, Event::FaultBegin(index));
+            world.kernel.schedule(scheduled.at_ns, Event::FaultBegin(index));
         }
         for id in 0..nodes {
             world.boot(id, &scenario);
         }
-        Simulation {
-            world,
-            scenario,
-            seed,
-            limits,
-            outcome: None,
-        }
+        Simulation { world, scenario, seed, limits, outcome: None }
     }
 
     /// The world as checks see it.
     pub fn view(&self) -> View<'_, S::Node> {
-        View {
-            kernel: &self.world.kernel,
-            nodes: &self.world.nodes,
-        }
+        View { kernel: &self.world.kernel, nodes: &self.world.nodes }
     }
 
     /// The scenario (its checker state, counters).
@@ -260,10 +240,7 @@ impl<S: Scenario> Simulation<S> {
             let bound = format!("{} steps reached", self.limits.steps_max);
             self.outcome = Some(Outcome::BoundExceeded { bound });
         } else {
-            let view = View {
-                kernel,
-                nodes: &self.world.nodes,
-            };
+            let view = View { kernel, nodes: &self.world.nodes };
             if let Err(violation) = self.scenario.check(&view) {
                 self.outcome = Some(Outcome::Safety(violation));
             }
@@ -285,10 +262,7 @@ impl<S: Scenario> Simulation<S> {
     fn run_liveness(&mut self) {
         let deadline = self.world.kernel.now + self.limits.liveness_ns;
         loop {
-            let view = View {
-                kernel: &self.world.kernel,
-                nodes: &self.world.nodes,
-            };
+            let view = View { kernel: &self.world.kernel, nodes: &self.world.nodes };
             let last_miss = match self.scenario.converged(&view) {
                 Ok(()) => return self.outcome = Some(Outcome::Passed),
                 Err(miss) => miss,

@@ -14,11 +14,7 @@ pub struct SeedError {
 
 impl fmt::Display for SeedError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{}={:?} is not valid: {}",
-            self.variable, self.text, self.reason
-        )
+        write!(f, "{}={:?} is not valid: {}", self.variable, self.text, self.reason)
     }
 }
 
@@ -26,24 +22,13 @@ impl std::error::Error for SeedError {}
 
 /// Parses a seed written in decimal (`42`) or hex (`0x2a`); `_` separators are allowed.
 pub fn parse_seed(text: &str) -> Result<u64, SeedError> {
-    parse_u64(
-        "seed",
-        text,
-        "expected a decimal or 0x-hex number that fits in 64 bits",
-    )
+    parse_u64("seed", text, "expected a decimal or 0x-hex number that fits in 64 bits")
 }
 
 fn parse_u64(variable: &'static str, text: &str, reason: &'static str) -> Result<u64, SeedError> {
-    let error = || SeedError {
-        variable,
-        text: text.to_string(),
-        reason,
-    };
+    let error = || SeedError { variable, text: text.to_string(), reason };
     let cleaned: String = text.trim().chars().filter(|c| *c != '_').collect();
-    let parsed = match cleaned
-        .strip_prefix("0x")
-        .or_else(|| cleaned.strip_prefix("0X"))
-    {
+    let parsed = match cleaned.strip_prefix("0x").or_else(|| cleaned.strip_prefix("0X")) {
         Some(hex) => u64::from_str_radix(hex, 16),
         None => cleaned.parse::<u64>(),
     };
@@ -94,11 +79,7 @@ pub fn from_vars(
     };
     if count == 0 {
         let text = seeds.unwrap_or("0").to_string();
-        return Err(SeedError {
-            variable: "DST_SEEDS",
-            text,
-            reason: "must be at least 1",
-        });
+        return Err(SeedError { variable: "DST_SEEDS", text, reason: "must be at least 1" });
     }
     Ok(SeedSelection::Range { start: 0, count })
 }
@@ -126,24 +107,12 @@ mod tests {
 
     #[test]
     fn dst_seed_wins_and_dst_seeds_counts() {
-        assert_eq!(
-            from_vars(Some("0x10"), Some("5"), 3),
-            Ok(SeedSelection::One(16))
-        );
-        assert_eq!(
-            from_vars(None, Some("5"), 3),
-            Ok(SeedSelection::Range { start: 0, count: 5 })
-        );
-        assert_eq!(
-            from_vars(None, None, 3),
-            Ok(SeedSelection::Range { start: 0, count: 3 })
-        );
+        assert_eq!(from_vars(Some("0x10"), Some("5"), 3), Ok(SeedSelection::One(16)));
+        assert_eq!(from_vars(None, Some("5"), 3), Ok(SeedSelection::Range { start: 0, count: 5 }));
+        assert_eq!(from_vars(None, None, 3), Ok(SeedSelection::Range { start: 0, count: 3 }));
         assert_eq!(from_vars(None, None, 3).unwrap().seeds().count(), 3);
         assert!(from_vars(Some("nope"), None, 3).is_err());
         assert!(from_vars(None, Some("many"), 3).is_err());
-        assert!(
-            from_vars(None, Some("0"), 3).is_err(),
-            "zero seeds would test nothing"
-        );
+        assert!(from_vars(None, Some("0"), 3).is_err(), "zero seeds would test nothing");
     }
 }

@@ -18,11 +18,7 @@ pub enum StorageOp<V> {
     /// Create the object only if the key is absent.
     PutIfAbsent { key: String, value: V },
     /// Overwrite only if the current version is `version`.
-    PutIfVersion {
-        key: String,
-        value: V,
-        version: Version,
-    },
+    PutIfVersion { key: String, value: V, version: Version },
     /// Delete only if the current version is `version`.
     DeleteIfVersion { key: String, version: Version },
 }
@@ -31,10 +27,7 @@ pub enum StorageOp<V> {
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum StorageReply<V> {
     /// The object (None when absent) and the store's clock when it served the read.
-    Got {
-        object: Option<(V, Version)>,
-        store_time_ns: SimTime,
-    },
+    Got { object: Option<(V, Version)>, store_time_ns: SimTime },
     /// The write applied; the object now has `version`.
     Written { version: Version },
     /// The delete applied.
@@ -92,10 +85,7 @@ pub struct ObjectStore<V> {
 
 impl<V> Default for ObjectStore<V> {
     fn default() -> Self {
-        ObjectStore {
-            objects: BTreeMap::new(),
-            last_version: 0,
-        }
+        ObjectStore { objects: BTreeMap::new(), last_version: 0 }
     }
 }
 
@@ -103,21 +93,16 @@ impl<V: Clone> ObjectStore<V> {
     /// Applies one operation atomically at store time `now` and returns its answer.
     pub fn apply(&mut self, now: SimTime, op: StorageOp<V>) -> StorageReply<V> {
         match op {
-            StorageOp::Get { key } => StorageReply::Got {
-                object: self.objects.get(&key).cloned(),
-                store_time_ns: now,
-            },
+            StorageOp::Get { key } => {
+                StorageReply::Got { object: self.objects.get(&key).cloned(), store_time_ns: now }
+            }
             StorageOp::PutIfAbsent { key, value } => {
                 if self.objects.contains_key(&key) {
                     return StorageReply::ConditionFailed;
                 }
                 self.write(key, value)
             }
-            StorageOp::PutIfVersion {
-                key,
-                value,
-                version,
-            } => {
+            StorageOp::PutIfVersion { key, value, version } => {
                 if self.version(&key) != Some(version) {
                     return StorageReply::ConditionFailed;
                 }
@@ -136,9 +121,7 @@ impl<V: Clone> ObjectStore<V> {
     fn write(&mut self, key: String, value: V) -> StorageReply<V> {
         self.last_version += 1;
         self.objects.insert(key, (value, self.last_version));
-        StorageReply::Written {
-            version: self.last_version,
-        }
+        StorageReply::Written { version: self.last_version }
     }
 
     /// The current version of `key`, if present.
@@ -157,31 +140,15 @@ mod tests {
     use super::*;
 
     fn put_if_version(key: &str, value: u32, version: Version) -> StorageOp<u32> {
-        StorageOp::PutIfVersion {
-            key: key.into(),
-            value,
-            version,
-        }
+        StorageOp::PutIfVersion { key: key.into(), value, version }
     }
 
     #[test]
     fn put_if_absent_creates_once() {
         let mut store = ObjectStore::default();
-        let first = store.apply(
-            0,
-            StorageOp::PutIfAbsent {
-                key: "k".into(),
-                value: 1,
-            },
-        );
+        let first = store.apply(0, StorageOp::PutIfAbsent { key: "k".into(), value: 1 });
         assert_eq!(first, StorageReply::Written { version: 1 });
-        let second = store.apply(
-            0,
-            StorageOp::PutIfAbsent {
-                key: "k".into(),
-                value: 2,
-            },
-        );
+        let second = store.apply(0, StorageOp::PutIfAbsent { key: "k".into(), value: 2 });
         assert_eq!(second, StorageReply::ConditionFailed);
         assert_eq!(store.get("k"), Some(&(1, 1)));
     }
@@ -191,21 +158,12 @@ mod tests {
         // Two writers read version 1, then both try to replace it: only the first applies,
         // the second must re-read and retry against version 2.
         let mut store = ObjectStore::default();
-        store.apply(
-            0,
-            StorageOp::PutIfAbsent {
-                key: "k".into(),
-                value: 0,
-            },
-        );
+        store.apply(0, StorageOp::PutIfAbsent { key: "k".into(), value: 0 });
         assert_eq!(
             store.apply(1, put_if_version("k", 10, 1)),
             StorageReply::Written { version: 2 }
         );
-        assert_eq!(
-            store.apply(2, put_if_version("k", 20, 1)),
-            StorageReply::ConditionFailed
-        );
+        assert_eq!(store.apply(2, put_if_version("k", 20, 1)), StorageReply::ConditionFailed);
         assert_eq!(
             store.apply(3, put_if_version("k", 20, 2)),
             StorageReply::Written { version: 3 }
@@ -216,53 +174,19 @@ mod tests {
     #[test]
     fn versions_never_repeat_even_after_delete() {
         let mut store = ObjectStore::default();
-        store.apply(
-            0,
-            StorageOp::PutIfAbsent {
-                key: "k".into(),
-                value: 0,
-            },
-        );
-        let stale = store.apply(
-            0,
-            StorageOp::DeleteIfVersion {
-                key: "k".into(),
-                version: 9,
-            },
-        );
+        store.apply(0, StorageOp::PutIfAbsent { key: "k".into(), value: 0 });
+        let stale = store.apply(0, StorageOp::DeleteIfVersion { key: "k".into(), version: 9 });
         assert_eq!(stale, StorageReply::ConditionFailed);
-        let deleted = store.apply(
-            0,
-            StorageOp::DeleteIfVersion {
-                key: "k".into(),
-                version: 1,
-            },
-        );
+        let deleted = store.apply(0, StorageOp::DeleteIfVersion { key: "k".into(), version: 1 });
         assert_eq!(deleted, StorageReply::Deleted);
-        let again = store.apply(
-            0,
-            StorageOp::PutIfAbsent {
-                key: "k".into(),
-                value: 0,
-            },
-        );
-        assert_eq!(
-            again,
-            StorageReply::Written { version: 2 },
-            "version 1 is never reused"
-        );
+        let again = store.apply(0, StorageOp::PutIfAbsent { key: "k".into(), value: 0 });
+        assert_eq!(again, StorageReply::Written { version: 2 }, "version 1 is never reused");
     }
 
     #[test]
     fn get_reports_the_store_clock() {
         let mut store: ObjectStore<u32> = ObjectStore::default();
         let reply = store.apply(42, StorageOp::Get { key: "none".into() });
-        assert_eq!(
-            reply,
-            StorageReply::Got {
-                object: None,
-                store_time_ns: 42
-            }
-        );
+        assert_eq!(reply, StorageReply::Got { object: None, store_time_ns: 42 });
     }
 }

@@ -107,10 +107,7 @@ impl Trace {
         }
         self.ring_next = (self.ring_next + 1) % self.ring_capacity;
         if let Some(captured) = &mut self.captured {
-            captured.push(DetailedRecord {
-                record,
-                detail: detail(),
-            });
+            captured.push(DetailedRecord { record, detail: detail() });
         }
     }
 
@@ -230,9 +227,7 @@ mod tests {
     fn the_ring_keeps_the_last_records_in_order() {
         let mut trace = Trace::new(3, false);
         for step in 0..5 {
-            trace.record(record(step), || {
-                unreachable!("detail is not formatted unless capturing")
-            });
+            trace.record(record(step), || unreachable!("detail is not formatted unless capturing"));
         }
         let steps: Vec<u64> = trace.tail().iter().map(|r| r.step).collect();
         assert_eq!(steps, vec![2, 3, 4]);
@@ -276,15 +271,8 @@ mod tests {
             Ping { seq: u64 },
             Pong(String),
         }
-        assert_eq!(
-            stable_hash(&5usize),
-            stable_hash(&5u64),
-            "usize folds as u64"
-        );
-        assert_ne!(
-            stable_hash(&Message::Ping { seq: 1 }),
-            stable_hash(&Message::Ping { seq: 2 })
-        );
+        assert_eq!(stable_hash(&5usize), stable_hash(&5u64), "usize folds as u64");
+        assert_ne!(stable_hash(&Message::Ping { seq: 1 }), stable_hash(&Message::Ping { seq: 2 }));
         assert_ne!(
             stable_hash(&Message::Pong("a".into())),
             stable_hash(&Message::Pong("b".into()))

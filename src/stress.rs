@@ -1,0 +1,276 @@
+//! `fencepost stress`: many seeds on all cores. Each seed is still one thread and
+//! deterministic; results are gathered and ordered by seed, so they do not depend on `--jobs`.
+
+use crate::{check_canary, exit, scenario, UsageError};
+use indicatif::{ProgressBar, ProgressStyle};
+use scenarios::{RunRequest, ScenarioEntry};
+use serde::Serialize;
+use sim::{Coverage, Outcome};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{mpsc, Arc};
+
+#[derive(clap::Args)]
+pub struct StressArgs {
+    /// A scenario name, or `all`.
+    #[arg(long, default_value = "all")]
+    scenario: String,
+    /// How many seeds to run (per scenario).
+    #[arg(long, default_value_t = 1000)]
+    seeds: u64,
+    /// The first seed.
+    #[arg(long, default_value_t = 0, value_parser = crate::parse_seed)]
+    start: u64,
+    /// Worker threads (default: every core).
+    #[arg(long)]
+    jobs: Option<usize>,
+    /// Switch on a canary (a deliberately broken variant).
+    #[arg(long)]
+    canary: Option<String>,
+    /// Write a machine-readable summary here.
+    #[arg(long)]
+    json: Option<PathBuf>,
+}
+
+impl StressArgs {
+    /// What `fencepost` with no subcommand runs.
+    pub fn default_job() -> StressArgs {
+        StressArgs {
+            scenario: "all".into(),
+            seeds: 1000,
+            start: 0,
+            jobs: None,
+            canary: None,
+            json: None,
+        }
+    }
+}
+
+/// One failed seed, as the summary lists it.
+#[derive(Clone, Debug, Serialize)]
+pub struct Failure {
+    pub seed: u64,
+    pub outcome: &'static str,
+    pub invariant: String,
+    pub step: u64,
+    pub sim_time_ns: u64,
+}
+
+/// What a stress run of one scenario found.
+#[derive(Debug, Serialize)]
+pub struct ScenarioSummary {
+    pub scenario: String,
+    pub canary: Option<String>,
+    pub seeds_run: u64,
+    pub passed: u64,
+    pub failed: Vec<Failure>,
+    pub events: u64,
+    pub sim_time_ns: u64,
+    pub wall_time_s: f64,
+    pub events_per_s: f64,
+    pub coverage: Coverage,
+    pub interrupted: bool,
+}
+
+struct SeedResult {
+    seed: u64,
+    outcome: Outcome,
+    steps: u64,
+    sim_time_ns: u64,
+    coverage: Coverage,
+}
+
+pub fn main(args: StressArgs) -> Result<u8, UsageError> {
+    let entries: Vec<&'static ScenarioEntry> = if args.scenario == "all" {
+        scenarios::SCENARIOS.iter().collect()
+    } else {
+        vec![scenario(&args.scenario)?]
+    };
+    for entry in &entries {
+        if args.scenario != "all" || args.canary.is_some() {
+            check_canary(entry, args.canary.as_deref())?;
+        }
+    }
+    let jobs =
+        args.jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    if jobs == 0 {
+        return Err(UsageError("--jobs must be at least 1".into()));
+    }
+    let interrupted = Arc::new(AtomicBool::new(false));
+    let flag = interrupted.clone();
+    // A second handler cannot be installed; a repeated run in one process just keeps the first.
+    let _ = ctrlc::set_handler(move || flag.store(true, Ordering::SeqCst));
+    let mut summaries = Vec::new();
+    let mut worst = exit::PASSED;
+    for entry in entries {
+        let summary = stress_one(entry, &args, jobs, &interrupted);
+        print_summary(&summary);
+        if let Some(first) = summary.failed.first() {
+            let request = RunRequest {
+                seed: first.seed,
+                canary: args.canary.clone(),
+                ..RunRequest::default()
+            };
+            for line in entry.reproduce(&request) {
+                crate::output::line(format!("  reproduce: {line}"));
+            }
+            worst = worst.max(exit::SAFETY);
+        }
+        summaries.push(summary);
+        if interrupted.load(Ordering::SeqCst) {
+            break;
+        }
+    }
+    if let Some(path) = &args.json {
+        let json = serde_json::to_string_pretty(&summaries).expect("summaries serialize");
+        std::fs::write(path, json)
+            .map_err(|e| UsageError(format!("cannot write {}: {e}", path.display())))?;
+    }
+    Ok(worst)
+}
+
+fn stress_one(
+    entry: &'static ScenarioEntry,
+    args: &StressArgs,
+    jobs: usize,
+    interrupted: &AtomicBool,
+) -> ScenarioSummary {
+    let started = crate::bench::wall_clock();
+    let progress = ProgressBar::new(args.seeds);
+    progress.set_style(
+        ProgressStyle::with_template("{prefix:>10} [{bar:30}] {pos}/{len} seeds  {msg}  eta {eta}")
+            .expect("valid template")
+            .progress_chars("=> "),
+    );
+    progress.set_prefix(entry.name);
+    let next = AtomicU64::new(0);
+    let (sender, receiver) = mpsc::channel::<SeedResult>();
+    let mut results: Vec<SeedResult> = Vec::with_capacity(args.seeds as usize);
+    std::thread::scope(|scope| {
+        for _ in 0..jobs {
+            let sender = sender.clone();
+            let next = &next;
+            scope.spawn(move || loop {
+                let index = next.fetch_add(1, Ordering::Relaxed);
+                if index >= args.seeds || interrupted.load(Ordering::Relaxed) {
+                    break;
+                }
+                let seed = args.start + index;
+                let request =
+                    RunRequest { seed, canary: args.canary.clone(), ..RunRequest::default() };
+                let report = (entry.run)(&request);
+                let result = SeedResult {
+                    seed,
+                    outcome: report.outcome,
+                    steps: report.steps,
+                    sim_time_ns: report.sim_time_ns,
+                    coverage: report.coverage,
+                };
+                if sender.send(result).is_err() {
+                    break;
+                }
+            });
+        }
+        drop(sender);
+        let (mut failures, mut events) = (0u64, 0u64);
+        for result in receiver {
+            events += result.steps;
+            if result.outcome != Outcome::Passed {
+                failures += 1;
+                progress.println(failure_line(entry.name, &result));
+            }
+            let elapsed = started.elapsed().as_secs_f64().max(1e-9);
+            progress.set_message(format!(
+                "{failures} failed  {:.2}M events/s",
+                events as f64 / elapsed / 1e6
+            ));
+            progress.inc(1);
+            results.push(result);
+        }
+    });
+    progress.finish_and_clear();
+    results.sort_by_key(|r| r.seed);
+    summarize(entry, args, results, started.elapsed().as_secs_f64(), interrupted)
+}
+
+fn failure_line(scenario: &str, result: &SeedResult) -> String {
+    let invariant = match &result.outcome {
+        Outcome::Safety(v) | Outcome::Liveness(v) => v.invariant.clone(),
+        Outcome::BoundExceeded { bound } => format!("Bound({bound})"),
+        Outcome::Passed => String::new(),
+    };
+    format!(
+        "FAILED scenario={scenario} seed={} invariant={invariant} step={} outcome={}",
+        result.seed,
+        result.steps,
+        result.outcome.label()
+    )
+}
+
+fn summarize(
+    entry: &ScenarioEntry,
+    args: &StressArgs,
+    results: Vec<SeedResult>,
+    wall_time_s: f64,
+    interrupted: &AtomicBool,
+) -> ScenarioSummary {
+    let mut coverage = Coverage::default();
+    let mut failed = Vec::new();
+    let (mut events, mut sim_time_ns) = (0, 0);
+    for result in &results {
+        coverage.merge(&result.coverage);
+        events += result.steps;
+        sim_time_ns += result.sim_time_ns;
+        let invariant = match &result.outcome {
+            Outcome::Passed => continue,
+            Outcome::Safety(v) | Outcome::Liveness(v) => v.invariant.clone(),
+            Outcome::BoundExceeded { bound } => bound.clone(),
+        };
+        failed.push(Failure {
+            seed: result.seed,
+            outcome: result.outcome.label(),
+            invariant,
+            step: result.steps,
+            sim_time_ns: result.sim_time_ns,
+        });
+    }
+    ScenarioSummary {
+        scenario: entry.name.to_string(),
+        canary: args.canary.clone(),
+        seeds_run: results.len() as u64,
+        passed: results.len() as u64 - failed.len() as u64,
+        failed,
+        events,
+        sim_time_ns,
+        wall_time_s,
+        events_per_s: events as f64 / wall_time_s.max(1e-9),
+        coverage,
+        interrupted: interrupted.load(Ordering::SeqCst),
+    }
+}
+
+fn print_summary(summary: &ScenarioSummary) {
+    crate::output::line(format!(
+        "{}: {} passed, {} failed of {} seeds{}  ({} events, {:.2}M events/s, {:.1}s wall)",
+        summary.scenario,
+        summary.passed,
+        summary.failed.len(),
+        summary.seeds_run,
+        if summary.interrupted { " (interrupted)" } else { "" },
+        summary.events,
+        summary.events_per_s / 1e6,
+        summary.wall_time_s
+    ));
+    let faults: Vec<String> =
+        summary.coverage.faults.iter().map(|(k, n)| format!("{}={n}", k.name())).collect();
+    crate::output::line(format!(
+        "  faults fired: {}",
+        if faults.is_empty() { "none".into() } else { faults.join(" ") }
+    ));
+    let probes: Vec<String> =
+        summary.coverage.probes.iter().map(|(k, n)| format!("{k}={n}")).collect();
+    crate::output::line(format!(
+        "  probes hit: {}",
+        if probes.is_empty() { "none".into() } else { probes.join(" ") }
+    ));
+}

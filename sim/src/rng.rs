@@ -113,10 +113,10 @@ impl Stream {
 
     /// An integer in `low..=high` whose order of magnitude is uniform: as many draws land in
     /// 1-2 ms as in 1-2 s. Swarm durations use it so short disruptions (a quick restart, a
-    /// brief partition) are as common as long ones. `low` of 0 is treated as 1.
+    /// brief partition) are as common as long ones. Bounds of 0 are treated as 1.
     pub fn log_uniform(&mut self, low: u64, high: u64) -> u64 {
-        let low = low.max(1);
         debug_assert!(low <= high, "log_uniform({low}, {high}) is empty");
+        let (low, high) = (low.max(1), high.max(1));
         let (low_bits, high_bits) = (64 - low.leading_zeros(), 64 - high.leading_zeros());
         let bits = self.between(low_bits as u64, high_bits as u64) as u32;
         let band_low = (1u64 << (bits - 1)).max(low);

@@ -101,7 +101,7 @@ pub fn exit_code(outcome: &Outcome) -> u8 {
 fn list(canaries: bool) -> u8 {
     for entry in scenarios::SCENARIOS {
         if !canaries {
-            crate::output::line(format!("{}", entry.name));
+            crate::output::line(entry.name);
             continue;
         }
         for canary in entry.canaries {

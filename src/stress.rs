@@ -177,7 +177,7 @@ fn stress_one(
             events += result.steps;
             if result.outcome != Outcome::Passed {
                 failures += 1;
-                progress.println(failure_line(entry.name, &result));
+                progress.suspend(|| crate::output::line(failure_line(entry.name, &result)));
             }
             let elapsed = started.elapsed().as_secs_f64().max(1e-9);
             progress.set_message(format!(

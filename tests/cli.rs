@@ -1,0 +1,106 @@
+//! The command line's contract: output formats and exit codes scripts rely on.
+
+use std::process::Command;
+
+fn fencepost(args: &[&str]) -> (i32, String, String) {
+    let output = Command::new(env!("CARGO_BIN_EXE_fencepost")).args(args).output().unwrap();
+    let text = |bytes: Vec<u8>| String::from_utf8(bytes).unwrap();
+    (output.status.code().unwrap_or(-1), text(output.stdout), text(output.stderr))
+}
+
+#[test]
+fn list_prints_one_scenario_per_line() {
+    let (code, out, _) = fencepost(&["list"]);
+    assert_eq!(code, 0);
+    let names: Vec<&str> = out.lines().collect();
+    assert!(names.contains(&"pingpong"), "{out}");
+    assert!(names.iter().all(|n| !n.contains(' ')));
+}
+
+#[test]
+fn list_canaries_prints_scenario_canary_description() {
+    let (code, out, _) = fencepost(&["list", "--canaries"]);
+    assert_eq!(code, 0);
+    for line in out.lines() {
+        let fields: Vec<&str> = line.splitn(3, ' ').collect();
+        assert_eq!(fields.len(), 3, "{line}");
+        assert!(scenarios::find(fields[0]).and_then(|s| s.canary(fields[1])).is_some(), "{line}");
+    }
+    assert!(out.contains("pingpong no-grace-period "));
+}
+
+#[test]
+fn run_passes_with_a_trace_hash_line() {
+    let (code, out, _) = fencepost(&["run", "--scenario", "pingpong", "--seed", "3"]);
+    assert_eq!(code, 0, "{out}");
+    let hash = out.split("trace_hash=").nth(1).expect("trace_hash line").split_whitespace().next();
+    let hash = hash.unwrap();
+    assert_eq!(hash.len(), 16);
+    assert!(hash.chars().all(|c| c.is_ascii_hexdigit()));
+    let (_, again, _) = fencepost(&["run", "--scenario", "pingpong", "--seed", "0x3"]);
+    assert_eq!(out, again, "hex and decimal name the same seed; runs are deterministic");
+}
+
+#[test]
+fn a_violation_exits_1_with_the_report() {
+    let args = ["run", "--scenario", "pingpong", "--seed", "2", "--canary", "grant-from-receipt"];
+    let (code, out, _) = fencepost(&args);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("VIOLATION (safety) of GrantUniqueness"), "{out}");
+    assert!(out.contains("reproduce: cargo run --release -- run --scenario pingpong --seed 2"));
+}
+
+#[test]
+fn bad_usage_exits_2_with_one_line_and_no_panic() {
+    for args in [
+        vec!["run", "--scenario", "nope", "--seed", "1"],
+        vec!["run", "--scenario", "pingpong", "--seed", "12abc"],
+        vec!["run", "--scenario", "pingpong", "--seed", "1", "--canary", "nope"],
+        vec!["stress", "--scenario", "nope", "--seeds", "1"],
+    ] {
+        let (code, out, err) = fencepost(&args);
+        assert_eq!(code, 2, "{args:?}: {out}{err}");
+        assert!(err.starts_with("error:"), "{err}");
+        assert!(!err.contains("panicked"), "{err}");
+    }
+}
+
+#[test]
+fn stress_reports_failures_in_the_documented_format() {
+    let args =
+        ["stress", "--scenario", "pingpong", "--seeds", "40", "--canary", "grant-from-receipt"];
+    let (code, out, _) = fencepost(&args);
+    assert_eq!(code, 1);
+    let failure = out.lines().find(|l| l.starts_with("FAILED ")).expect("a failure line");
+    assert!(failure.starts_with("FAILED scenario=pingpong seed="), "{failure}");
+    assert!(failure.contains(" invariant=GrantUniqueness step="), "{failure}");
+    let (code, out, _) = fencepost(&["stress", "--scenario", "pingpong", "--seeds", "20"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("pingpong: 20 passed, 0 failed of 20 seeds"), "{out}");
+}
+
+#[test]
+fn stress_results_do_not_depend_on_jobs() {
+    let json = |jobs: &str| {
+        let path = std::env::temp_dir().join(format!("fencepost-jobs-{jobs}.json"));
+        let path_text = path.to_str().unwrap();
+        let args = [
+            "stress",
+            "--scenario",
+            "pingpong",
+            "--seeds",
+            "30",
+            "--jobs",
+            jobs,
+            "--canary",
+            "grant-from-receipt",
+            "--json",
+            path_text,
+        ];
+        fencepost(&args);
+        let summary: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        (summary[0]["failed"].clone(), summary[0]["events"].clone())
+    };
+    assert_eq!(json("1"), json("3"));
+}

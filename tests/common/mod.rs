@@ -1,0 +1,53 @@
+//! Shared by the scenario test files: run a seed range the way `cargo test` users expect
+//! (`DST_SEED` replays one seed, `DST_SEEDS` sets how many), and hunt canaries.
+
+#![allow(dead_code)] // each test file uses a different part
+
+use scenarios::{RunRequest, ScenarioEntry};
+use sim::Outcome;
+
+/// Runs the scenario over the seeds the environment selects (`default_count` from 0 when
+/// neither `DST_SEED` nor `DST_SEEDS` is set). Panics with the full report of the first failure.
+pub fn seed_range(name: &str, default_count: u64) {
+    let entry = scenarios::find(name).expect("registered scenario");
+    let selection = match sim::seeds::from_env(default_count) {
+        Ok(selection) => selection,
+        Err(error) => panic!("{error}"),
+    };
+    for seed in selection.seeds() {
+        let request = RunRequest { seed, ..RunRequest::default() };
+        let report = entry.run_for_report(&request);
+        if report.outcome != Outcome::Passed {
+            let rendered = sim::report::render(entry.name, &report, &entry.reproduce(&request));
+            panic!("seed {seed} of {name} failed:\n{rendered}");
+        }
+    }
+}
+
+/// The first seed below `limit` at which `canary` makes the scenario fail, with the outcome.
+pub fn first_catch(entry: &ScenarioEntry, canary: &str, limit: u64) -> Option<(u64, Outcome)> {
+    (0..limit).find_map(|seed| {
+        let request =
+            RunRequest { seed, canary: Some(canary.to_string()), ..RunRequest::default() };
+        let report = (entry.run)(&request);
+        (report.outcome != Outcome::Passed).then_some((seed, report.outcome))
+    })
+}
+
+/// Asserts every canary of the scenario is caught as a safety violation within `limit` seeds.
+pub fn every_canary_caught(name: &str, limit: u64) {
+    let entry = scenarios::find(name).expect("registered scenario");
+    assert!(!entry.canaries.is_empty(), "{name} declares canaries");
+    for canary in entry.canaries {
+        match first_catch(entry, canary.name, limit) {
+            Some((_, Outcome::Safety(_))) => {}
+            Some((seed, outcome)) => {
+                panic!(
+                    "canary {} first failed at seed {seed} as {outcome:?}, not safety",
+                    canary.name
+                )
+            }
+            None => panic!("canary {} of {name} was not caught in {limit} seeds", canary.name),
+        }
+    }
+}

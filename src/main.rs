@@ -56,6 +56,13 @@ struct RunArgs {
     /// Write every trace record as JSON lines to this file.
     #[arg(long)]
     trace: Option<PathBuf>,
+    /// Replay this fault plan (JSON, as `--save-plan` or `shrink` write it) instead of the
+    /// seed's swarm plan.
+    #[arg(long)]
+    schedule: Option<PathBuf>,
+    /// Write the run's fault plan as JSON to this file.
+    #[arg(long)]
+    save_plan: Option<PathBuf>,
 }
 
 fn parse_seed(text: &str) -> Result<u64, String> {
@@ -114,18 +121,31 @@ fn list(canaries: bool) -> u8 {
 fn run(args: RunArgs) -> Result<u8, UsageError> {
     let entry = scenario(&args.scenario)?;
     check_canary(entry, args.canary.as_deref())?;
-    let request = RunRequest {
-        seed: args.seed,
-        canary: args.canary,
-        plan: None,
-        capture: args.trace.is_some(),
+    let plan = match &args.schedule {
+        Some(path) => Some(read_plan(path)?),
+        None => None,
     };
+    let request =
+        RunRequest { seed: args.seed, canary: args.canary, plan, capture: args.trace.is_some() };
     let report = entry.run_for_report(&request);
     if let Some(path) = &args.trace {
         write_trace(path, &report)?;
     }
+    if let Some(path) = &args.save_plan {
+        let json = serde_json::to_string_pretty(&report.plan).expect("plans serialize");
+        std::fs::write(path, json)
+            .map_err(|e| UsageError(format!("cannot write {}: {e}", path.display())))?;
+    }
     crate::output::text(sim::report::render(entry.name, &report, &entry.reproduce(&request)));
     Ok(exit_code(&report.outcome))
+}
+
+/// Reads a fault plan, explaining what is wrong with a malformed file.
+fn read_plan(path: &PathBuf) -> Result<sim::faults::FaultPlan, UsageError> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| UsageError(format!("cannot read {}: {e}", path.display())))?;
+    serde_json::from_str(&text)
+        .map_err(|e| UsageError(format!("{} is not a valid fault plan: {e}", path.display())))
 }
 
 fn write_trace(path: &PathBuf, report: &sim::RunReport) -> Result<(), UsageError> {

@@ -30,6 +30,37 @@ pub struct StressArgs {
     /// Write a machine-readable summary here.
     #[arg(long)]
     json: Option<PathBuf>,
+    /// Run only the I-th of N interleaved slices of the seed range (0-based), for batch engines.
+    #[arg(long, value_parser = parse_shard)]
+    shard: Option<Shard>,
+}
+
+/// One slice of a seed range: seeds whose offset from `--start` is `index` modulo `count`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Shard {
+    pub index: u64,
+    pub count: u64,
+}
+
+fn parse_shard(text: &str) -> Result<Shard, String> {
+    let bad = || format!("shard {text:?} is not I/N with 0 <= I < N");
+    let (index, count) = text.split_once('/').ok_or_else(bad)?;
+    let (index, count) = (index.parse().map_err(|_| bad())?, count.parse().map_err(|_| bad())?);
+    if count == 0 || index >= count {
+        return Err(bad());
+    }
+    Ok(Shard { index, count })
+}
+
+impl StressArgs {
+    /// The seeds this invocation runs, in order.
+    fn seed_list(&self) -> Vec<u64> {
+        let shard = self.shard.unwrap_or(Shard { index: 0, count: 1 });
+        (0..self.seeds)
+            .filter(|offset| offset % shard.count == shard.index)
+            .map(|offset| self.start.wrapping_add(offset))
+            .collect()
+    }
 }
 
 impl StressArgs {
@@ -42,6 +73,7 @@ impl StressArgs {
             jobs: None,
             canary: None,
             json: None,
+            shard: None,
         }
     }
 }
@@ -136,7 +168,8 @@ fn stress_one(
     interrupted: &AtomicBool,
 ) -> ScenarioSummary {
     let started = crate::bench::wall_clock();
-    let progress = ProgressBar::new(args.seeds);
+    let seeds = args.seed_list();
+    let progress = ProgressBar::new(seeds.len() as u64);
     progress.set_style(
         ProgressStyle::with_template("{prefix:>10} [{bar:30}] {pos}/{len} seeds  {msg}  eta {eta}")
             .expect("valid template")
@@ -145,17 +178,17 @@ fn stress_one(
     progress.set_prefix(entry.name);
     let next = AtomicU64::new(0);
     let (sender, receiver) = mpsc::channel::<SeedResult>();
-    let mut results: Vec<SeedResult> = Vec::with_capacity(args.seeds as usize);
+    let mut results: Vec<SeedResult> = Vec::with_capacity(seeds.len());
     std::thread::scope(|scope| {
         for _ in 0..jobs {
             let sender = sender.clone();
-            let next = &next;
+            let (next, seeds) = (&next, &seeds);
             scope.spawn(move || loop {
-                let index = next.fetch_add(1, Ordering::Relaxed);
-                if index >= args.seeds || interrupted.load(Ordering::Relaxed) {
+                let index = next.fetch_add(1, Ordering::Relaxed) as usize;
+                if index >= seeds.len() || interrupted.load(Ordering::Relaxed) {
                     break;
                 }
-                let seed = args.start + index;
+                let seed = seeds[index];
                 let request =
                     RunRequest { seed, canary: args.canary.clone(), ..RunRequest::default() };
                 let report = (entry.run)(&request);

@@ -52,6 +52,9 @@ impl ScenarioEntry {
     pub fn reproduce(&self, request: &RunRequest) -> Vec<String> {
         let mut cli =
             format!("cargo run --release -- run --scenario {} --seed {}", self.name, request.seed);
+        if request.plan.is_some() {
+            cli.push_str(" --schedule <the plan file>");
+        }
         if let Some(canary) = &request.canary {
             cli.push_str(&format!(" --canary {canary}"));
             return vec![cli];

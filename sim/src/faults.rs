@@ -121,6 +121,7 @@ pub struct ScheduledFault {
 
 /// Per-node clock error, drawn once per node at the start of a run.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct ClockOptions {
     /// Each node's offset is uniform in `-offset_ns_max..=offset_ns_max`.
     pub offset_ns_max: u64,
@@ -130,6 +131,7 @@ pub struct ClockOptions {
 
 /// Everything a run may do wrong, in one place.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct FaultPlan {
     pub network: NetworkOptions,
     pub storage: StorageOptions,

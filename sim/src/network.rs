@@ -14,6 +14,7 @@ pub const ENDPOINTS_MAX: usize = 64;
 
 /// Knobs of message transit. `Default` is a perfect network with a 1 ms latency.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct NetworkOptions {
     /// Shortest one-way latency, nanoseconds.
     pub latency_ns_min: u64,

@@ -3,6 +3,7 @@
 
 mod bench;
 mod output;
+mod shrink;
 mod stress;
 
 use clap::{Parser, Subcommand};
@@ -35,7 +36,10 @@ enum Command {
         canaries: bool,
     },
     /// Run one seed and print its summary (and the full report on a violation).
+    #[command(visible_alias = "replay")]
     Run(RunArgs),
+    /// Find a minimal fault plan that still fails a seed the same way.
+    Shrink(shrink::ShrinkArgs),
     /// Run a range of seeds on all cores and summarize.
     Stress(stress::StressArgs),
     /// Measure throughput: events/s, simulated seconds per wall second, seeds/s.
@@ -63,6 +67,9 @@ struct RunArgs {
     /// Write the run's fault plan as JSON to this file.
     #[arg(long)]
     save_plan: Option<PathBuf>,
+    /// Run twice and fail loudly, naming the first diverging step, if the traces differ.
+    #[arg(long)]
+    check_determinism: bool,
 }
 
 fn parse_seed(text: &str) -> Result<u64, String> {
@@ -128,6 +135,9 @@ fn run(args: RunArgs) -> Result<u8, UsageError> {
     let request =
         RunRequest { seed: args.seed, canary: args.canary, plan, capture: args.trace.is_some() };
     let report = entry.run_for_report(&request);
+    if args.check_determinism {
+        check_determinism(entry, &request, &report)?;
+    }
     if let Some(path) = &args.trace {
         write_trace(path, &report)?;
     }
@@ -140,12 +150,48 @@ fn run(args: RunArgs) -> Result<u8, UsageError> {
     Ok(exit_code(&report.outcome))
 }
 
-/// Reads a fault plan, explaining what is wrong with a malformed file.
+/// Reads a fault plan (bare, or the `plan` of a regression-corpus case), explaining what is
+/// wrong with a malformed file.
 fn read_plan(path: &PathBuf) -> Result<sim::faults::FaultPlan, UsageError> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| UsageError(format!("cannot read {}: {e}", path.display())))?;
-    serde_json::from_str(&text)
-        .map_err(|e| UsageError(format!("{} is not a valid fault plan: {e}", path.display())))
+    let invalid = |e: serde_json::Error| {
+        UsageError(format!("{} is not a valid fault plan: {e}", path.display()))
+    };
+    let value: serde_json::Value = serde_json::from_str(&text).map_err(invalid)?;
+    let plan = value.get("plan").cloned().unwrap_or(value);
+    serde_json::from_value(plan).map_err(invalid)
+}
+
+/// Runs `request` again with full capture and compares record by record.
+fn check_determinism(
+    entry: &ScenarioEntry,
+    request: &RunRequest,
+    first: &sim::RunReport,
+) -> Result<(), UsageError> {
+    let capture = RunRequest { capture: true, ..request.clone() };
+    let (a, b) = ((entry.run)(&capture), (entry.run)(&capture));
+    let (ra, rb) = (a.captured.unwrap_or_default(), b.captured.unwrap_or_default());
+    let diverged =
+        ra.iter().zip(&rb).position(|(x, y)| x.record != y.record || x.detail != y.detail);
+    if first.trace_hash == a.trace_hash && a.trace_hash == b.trace_hash && diverged.is_none() {
+        output::line(format!("determinism: 3 runs, trace_hash={:016x} each", a.trace_hash));
+        return Ok(());
+    }
+    let at = diverged.unwrap_or(ra.len().min(rb.len()));
+    let step = ra.get(at).or(rb.get(at)).map_or(0, |r| r.record.step);
+    let show = |r: Option<&sim::trace::DetailedRecord>| {
+        r.map_or("(trace ended)".to_string(), |r| {
+            sim::report::format_record(&r.record, Some(&r.detail))
+        })
+    };
+    Err(UsageError(format!(
+        "NONDETERMINISM in {} seed {}: traces diverge at step {step}\n  first:  {}\n  second: {}",
+        entry.name,
+        request.seed,
+        show(ra.get(at)),
+        show(rb.get(at))
+    )))
 }
 
 fn write_trace(path: &PathBuf, report: &sim::RunReport) -> Result<(), UsageError> {
@@ -167,6 +213,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Some(Command::List { canaries }) => Ok(list(canaries)),
         Some(Command::Run(args)) => run(args),
+        Some(Command::Shrink(args)) => shrink::main(args),
         Some(Command::Stress(args)) => stress::main(args),
         Some(Command::Bench(args)) => bench::main(args),
         None => stress::main(stress::StressArgs::default_job()),

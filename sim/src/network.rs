@@ -45,6 +45,7 @@ impl Default for NetworkOptions {
 
 /// Which links a partition cuts. Node lists may include [`STORE`].
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Partition {
     /// Cuts both directions between every node of `side_a` and every node of `side_b`.
     Symmetric { side_a: Vec<NodeId>, side_b: Vec<NodeId> },

@@ -1,0 +1,215 @@
+//! `fencepost shrink`: from a failing seed, a minimal fault plan that still violates the same
+//! invariant. Greedy delta debugging over the plan: drop discrete faults, switch random fault
+//! knobs off, halve durations, and keep every change after which the run still fails the same
+//! way, until a full pass changes nothing. (proptest shrinks values it generated itself; here
+//! the starting point is a given failing plan, so a direct minimizer fits better.) The output is
+//! a regression-corpus case that `run --schedule` and `tests/regressions/` replay exactly.
+
+use crate::{check_canary, exit, scenario, UsageError};
+use scenarios::{RunRequest, ScenarioEntry};
+use serde::Serialize;
+use sim::faults::{Fault, FaultPlan};
+use sim::rng::Ratio;
+use sim::Outcome;
+use std::path::PathBuf;
+
+#[derive(clap::Args)]
+pub struct ShrinkArgs {
+    #[arg(long)]
+    scenario: String,
+    #[arg(long, value_parser = crate::parse_seed)]
+    seed: u64,
+    #[arg(long)]
+    canary: Option<String>,
+    /// Write the minimal case here (regression-corpus JSON).
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// The most runs the search may take.
+    #[arg(long, default_value_t = 2_000)]
+    runs_max: u64,
+}
+
+/// A case of the regression corpus (`tests/regressions/*.json`).
+#[derive(Serialize)]
+pub struct Case {
+    pub scenario: String,
+    pub seed: u64,
+    pub canary: Option<String>,
+    pub why: String,
+    pub plan: FaultPlan,
+    pub expect: Expect,
+}
+
+#[derive(Serialize)]
+pub struct Expect {
+    pub outcome: String,
+    pub invariant: Option<String>,
+    pub step: Option<u64>,
+}
+
+/// Builds the corpus case that records how `plan` ends.
+pub fn case_for(entry: &ScenarioEntry, request: &RunRequest, why: String) -> Case {
+    let report = (entry.run)(request);
+    let violation = report.outcome.violation();
+    Case {
+        scenario: entry.name.to_string(),
+        seed: request.seed,
+        canary: request.canary.clone(),
+        why,
+        plan: request.plan.clone().unwrap_or(report.plan.clone()),
+        expect: Expect {
+            outcome: report.outcome.label().to_string(),
+            invariant: violation.map(|v| v.invariant.clone()),
+            step: violation.map(|_| report.steps),
+        },
+    }
+}
+
+struct Search<'a> {
+    entry: &'a ScenarioEntry,
+    seed: u64,
+    canary: Option<String>,
+    target: Outcome,
+    runs: u64,
+    runs_max: u64,
+}
+
+impl Search<'_> {
+    /// True when `plan` still fails like the original (same phase, same invariant).
+    fn still_fails(&mut self, plan: &FaultPlan) -> bool {
+        if self.runs >= self.runs_max {
+            return false;
+        }
+        self.runs += 1;
+        let request = RunRequest {
+            seed: self.seed,
+            canary: self.canary.clone(),
+            plan: Some(plan.clone()),
+            capture: false,
+        };
+        let outcome = (self.entry.run)(&request).outcome;
+        std::mem::discriminant(&outcome) == std::mem::discriminant(&self.target)
+            && outcome.violation().map(|v| &v.invariant)
+                == self.target.violation().map(|v| &v.invariant)
+    }
+
+    /// One pass over every simplification; returns whether anything changed.
+    fn pass(&mut self, plan: &mut FaultPlan) -> bool {
+        let mut changed = false;
+        for index in (0..plan.schedule.len()).rev() {
+            let mut candidate = plan.clone();
+            candidate.schedule.remove(index);
+            if self.still_fails(&candidate) {
+                *plan = candidate;
+                changed = true;
+            }
+        }
+        for knob in 0..KNOBS {
+            let mut candidate = plan.clone();
+            if switch_off(&mut candidate, knob) && self.still_fails(&candidate) {
+                *plan = candidate;
+                changed = true;
+            }
+        }
+        for index in 0..plan.schedule.len() {
+            let mut candidate = plan.clone();
+            if halve_duration(&mut candidate.schedule[index].fault) && self.still_fails(&candidate)
+            {
+                *plan = candidate;
+                changed = true;
+            }
+        }
+        changed
+    }
+}
+
+const KNOBS: usize = 8;
+
+/// Switches off one random-fault knob; false when it was already off.
+fn switch_off(plan: &mut FaultPlan, knob: usize) -> bool {
+    let ratio = match knob {
+        0 => &mut plan.network.drop_ratio,
+        1 => &mut plan.network.duplicate_ratio,
+        2 => &mut plan.network.reorder_ratio,
+        3 => &mut plan.storage.transient_error_ratio,
+        4 => &mut plan.storage.ambiguous_ratio,
+        5 => &mut plan.disk.torn_write_ratio,
+        6 => {
+            let was_on = plan.clock.drift_ppm_max > 0;
+            plan.clock.drift_ppm_max = 0;
+            return was_on;
+        }
+        _ => {
+            let was_on = plan.clock.offset_ns_max > 0;
+            plan.clock.offset_ns_max = 0;
+            return was_on;
+        }
+    };
+    !std::mem::replace(ratio, Ratio::NEVER).is_never()
+}
+
+fn halve_duration(fault: &mut Fault) -> bool {
+    let duration = match fault {
+        Fault::Partition { duration_ns, .. }
+        | Fault::Clog { duration_ns, .. }
+        | Fault::Pause { duration_ns, .. }
+        | Fault::StoreOutage { duration_ns } => duration_ns,
+        Fault::Crash { down_ns, .. } => down_ns,
+        Fault::ClockJump { delta_ns, .. } => {
+            let halved = *delta_ns / 2;
+            return std::mem::replace(delta_ns, halved) != halved;
+        }
+    };
+    let halved = *duration / 2;
+    halved >= 1_000 && std::mem::replace(duration, halved) != halved
+}
+
+fn knobs_on(plan: &FaultPlan) -> usize {
+    (0..KNOBS).filter(|knob| switch_off(&mut plan.clone(), *knob)).count()
+}
+
+pub fn main(args: ShrinkArgs) -> Result<u8, UsageError> {
+    let entry = scenario(&args.scenario)?;
+    check_canary(entry, args.canary.as_deref())?;
+    let request = RunRequest { seed: args.seed, canary: args.canary.clone(), ..Default::default() };
+    let original = (entry.run)(&request);
+    if original.outcome == Outcome::Passed {
+        return Err(UsageError(format!(
+            "seed {} of {} passes: nothing to shrink",
+            args.seed, entry.name
+        )));
+    }
+    let mut search = Search {
+        entry,
+        seed: args.seed,
+        canary: args.canary.clone(),
+        target: original.outcome.clone(),
+        runs: 0,
+        runs_max: args.runs_max,
+    };
+    let mut plan = original.plan.clone();
+    while search.pass(&mut plan) {}
+    let shrunk_request = RunRequest { plan: Some(plan.clone()), ..request.clone() };
+    let why = format!("shrunk from seed {} of {}", args.seed, entry.name);
+    let case = case_for(entry, &shrunk_request, why);
+    crate::output::line(format!(
+        "before: {} discrete faults, {} random knobs on, failed at step {}",
+        original.plan.schedule.len(),
+        knobs_on(&original.plan),
+        original.steps
+    ));
+    crate::output::line(format!(
+        "after:  {} discrete faults, {} random knobs on, failed at step {}  ({} runs)",
+        plan.schedule.len(),
+        knobs_on(&plan),
+        case.expect.step.unwrap_or(0),
+        search.runs
+    ));
+    let json = serde_json::to_string_pretty(&case).expect("cases serialize");
+    match &args.out {
+        Some(path) => std::fs::write(path, &json)
+            .map_err(|e| UsageError(format!("cannot write {}: {e}", path.display())))?,
+        None => crate::output::line(&json),
+    }
+    Ok(exit::PASSED)
+}

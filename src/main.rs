@@ -42,6 +42,8 @@ enum Command {
     Shrink(shrink::ShrinkArgs),
     /// Run a range of seeds on all cores and summarize.
     Stress(stress::StressArgs),
+    /// Combine shard summaries (`stress --shard I/N --json`) into one report.
+    Merge(stress::MergeArgs),
     /// Measure throughput: events/s, simulated seconds per wall second, seeds/s.
     Bench(bench::BenchArgs),
 }
@@ -216,6 +218,7 @@ fn main() -> ExitCode {
         Some(Command::Shrink(args)) => shrink::main(args),
         Some(Command::Stress(args)) => stress::main(args),
         Some(Command::Bench(args)) => bench::main(args),
+        Some(Command::Merge(args)) => stress::merge(args),
         None => stress::main(stress::StressArgs::default_job()),
     };
     match result {

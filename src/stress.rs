@@ -4,8 +4,9 @@
 use crate::{check_canary, exit, scenario, UsageError};
 use indicatif::{ProgressBar, ProgressStyle};
 use scenarios::{RunRequest, ScenarioEntry};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use sim::{Coverage, Outcome};
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{mpsc, Arc};
@@ -79,17 +80,17 @@ impl StressArgs {
 }
 
 /// One failed seed, as the summary lists it.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Failure {
     pub seed: u64,
-    pub outcome: &'static str,
+    pub outcome: String,
     pub invariant: String,
     pub step: u64,
     pub sim_time_ns: u64,
 }
 
-/// What a stress run of one scenario found.
-#[derive(Debug, Serialize)]
+/// What a stress run of one scenario found (one shard's, or several merged).
+#[derive(Debug, Serialize, Deserialize)]
 pub struct ScenarioSummary {
     pub scenario: String,
     pub canary: Option<String>,
@@ -100,7 +101,10 @@ pub struct ScenarioSummary {
     pub sim_time_ns: u64,
     pub wall_time_s: f64,
     pub events_per_s: f64,
-    pub coverage: Coverage,
+    /// How often each fault kind fired, by name.
+    pub faults: BTreeMap<String, u64>,
+    /// How often each probe was hit.
+    pub probes: BTreeMap<String, u64>,
     pub interrupted: bool,
 }
 
@@ -261,7 +265,7 @@ fn summarize(
         };
         failed.push(Failure {
             seed: result.seed,
-            outcome: result.outcome.label(),
+            outcome: result.outcome.label().to_string(),
             invariant,
             step: result.steps,
             sim_time_ns: result.sim_time_ns,
@@ -277,12 +281,13 @@ fn summarize(
         sim_time_ns,
         wall_time_s,
         events_per_s: events as f64 / wall_time_s.max(1e-9),
-        coverage,
+        faults: coverage.faults.iter().map(|(k, n)| (k.name().to_string(), *n)).collect(),
+        probes: coverage.probes.iter().map(|(k, n)| (k.to_string(), *n)).collect(),
         interrupted: interrupted.load(Ordering::SeqCst),
     }
 }
 
-fn print_summary(summary: &ScenarioSummary) {
+pub fn print_summary(summary: &ScenarioSummary) {
     crate::output::line(format!(
         "{}: {} passed, {} failed of {} seeds{}  ({} events, {:.2}M events/s, {:.1}s wall)",
         summary.scenario,
@@ -294,16 +299,77 @@ fn print_summary(summary: &ScenarioSummary) {
         summary.events_per_s / 1e6,
         summary.wall_time_s
     ));
-    let faults: Vec<String> =
-        summary.coverage.faults.iter().map(|(k, n)| format!("{}={n}", k.name())).collect();
+    let faults: Vec<String> = summary.faults.iter().map(|(k, n)| format!("{k}={n}")).collect();
     crate::output::line(format!(
         "  faults fired: {}",
         if faults.is_empty() { "none".into() } else { faults.join(" ") }
     ));
-    let probes: Vec<String> =
-        summary.coverage.probes.iter().map(|(k, n)| format!("{k}={n}")).collect();
+    let probes: Vec<String> = summary.probes.iter().map(|(k, n)| format!("{k}={n}")).collect();
     crate::output::line(format!(
         "  probes hit: {}",
         if probes.is_empty() { "none".into() } else { probes.join(" ") }
     ));
+}
+
+#[derive(clap::Args)]
+pub struct MergeArgs {
+    /// Shard summaries written by `stress --json`.
+    #[arg(required = true)]
+    files: Vec<PathBuf>,
+    /// Write the merged summary here.
+    #[arg(long)]
+    json: Option<PathBuf>,
+}
+
+/// `fencepost merge`: combines shard summaries into one report, per scenario and canary.
+pub fn merge(args: MergeArgs) -> Result<u8, UsageError> {
+    let mut merged: BTreeMap<(String, Option<String>), ScenarioSummary> = BTreeMap::new();
+    for path in &args.files {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| UsageError(format!("cannot read {}: {e}", path.display())))?;
+        let shard: Vec<ScenarioSummary> = serde_json::from_str(&text)
+            .map_err(|e| UsageError(format!("{} is not a stress summary: {e}", path.display())))?;
+        for summary in shard {
+            let key = (summary.scenario.clone(), summary.canary.clone());
+            match merged.get_mut(&key) {
+                None => {
+                    merged.insert(key, summary);
+                }
+                Some(total) => add(total, summary),
+            }
+        }
+    }
+    let mut worst = exit::PASSED;
+    for summary in merged.values_mut() {
+        summary.failed.sort_by_key(|f| f.seed);
+        summary.events_per_s = summary.events as f64 / summary.wall_time_s.max(1e-9);
+        print_summary(summary);
+        if !summary.failed.is_empty() {
+            worst = exit::SAFETY;
+        }
+    }
+    if let Some(path) = &args.json {
+        let all: Vec<&ScenarioSummary> = merged.values().collect();
+        let json = serde_json::to_string_pretty(&all).expect("summaries serialize");
+        std::fs::write(path, json)
+            .map_err(|e| UsageError(format!("cannot write {}: {e}", path.display())))?;
+    }
+    Ok(worst)
+}
+
+fn add(total: &mut ScenarioSummary, shard: ScenarioSummary) {
+    total.seeds_run += shard.seeds_run;
+    total.passed += shard.passed;
+    total.failed.extend(shard.failed);
+    total.events += shard.events;
+    total.sim_time_ns += shard.sim_time_ns;
+    // Machine time: shards ran side by side, so events_per_s becomes a per-machine rate.
+    total.wall_time_s += shard.wall_time_s;
+    total.interrupted |= shard.interrupted;
+    for (kind, count) in shard.faults {
+        *total.faults.entry(kind).or_insert(0) += count;
+    }
+    for (probe, count) in shard.probes {
+        *total.probes.entry(probe).or_insert(0) += count;
+    }
 }

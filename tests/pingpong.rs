@@ -12,6 +12,13 @@ fn seed_range() {
     common::seed_range("pingpong", 300);
 }
 
+/// Goal: every fault pingpong may enable really fires and every probe is hit (no silent faults).
+/// Method: merge the coverage of 300 seeds.
+#[test]
+fn coverage_is_complete() {
+    common::coverage_complete("pingpong", 300);
+}
+
 /// Goal: the invariant bites. Method: each deliberately broken variant must fail within 2,000
 /// seeds as a safety violation.
 #[test]

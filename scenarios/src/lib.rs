@@ -3,7 +3,7 @@
 
 pub mod pingpong;
 
-use sim::faults::FaultPlan;
+use sim::faults::{FaultKind, FaultPlan};
 use sim::rng::Stream;
 use sim::{RunReport, Simulation};
 
@@ -36,6 +36,11 @@ pub struct ScenarioEntry {
     pub test_file: &'static str,
     /// Its canaries.
     pub canaries: &'static [CanaryInfo],
+    /// The "sometimes" probes it declares: situations it exists to create. The test suite
+    /// fails if one is never hit across the scenario's test seed range.
+    pub probes: &'static [&'static str],
+    /// The fault kinds its swarm plans may enable; each must fire across the test seed range.
+    pub fault_kinds: fn() -> Vec<FaultKind>,
     /// The swarm plan a seed gets.
     pub plan: fn(seed: u64) -> FaultPlan,
     /// Runs one seed.
@@ -110,6 +115,8 @@ pub static SCENARIOS: &[ScenarioEntry] = &[ScenarioEntry {
     summary: "grant server and five clients: the kernel's example and benchmark workload",
     test_file: "pingpong",
     canaries: PINGPONG_CANARIES,
+    probes: &["grant-received", "grant-denied"],
+    fault_kinds: || pingpong::swarm_profile().kinds,
     plan: pingpong_plan,
     run: pingpong_run,
 }];

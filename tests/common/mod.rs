@@ -51,3 +51,27 @@ pub fn every_canary_caught(name: &str, limit: u64) {
         }
     }
 }
+
+/// Asserts that across `seeds` seeds every probe the scenario declares was hit and every fault
+/// kind its swarm may enable actually fired: a fault that silently does nothing is a bug.
+pub fn coverage_complete(name: &str, seeds: u64) {
+    let entry = scenarios::find(name).expect("registered scenario");
+    let mut coverage = sim::Coverage::default();
+    for seed in 0..seeds {
+        coverage.merge(&(entry.run)(&RunRequest { seed, ..RunRequest::default() }).coverage);
+    }
+    let missing_probes: Vec<&str> =
+        entry.probes.iter().copied().filter(|p| !coverage.probes.contains_key(p)).collect();
+    let missing_faults: Vec<&str> = (entry.fault_kinds)()
+        .into_iter()
+        .filter(|k| !coverage.faults.contains_key(k))
+        .map(|k| k.name())
+        .collect();
+    assert!(
+        missing_probes.is_empty() && missing_faults.is_empty(),
+        "{name} over {seeds} seeds never hit probes {missing_probes:?} nor fired {missing_faults:?}"
+    );
+    let undeclared: Vec<&str> =
+        coverage.probes.keys().copied().filter(|p| !entry.probes.contains(p)).collect();
+    assert!(undeclared.is_empty(), "{name} hits undeclared probes {undeclared:?}");
+}

@@ -145,6 +145,15 @@ impl Node for PingPongNode {
         }
     }
 
+    fn label(&self) -> Option<String> {
+        Some(match self {
+            PingPongNode::Server { .. } => "server".to_string(),
+            PingPongNode::Client { believed_until_local_ns, .. } => {
+                format!("grant until {believed_until_local_ns}")
+            }
+        })
+    }
+
     fn on_timer(&mut self, cx: &mut Context<'_, Self>, _tag: u64) {
         if let PingPongNode::Client { seq, .. } = self {
             *seq += 1;

@@ -97,6 +97,8 @@ pub struct Kernel<N: Node> {
     /// Per scheduled fault: began and not yet ended.
     pub(crate) fault_active: Vec<bool>,
     pub(crate) healed: bool,
+    /// The last label recorded per node (capture only).
+    pub(crate) labels: Vec<Option<String>>,
     pub(crate) next_request: RequestId,
     pub(crate) rng_net: Stream,
     pub(crate) rng_storage: Stream,
@@ -144,6 +146,7 @@ impl<N: Node> Kernel<N> {
             paused: vec![false; n],
             deferred: (0..n).map(|_| Vec::new()).collect(),
             healed: false,
+            labels: vec![None; n],
             next_request: 0,
             rng_net: Stream::fork(seed, "net"),
             rng_storage: Stream::fork(seed, "storage"),
@@ -234,7 +237,23 @@ impl<N: Node> World<N> {
             Event::FaultBegin(index) => self.begin_fault(index, scenario),
             Event::FaultEnd(index) => self.end_fault(index, scenario),
         }
+        if self.kernel.trace.capturing() {
+            self.record_labels();
+        }
         true
+    }
+
+    /// Capture only: records every node whose label changed during the step.
+    pub(crate) fn record_labels(&mut self) {
+        for (id, node) in self.nodes.iter().enumerate() {
+            let label = node.as_ref().and_then(|n| n.label());
+            if label != self.kernel.labels[id] {
+                let record = self.kernel.record(RecordKind::State, id as NodeId, NO_ENDPOINT, 0, 0);
+                let detail = label.clone().unwrap_or_else(|| "down".to_string());
+                self.kernel.trace.annotate(record, detail);
+                self.kernel.labels[id] = label;
+            }
+        }
     }
 
     /// The node an event is for, if it waits while that node is paused.
@@ -321,6 +340,9 @@ impl<N: Node> World<N> {
     fn crash(&mut self, id: NodeId) {
         let kernel = &mut self.kernel;
         let index = id as usize;
+        let ended = kernel.incarnations[index] as u64;
+        let record = kernel.record(RecordKind::Crash, id, NO_ENDPOINT, ended, 0);
+        kernel.trace.record(record, || format!("crash of incarnation {ended}"));
         self.nodes[index] = None;
         kernel.incarnations[index] += 1;
         kernel.paused[index] = false;

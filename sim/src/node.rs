@@ -41,6 +41,12 @@ pub trait Node: Sized {
     }
     /// An fsync completed: the first `durable_len` disk records survive a crash.
     fn on_disk_synced(&mut self, _cx: &mut Context<'_, Self>, _durable_len: usize) {}
+
+    /// A short label of the node's state for trace viewers ("leader t3", "holds lease"), or
+    /// None. Only read when a run captures its trace.
+    fn label(&self) -> Option<String> {
+        None
+    }
 }
 
 /// A node's window on the simulated world during one event.

@@ -70,7 +70,14 @@ pub fn render(scenario: &str, report: &RunReport, reproduce: &[String]) -> Strin
     }
     if report.outcome != Outcome::Passed {
         let _ = writeln!(out, "last {} trace records:", report.tail.len());
-        let details = report.captured.as_deref().unwrap_or(&[]);
+        // Pair the ring's records with captured details, skipping capture-only annotations.
+        let details: Vec<&crate::trace::DetailedRecord> = report
+            .captured
+            .as_deref()
+            .unwrap_or(&[])
+            .iter()
+            .filter(|d| !matches!(d.record.kind, RecordKind::State | RecordKind::Violation))
+            .collect();
         let first_captured = details.len().saturating_sub(report.tail.len());
         for (index, record) in report.tail.iter().enumerate() {
             let detail = details.get(first_captured + index).map(|d| d.detail.as_str());

@@ -9,7 +9,7 @@ use crate::kernel::{Coverage, Event, Kernel, World};
 use crate::node::{Context, Node};
 use crate::storage::ObjectStore;
 use crate::time::SimTime;
-use crate::trace::{DetailedRecord, Record, Trace};
+use crate::trace::{DetailedRecord, Record, RecordKind, Trace, NO_ENDPOINT};
 use crate::NodeId;
 use serde::Serialize;
 
@@ -201,6 +201,9 @@ impl<S: Scenario> Simulation<S> {
         for id in 0..nodes {
             world.boot(id, &scenario);
         }
+        if world.kernel.trace.capturing() {
+            world.record_labels();
+        }
         Simulation { world, scenario, seed, limits, outcome: None }
     }
 
@@ -281,6 +284,12 @@ impl<S: Scenario> Simulation<S> {
     /// Ends the run where it stands and reports.
     pub fn finish(mut self) -> RunReport {
         let kernel = &mut self.world.kernel;
+        if let Some(violation) = self.outcome.as_ref().and_then(Outcome::violation) {
+            let record = kernel.record(RecordKind::Violation, NO_ENDPOINT, NO_ENDPOINT, 0, 0);
+            kernel
+                .trace
+                .annotate(record, format!("{}: {}", violation.invariant, violation.observed));
+        }
         RunReport {
             seed: self.seed,
             outcome: self.outcome.take().unwrap_or(Outcome::Passed),

@@ -3,11 +3,11 @@
 //! record is also kept in full with a readable detail, for JSON-lines export.
 
 use crate::time::SimTime;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::hash::{Hash, Hasher};
 
 /// What a trace record describes.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum RecordKind {
     /// A message reached `node` from `peer`; `aux` is the true time it was sent.
@@ -30,6 +30,12 @@ pub enum RecordKind {
     HealAll,
     /// A node (re)booted; `aux` is its incarnation.
     Boot,
+    /// A node's label (role, belief) changed; capture-only, never hashed. `detail` holds it.
+    State,
+    /// A node crashed (volatile state lost); `aux` is the incarnation that ended.
+    Crash,
+    /// The run ended on a violation; capture-only. `detail` is `Invariant: observed`.
+    Violation,
 }
 
 /// Marks `node` or `peer` as not applicable in a record.
@@ -37,7 +43,7 @@ pub const NO_ENDPOINT: u32 = u32::MAX - 1;
 
 /// One compact trace record. `node`/`peer` are endpoints ([`NO_ENDPOINT`] when not applicable;
 /// the store is `network::STORE`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Record {
     pub step: u64,
     pub time_ns: SimTime,
@@ -50,7 +56,7 @@ pub struct Record {
 }
 
 /// A record with its human-readable detail, as written to JSON lines.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DetailedRecord {
     #[serde(flatten)]
     pub record: Record,
@@ -134,6 +140,14 @@ impl Trace {
         let mut tail = self.ring[self.ring_next..].to_vec();
         tail.extend_from_slice(&self.ring[..self.ring_next]);
         tail
+    }
+
+    /// Keeps a record in the capture only: not hashed, not in the ring. For annotations that
+    /// exist only when capturing (node labels), so capture never changes a run's hash.
+    pub fn annotate(&mut self, record: Record, detail: String) {
+        if let Some(captured) = &mut self.captured {
+            captured.push(DetailedRecord { record, detail });
+        }
     }
 
     /// Every record in full, when capturing.

@@ -15,6 +15,15 @@ pub struct BenchArgs {
     /// Seeds of each scenario's swarm runs to time.
     #[arg(long, default_value_t = 200)]
     scenario_seeds: u64,
+    /// Independent windows of seeds each canary is hunted in (median/worst over them).
+    #[arg(long, default_value_t = 5)]
+    canary_windows: u64,
+    /// The most seeds a canary hunt may take per window.
+    #[arg(long, default_value_t = 5_000)]
+    canary_seeds_max: u64,
+    /// Skip the 2-core scaling measurement.
+    #[arg(long)]
+    no_scaling: bool,
     /// Write the figures as JSON here.
     #[arg(long)]
     json: Option<PathBuf>,
@@ -91,10 +100,125 @@ pub fn main(args: BenchArgs) -> Result<u8, UsageError> {
         ));
         figures.push(figure);
     }
+    let canaries = hunt_canaries(&args);
+    let scaling = (!args.no_scaling).then(|| measure_scaling(args.scenario_seeds * 4));
+    let peak_memory_kib = peak_memory_kib();
+    crate::output::line(format!(
+        "peak memory: {}",
+        peak_memory_kib
+            .map_or("unknown".to_string(), |kib| format!("{:.1} MiB", kib as f64 / 1024.0))
+    ));
     if let Some(path) = &args.json {
-        let json = serde_json::to_string_pretty(&figures).expect("figures serialize");
+        let all = serde_json::json!({
+            "figures": figures,
+            "canaries": canaries,
+            "scaling": scaling,
+            "peak_memory_kib": peak_memory_kib,
+        });
+        let json = serde_json::to_string_pretty(&all).expect("figures serialize");
         std::fs::write(path, json)
             .map_err(|e| UsageError(format!("cannot write {}: {e}", path.display())))?;
     }
     Ok(exit::PASSED)
+}
+
+/// How quickly one canary is caught.
+#[derive(Debug, Serialize)]
+pub struct CanaryFigure {
+    pub scenario: String,
+    pub canary: String,
+    /// Seeds run until the first failure, per window (None: not caught within the window).
+    pub seeds_to_catch: Vec<Option<u64>>,
+    pub median_seeds: Option<u64>,
+    pub worst_seeds: Option<u64>,
+    pub median_wall_s: f64,
+}
+
+/// Hunts every canary in `canary_windows` disjoint seed windows and reports seeds-to-catch.
+fn hunt_canaries(args: &BenchArgs) -> Vec<CanaryFigure> {
+    let mut figures = Vec::new();
+    for entry in scenarios::SCENARIOS {
+        for canary in entry.canaries {
+            let mut seeds = Vec::new();
+            let mut walls = Vec::new();
+            for window in 0..args.canary_windows {
+                let start = window * 1_000_000;
+                let started = wall_clock();
+                let caught = (0..args.canary_seeds_max).find(|offset| {
+                    let request = RunRequest {
+                        seed: start + offset,
+                        canary: Some(canary.name.to_string()),
+                        ..RunRequest::default()
+                    };
+                    (entry.run)(&request).outcome != sim::Outcome::Passed
+                });
+                walls.push(started.elapsed().as_secs_f64());
+                seeds.push(caught.map(|offset| offset + 1));
+            }
+            let mut sorted: Vec<u64> = seeds.iter().map(|s| s.unwrap_or(u64::MAX)).collect();
+            sorted.sort_unstable();
+            walls.sort_by(f64::total_cmp);
+            let known = |v: u64| (v != u64::MAX).then_some(v);
+            let figure = CanaryFigure {
+                scenario: entry.name.to_string(),
+                canary: canary.name.to_string(),
+                median_seeds: known(sorted[sorted.len() / 2]),
+                worst_seeds: known(*sorted.last().expect("at least one window")),
+                median_wall_s: walls[walls.len() / 2],
+                seeds_to_catch: seeds,
+            };
+            let show = |v: Option<u64>| v.map_or("not caught".to_string(), |v| v.to_string());
+            crate::output::line(format!(
+                "canary {}/{}: median {} seeds, worst {} (of {} windows), median {:.3}s to catch",
+                figure.scenario,
+                figure.canary,
+                show(figure.median_seeds),
+                show(figure.worst_seeds),
+                args.canary_windows,
+                figure.median_wall_s
+            ));
+            figures.push(figure);
+        }
+    }
+    figures
+}
+
+/// Seeds per second of `stress` with 1 job and with 2 jobs, over the same seeds.
+#[derive(Debug, Serialize)]
+pub struct Scaling {
+    pub one_job_seeds_per_s: f64,
+    pub two_jobs_seeds_per_s: f64,
+    pub speedup: f64,
+}
+
+fn measure_scaling(seeds: u64) -> Scaling {
+    let entry = scenarios::find("pingpong").expect("pingpong is registered");
+    let rate = |jobs: u64| {
+        let started = wall_clock();
+        std::thread::scope(|scope| {
+            for job in 0..jobs {
+                scope.spawn(move || {
+                    for seed in (job..seeds).step_by(jobs as usize) {
+                        (entry.run)(&RunRequest { seed, ..RunRequest::default() });
+                    }
+                });
+            }
+        });
+        seeds as f64 / started.elapsed().as_secs_f64().max(1e-9)
+    };
+    let (one, two) = (rate(1), rate(2));
+    let scaling =
+        Scaling { one_job_seeds_per_s: one, two_jobs_seeds_per_s: two, speedup: two / one };
+    crate::output::line(format!(
+        "scaling (pingpong, {seeds} seeds): 1 job {one:.0} seeds/s, 2 jobs {two:.0} seeds/s, {:.2}x",
+        scaling.speedup
+    ));
+    scaling
+}
+
+/// The process's peak resident memory (Linux `VmHWM`), KiB.
+fn peak_memory_kib() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
 }

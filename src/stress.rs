@@ -31,6 +31,12 @@ pub struct StressArgs {
     /// Write a machine-readable summary here.
     #[arg(long)]
     json: Option<PathBuf>,
+    /// Re-run a sample of seeds twice more and fail loudly if any trace hash differs.
+    #[arg(long)]
+    check_determinism: bool,
+    /// Write every failing seed as a regression-corpus case (JSON) into this folder.
+    #[arg(long)]
+    save_failures: Option<PathBuf>,
     /// Run only the I-th of N interleaved slices of the seed range (0-based), for batch engines.
     #[arg(long, value_parser = parse_shard)]
     shard: Option<Shard>,
@@ -74,6 +80,8 @@ impl StressArgs {
             jobs: None,
             canary: None,
             json: None,
+            check_determinism: false,
+            save_failures: None,
             shard: None,
         }
     }
@@ -110,6 +118,7 @@ pub struct ScenarioSummary {
 
 struct SeedResult {
     seed: u64,
+    trace_hash: u64,
     outcome: Outcome,
     steps: u64,
     sim_time_ns: u64,
@@ -198,6 +207,7 @@ fn stress_one(
                 let report = (entry.run)(&request);
                 let result = SeedResult {
                     seed,
+                    trace_hash: report.trace_hash,
                     outcome: report.outcome,
                     steps: report.steps,
                     sim_time_ns: report.sim_time_ns,
@@ -227,7 +237,66 @@ fn stress_one(
     });
     progress.finish_and_clear();
     results.sort_by_key(|r| r.seed);
-    summarize(entry, args, results, started.elapsed().as_secs_f64(), interrupted)
+    let wall_time_s = started.elapsed().as_secs_f64();
+    if args.check_determinism {
+        check_sample(entry, args, &results);
+    }
+    if let Some(folder) = &args.save_failures {
+        save_failures(entry, args, &results, folder);
+    }
+    summarize(entry, args, results, wall_time_s, interrupted)
+}
+
+/// Re-runs up to 16 seeds spread over the range (and every failure) and compares hashes.
+/// A mismatch is a harness bug, so it aborts the whole run loudly.
+fn check_sample(entry: &ScenarioEntry, args: &StressArgs, results: &[SeedResult]) {
+    let stride = (results.len() / 16).max(1);
+    let sample = results
+        .iter()
+        .enumerate()
+        .filter(|(index, r)| index % stride == 0 || r.outcome != Outcome::Passed)
+        .map(|(_, r)| r);
+    let mut checked = 0;
+    for result in sample {
+        let request =
+            RunRequest { seed: result.seed, canary: args.canary.clone(), ..RunRequest::default() };
+        let again = (entry.run)(&request).trace_hash;
+        if again != result.trace_hash {
+            crate::output::line(format!(
+                "NONDETERMINISM scenario={} seed={}: trace hash {:016x} then {again:016x}; \
+                 run `fencepost replay --scenario {} --seed {} --check-determinism` for the step",
+                entry.name, result.seed, result.trace_hash, entry.name, result.seed
+            ));
+            std::process::exit(exit::SAFETY as i32);
+        }
+        checked += 1;
+    }
+    crate::output::line(format!("  determinism: {checked} seeds re-run, every trace hash equal"));
+}
+
+/// Writes each failing seed as a corpus case into `folder`.
+fn save_failures(
+    entry: &ScenarioEntry,
+    args: &StressArgs,
+    results: &[SeedResult],
+    folder: &PathBuf,
+) {
+    if let Err(error) = std::fs::create_dir_all(folder) {
+        crate::output::line(format!("cannot create {}: {error}", folder.display()));
+        return;
+    }
+    for result in results.iter().filter(|r| r.outcome != Outcome::Passed) {
+        let request =
+            RunRequest { seed: result.seed, canary: args.canary.clone(), ..RunRequest::default() };
+        let why = format!("found by stress of {} at seed {}", entry.name, result.seed);
+        let case = crate::shrink::case_for(entry, &request, why);
+        let canary = args.canary.as_deref().map_or(String::new(), |c| format!("-{c}"));
+        let path = folder.join(format!("{}{canary}-seed-{}.json", entry.name, result.seed));
+        let json = serde_json::to_string_pretty(&case).expect("cases serialize");
+        if let Err(error) = std::fs::write(&path, json) {
+            crate::output::line(format!("cannot write {}: {error}", path.display()));
+        }
+    }
 }
 
 fn failure_line(scenario: &str, result: &SeedResult) -> String {

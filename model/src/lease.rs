@@ -1,1 +1,0 @@
-//! Stub: filled in by the lease work.

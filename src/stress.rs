@@ -150,7 +150,22 @@ pub fn main(args: StressArgs) -> Result<u8, UsageError> {
     for entry in entries {
         let summary = stress_one(entry, &args, jobs, &interrupted);
         print_summary(&summary);
-        if let Some(first) = summary.failed.first() {
+        if entry.expects_violations && args.canary.is_none() {
+            // A variant outside what the protocol survives: finding nothing means the harness
+            // is blind, which is the failure here.
+            if summary.failed.is_empty() && summary.seeds_run > 0 {
+                crate::output::line(format!(
+                    "BROKEN HARNESS scenario={}: expected violations, found none in {} seeds",
+                    entry.name, summary.seeds_run
+                ));
+                worst = worst.max(exit::SAFETY);
+            } else {
+                crate::output::line(format!(
+                    "  {} violations found, as expected for this variant",
+                    summary.failed.len()
+                ));
+            }
+        } else if let Some(first) = summary.failed.first() {
             let request = RunRequest {
                 seed: first.seed,
                 canary: args.canary.clone(),
@@ -224,7 +239,13 @@ fn stress_one(
             events += result.steps;
             if result.outcome != Outcome::Passed {
                 failures += 1;
-                progress.suspend(|| crate::output::line(failure_line(entry.name, &result)));
+                let line = failure_line(entry.name, &result);
+                let line = if entry.expects_violations && args.canary.is_none() {
+                    line.replacen("FAILED", "FOUND", 1)
+                } else {
+                    line
+                };
+                progress.suspend(|| crate::output::line(line));
             }
             let elapsed = started.elapsed().as_secs_f64().max(1e-9);
             progress.set_message(format!(

@@ -1,8 +1,10 @@
 //! Scenarios: the model's state machines as simulated nodes, their workloads, fault profiles and
 //! checks, and the registry the CLI and the tests find them in by name.
 
+pub mod lease;
 pub mod pingpong;
 
+use model::lease::LeaseCanary;
 use sim::faults::{FaultKind, FaultPlan};
 use sim::rng::Stream;
 use sim::{RunReport, Simulation};
@@ -41,6 +43,9 @@ pub struct ScenarioEntry {
     pub probes: &'static [&'static str],
     /// The fault kinds its swarm plans may enable; each must fire across the test seed range.
     pub fault_kinds: fn() -> Vec<FaultKind>,
+    /// True for a variant that is *expected* to find violations (its configuration is outside
+    /// what the protocol can survive): stress reports it broken if it finds none.
+    pub expects_violations: bool,
     /// The swarm plan a seed gets.
     pub plan: fn(seed: u64) -> FaultPlan,
     /// Runs one seed.
@@ -109,17 +114,92 @@ fn pingpong_run(request: &RunRequest) -> RunReport {
     Simulation::new(scenario, request.seed, plan, pingpong::limits(), request.capture).run()
 }
 
+const LEASE_CANARIES: &[CanaryInfo] = &[
+    lease_canary(LeaseCanary::NoTermFence),
+    lease_canary(LeaseCanary::NoSafetyMargin),
+    lease_canary(LeaseCanary::BlindRefresh),
+    lease_canary(LeaseCanary::NoConfirmRead),
+    lease_canary(LeaseCanary::UncheckedResource),
+    lease_canary(LeaseCanary::BeliefAfterStale),
+];
+
+const fn lease_canary(canary: LeaseCanary) -> CanaryInfo {
+    CanaryInfo { name: canary.name(), description: canary.description() }
+}
+
+const LEASE_PROBES: &[&str] = &[
+    "lease-acquired",
+    "lease-renewed",
+    "lease-released",
+    "acquire-refused-held",
+    "acquire-fenced",
+    "acquire-lost-race",
+    "renew-stale",
+    "fenced-write-accepted",
+    "fenced-write-rejected",
+    "storage-timeout-seen",
+];
+
+fn lease_run_with(
+    request: &RunRequest,
+    profile: fn(u32) -> sim::faults::SwarmProfile,
+) -> RunReport {
+    let canary = request.canary.as_deref().map(|name| {
+        *LeaseCanary::ALL.iter().find(|c| c.name() == name).expect("the caller checked the canary")
+    });
+    let scenario = lease::LeaseScenario::new(request.seed, canary);
+    let plan = request.plan.clone().unwrap_or_else(|| {
+        FaultPlan::swarm(&mut Stream::fork(request.seed, "faults"), &profile(scenario.contenders))
+    });
+    Simulation::new(scenario, request.seed, plan, lease::limits(), request.capture).run()
+}
+
+fn lease_plan(seed: u64) -> FaultPlan {
+    let contenders = lease::LeaseScenario::new(seed, None).contenders;
+    FaultPlan::swarm(&mut Stream::fork(seed, "faults"), &lease::swarm_profile(contenders))
+}
+
+fn lease_unsafe_plan(seed: u64) -> FaultPlan {
+    let contenders = lease::LeaseScenario::new(seed, None).contenders;
+    FaultPlan::swarm(&mut Stream::fork(seed, "faults"), &lease::unsafe_swarm_profile(contenders))
+}
+
 /// Every scenario, in the order `fencepost list` prints them.
-pub static SCENARIOS: &[ScenarioEntry] = &[ScenarioEntry {
-    name: "pingpong",
-    summary: "grant server and five clients: the kernel's example and benchmark workload",
-    test_file: "pingpong",
-    canaries: PINGPONG_CANARIES,
-    probes: &["grant-received", "grant-denied"],
-    fault_kinds: || pingpong::swarm_profile().kinds,
-    plan: pingpong_plan,
-    run: pingpong_run,
-}];
+pub static SCENARIOS: &[ScenarioEntry] = &[
+    ScenarioEntry {
+        name: "lease",
+        summary: "writer lease over a CAS object store with fencing tokens, under swarm faults",
+        test_file: "lease",
+        canaries: LEASE_CANARIES,
+        probes: LEASE_PROBES,
+        fault_kinds: || lease::swarm_profile(3).kinds,
+        expects_violations: false,
+        plan: lease_plan,
+        run: |request| lease_run_with(request, lease::swarm_profile),
+    },
+    ScenarioEntry {
+        name: "lease-unsafe-drift",
+        summary: "the lease with clock error beyond its margin: must find violations",
+        test_file: "lease",
+        canaries: &[],
+        probes: &[],
+        fault_kinds: || lease::unsafe_swarm_profile(3).kinds,
+        expects_violations: true,
+        plan: lease_unsafe_plan,
+        run: |request| lease_run_with(request, lease::unsafe_swarm_profile),
+    },
+    ScenarioEntry {
+        name: "pingpong",
+        summary: "grant server and five clients: the kernel's example and benchmark workload",
+        test_file: "pingpong",
+        canaries: PINGPONG_CANARIES,
+        probes: &["grant-received", "grant-denied"],
+        fault_kinds: || pingpong::swarm_profile().kinds,
+        expects_violations: false,
+        plan: pingpong_plan,
+        run: pingpong_run,
+    },
+];
 
 /// The scenario called `name`.
 pub fn find(name: &str) -> Option<&'static ScenarioEntry> {

@@ -221,6 +221,12 @@ impl FaultPlan {
             }
             plan.schedule.sort_by_key(|fault| fault.at_ns);
         }
+        // Drawn last so adding it did not shift any earlier draw (and so any seed's plan).
+        // Never below three one-way latencies: a timeout shorter than the round trip is a
+        // misconfiguration under which no client makes progress, not a fault worth finding.
+        let timeout_ns_min = (3 * plan.storage.latency_ns_max).max(millis(20));
+        plan.storage.timeout_ns =
+            rng.log_uniform(timeout_ns_min, millis(1_000).max(timeout_ns_min));
         plan
     }
 

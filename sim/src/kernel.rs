@@ -166,6 +166,12 @@ impl<N: Node> Kernel<N> {
         }
     }
 
+    /// The store's clock: perfect, and in the same frame as node clocks (the local epoch), so a
+    /// record's expiry written by a node compares with it directly.
+    pub(crate) fn store_time_ns(&self) -> u64 {
+        Clock::default().local_ns(self.now)
+    }
+
     pub(crate) fn storage_latency(&mut self, from: NodeId, to: NodeId) -> u64 {
         let options = &self.plan.storage;
         let latency = self.rng_storage.between(options.latency_ns_min, options.latency_ns_max);
@@ -185,7 +191,7 @@ impl<N: Node> Kernel<N> {
             self.coverage.fault(FaultKind::StorageTransientError);
             StorageReply::Failed(StorageError::Transient)
         } else {
-            let reply = self.store.apply(self.now, op);
+            let reply = self.store.apply(self.store_time_ns(), op);
             if !answered && self.rng_storage.chance(self.plan.storage.ambiguous_ratio) {
                 self.coverage.fault(FaultKind::StorageAmbiguousWrite);
                 StorageReply::Failed(StorageError::Timeout)

@@ -134,6 +134,10 @@ impl<'a, N: Node> View<'a, N> {
     pub fn now_ns(&self) -> SimTime {
         self.kernel.now
     }
+    /// The object store's clock now: true time in the nodes' clock frame (a perfect clock).
+    pub fn store_time_ns(&self) -> u64 {
+        self.kernel.store_time_ns()
+    }
     /// Steps taken so far.
     pub fn step(&self) -> u64 {
         self.kernel.step

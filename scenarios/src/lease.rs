@@ -1,0 +1,432 @@
+//! `lease`: 3 to 7 contenders compete for one writer lease in the object store, renew it, do
+//! fenced writes to a protected resource (the last node), release it, crash and restart, under
+//! swarm faults. Checked after every step against true time: `LeaseUniqueness`,
+//! `BeliefConsistency`, `FencingMonotonic` (the store record's token and the resource's accepted
+//! tokens never decrease) and `RenewalRequiresOwnership`. Liveness `ExpiredLeaseClaimable`:
+//! once faults heal, some contender holds the lease within the bound.
+//!
+//! `lease-unsafe-drift` is the same system with clock error beyond what the margin covers; it
+//! is expected to find `BeliefConsistency`/`LeaseUniqueness` violations.
+
+use model::lease::{
+    FencingToken, Input, LeaseCanary, LeaseClient, LeaseConfig, LeaseError, LeaseEvent,
+    LeaseRecord, LeaseTimer, Output, ProtectedResource,
+};
+use model::store::{StoreError, StoreReply, StoreRequest};
+use sim::faults::{FaultKind, SwarmProfile};
+use sim::rng::Stream;
+use sim::storage::{StorageError, StorageOp, StorageReply};
+use sim::time::{millis, secs};
+use sim::{Context, Node, NodeId, RequestId, RunLimits, Scenario, View, Violation};
+
+/// The store key of the lease.
+pub const KEY: &str = "writer-lease";
+/// Lease length, local nanoseconds.
+pub const TTL_NS: u64 = secs(1);
+/// The holder's safety margin: covers the clock error the safe variant allows.
+pub const SAFETY_MARGIN_NS: u64 = millis(100);
+const RENEW_INTERVAL_NS: u64 = millis(250);
+const TAG_WORKLOAD: u64 = 0;
+const TAG_RENEW: u64 = 1;
+/// Timer tags from here up release a write the application stalled on.
+const TAG_STALLED_WRITE: u64 = 1_000;
+
+/// Messages: fenced writes to the protected resource.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum LeaseMsg {
+    Write { token: FencingToken, payload: u64 },
+}
+
+/// A contender: the real lease client plus the driver glue and the workload's choices.
+#[derive(Clone, Debug)]
+pub struct Contender {
+    pub client: LeaseClient,
+    /// Kernel request id -> the client's request id, for the replies in flight.
+    requests: Vec<(RequestId, u64)>,
+    next_payload: u64,
+    /// Writes the application stalled on after getting its token: (timer tag, write).
+    stalled: Vec<(u64, LeaseMsg)>,
+    next_stall_tag: u64,
+}
+
+/// A node of the lease scenario.
+#[derive(Clone, Debug)]
+pub enum LeaseNode {
+    Contender(Box<Contender>),
+    Resource(ProtectedResource),
+}
+
+impl Contender {
+    fn drive(&mut self, cx: &mut Context<'_, LeaseNode>, input: Input) {
+        let mut out = Vec::new();
+        self.client.handle(cx.now_local_ns(), input, &mut out);
+        for output in out {
+            self.carry_out(cx, output);
+        }
+    }
+
+    fn carry_out(&mut self, cx: &mut Context<'_, LeaseNode>, output: Output) {
+        match output {
+            Output::Store { request_id, request } => {
+                let kernel_id = cx.storage(to_sim(request));
+                self.requests.push((kernel_id, request_id));
+            }
+            Output::SetTimer { after_local_ns, timer: LeaseTimer::Renew } => {
+                cx.set_timer(after_local_ns, TAG_RENEW)
+            }
+            Output::FencedWrite { token, payload } => {
+                let write = LeaseMsg::Write { token, payload };
+                // Applications stall between taking the token and writing (GC, slow work):
+                // the window fencing tokens exist to close.
+                if cx.rng().below(5) == 0 {
+                    let stall = cx.rng().log_uniform(millis(1), secs(2));
+                    self.next_stall_tag += 1;
+                    let tag = TAG_STALLED_WRITE + self.next_stall_tag;
+                    self.stalled.push((tag, write));
+                    cx.set_timer(stall, tag);
+                } else {
+                    cx.send(cx.node_count() - 1, write);
+                }
+            }
+            Output::Event(event) => probe(cx, &event),
+        }
+    }
+
+    /// One workload tick: try to acquire when not holding, else write, sometimes release.
+    fn tick(&mut self, cx: &mut Context<'_, LeaseNode>) {
+        let now = cx.now_local_ns();
+        let holding = self.client.belief(now).is_some();
+        let roll = cx.rng().below(100);
+        if !holding && !self.client.busy() {
+            // Usually the newest term known; sometimes a new epoch, as after a failover.
+            let known = self.client.highest_term_seen().max(1);
+            let term = if roll < 5 { known + 1 } else { known };
+            self.drive(cx, Input::Acquire { term });
+        } else if holding && roll < 3 {
+            self.drive(cx, Input::Release);
+        } else if holding {
+            self.next_payload += 1;
+            let payload = ((cx.id() as u64) << 32) | self.next_payload;
+            self.drive(cx, Input::Write { payload });
+        }
+        let next = cx.rng().between(millis(50), millis(300));
+        cx.set_timer(next, TAG_WORKLOAD);
+    }
+}
+
+fn probe(cx: &mut Context<'_, LeaseNode>, event: &LeaseEvent) {
+    let name = match event {
+        LeaseEvent::Acquired { .. } => "lease-acquired",
+        LeaseEvent::Renewed { .. } => "lease-renewed",
+        LeaseEvent::Released { .. } => "lease-released",
+        LeaseEvent::AcquireFailed(LeaseError::Held { .. }) => "acquire-refused-held",
+        LeaseEvent::AcquireFailed(LeaseError::Fenced { .. }) => "acquire-fenced",
+        LeaseEvent::AcquireFailed(LeaseError::LostRace) => "acquire-lost-race",
+        LeaseEvent::RenewFailed(LeaseError::Stale) => "renew-stale",
+        _ => return,
+    };
+    cx.sometimes(name);
+}
+
+fn to_sim(request: StoreRequest) -> StorageOp<Vec<u8>> {
+    match request {
+        StoreRequest::Get { key } => StorageOp::Get { key },
+        StoreRequest::PutIfAbsent { key, value } => StorageOp::PutIfAbsent { key, value },
+        StoreRequest::PutIfVersion { key, value, version } => {
+            StorageOp::PutIfVersion { key, value, version }
+        }
+        StoreRequest::DeleteIfVersion { key, version } => {
+            StorageOp::DeleteIfVersion { key, version }
+        }
+    }
+}
+
+fn from_sim(reply: StorageReply<Vec<u8>>) -> StoreReply {
+    match reply {
+        StorageReply::Got { object, store_time_ns } => StoreReply::Got { object, store_time_ns },
+        StorageReply::Written { version } => StoreReply::Written { version },
+        StorageReply::Deleted => StoreReply::Deleted,
+        StorageReply::ConditionFailed => StoreReply::ConditionFailed,
+        StorageReply::Failed(error) => StoreReply::Failed(match error {
+            StorageError::Timeout => StoreError::Timeout,
+            StorageError::Transient => StoreError::Transient,
+            StorageError::Unavailable => StoreError::Unavailable,
+        }),
+    }
+}
+
+impl Node for LeaseNode {
+    type Msg = LeaseMsg;
+    type Value = Vec<u8>;
+    type Record = ();
+
+    fn on_message(&mut self, cx: &mut Context<'_, Self>, _from: NodeId, msg: LeaseMsg) {
+        let (LeaseNode::Resource(resource), LeaseMsg::Write { token, payload }) = (self, msg)
+        else {
+            return;
+        };
+        if resource.write(token, payload) {
+            cx.sometimes("fenced-write-accepted");
+        } else {
+            cx.sometimes("fenced-write-rejected");
+        }
+    }
+
+    fn on_timer(&mut self, cx: &mut Context<'_, Self>, tag: u64) {
+        let LeaseNode::Contender(contender) = self else { return };
+        match tag {
+            TAG_WORKLOAD => contender.tick(cx),
+            TAG_RENEW => contender.drive(cx, Input::Timer(LeaseTimer::Renew)),
+            stalled => {
+                if let Some(index) = contender.stalled.iter().position(|(t, _)| *t == stalled) {
+                    let (_, write) = contender.stalled.swap_remove(index);
+                    cx.send(cx.node_count() - 1, write);
+                }
+            }
+        }
+    }
+
+    fn on_storage(
+        &mut self,
+        cx: &mut Context<'_, Self>,
+        request: RequestId,
+        reply: StorageReply<Vec<u8>>,
+    ) {
+        let LeaseNode::Contender(contender) = self else { return };
+        let Some(index) = contender.requests.iter().position(|(kernel, _)| *kernel == request)
+        else {
+            return;
+        };
+        let (_, request_id) = contender.requests.swap_remove(index);
+        if matches!(reply, StorageReply::Failed(StorageError::Timeout)) {
+            cx.sometimes("storage-timeout-seen");
+        }
+        contender.drive(cx, Input::Store { request_id, reply: from_sim(reply) });
+    }
+
+    fn label(&self) -> Option<String> {
+        match self {
+            LeaseNode::Resource(resource) => Some(match resource.highest {
+                Some(token) => format!("resource at {token}"),
+                None => "resource".to_string(),
+            }),
+            LeaseNode::Contender(c) => Some(match c.client.held_record() {
+                Some(record) => format!("holds {} until {}", record.token(), record.expires_at),
+                None => "contender".to_string(),
+            }),
+        }
+    }
+}
+
+/// The lease scenario: how many contenders, which canary, and the checker's memory of the
+/// previous step (for the action properties).
+pub struct LeaseScenario {
+    pub contenders: u32,
+    pub canary: Option<LeaseCanary>,
+    /// The store record as of the previous step: (version, token, holder).
+    last_record: Option<(u64, FencingToken, NodeId)>,
+    /// How many resource writes were already checked for monotonicity.
+    checked_writes: usize,
+}
+
+impl LeaseScenario {
+    /// A scenario whose size comes from the seed's `workload` stream.
+    pub fn new(seed: u64, canary: Option<LeaseCanary>) -> LeaseScenario {
+        let contenders = Stream::fork(seed, "workload").between(3, 7) as u32;
+        LeaseScenario { contenders, canary, last_record: None, checked_writes: 0 }
+    }
+
+    fn resource_id(&self) -> NodeId {
+        self.contenders
+    }
+
+    fn config(&self, id: NodeId) -> LeaseConfig {
+        LeaseConfig {
+            key: KEY.to_string(),
+            id,
+            ttl_ns: TTL_NS,
+            safety_margin_ns: SAFETY_MARGIN_NS,
+            renew_interval_ns: RENEW_INTERVAL_NS,
+            canary: self.canary,
+        }
+    }
+
+    /// Contenders that believe they hold the lease now, by their own clocks.
+    fn believers(view: &View<'_, LeaseNode>) -> Vec<(NodeId, FencingToken)> {
+        view.up_nodes()
+            .filter_map(|(id, node)| match node {
+                LeaseNode::Contender(c) => c.client.belief(view.local_ns(id)).map(|t| (id, t)),
+                LeaseNode::Resource(_) => None,
+            })
+            .collect()
+    }
+
+    fn stored_record(view: &View<'_, LeaseNode>) -> Result<Option<(LeaseRecord, u64)>, Violation> {
+        match view.store().get(KEY) {
+            None => Ok(None),
+            Some((bytes, version)) => LeaseRecord::decode(bytes)
+                .map(|record| Some((record, *version)))
+                .map_err(|e| Violation::new("WellFormedRecord", format!("stored record: {}", e.0))),
+        }
+    }
+
+    fn check_record_transition(
+        &mut self,
+        record: &LeaseRecord,
+        version: u64,
+    ) -> Result<(), Violation> {
+        let (token, holder) = (record.token(), record.holder);
+        if let Some((last_version, last_token, last_holder)) = self.last_record {
+            if version != last_version {
+                if token < last_token {
+                    return Err(Violation::new(
+                        "FencingMonotonic",
+                        format!(
+                            "the store's lease token went from {last_token} to {token} (n{holder})"
+                        ),
+                    ));
+                }
+                if token == last_token && holder != last_holder {
+                    return Err(Violation::new(
+                        "RenewalRequiresOwnership",
+                        format!(
+                            "n{holder} rewrote n{last_holder}'s lease {token} without taking it"
+                        ),
+                    ));
+                }
+            }
+        }
+        self.last_record = Some((version, token, holder));
+        Ok(())
+    }
+
+    fn check_resource(&mut self, view: &View<'_, LeaseNode>) -> Result<(), Violation> {
+        let Some(LeaseNode::Resource(resource)) = view.node(self.resource_id()) else {
+            return Ok(());
+        };
+        let accepted = &resource.accepted;
+        for index in self.checked_writes.max(1)..accepted.len() {
+            let (previous, next) = (accepted[index - 1].0, accepted[index].0);
+            if next < previous {
+                return Err(Violation::new(
+                    "FencingMonotonic",
+                    format!("the resource accepted token {next} after {previous}"),
+                ));
+            }
+        }
+        self.checked_writes = accepted.len();
+        Ok(())
+    }
+}
+
+impl Scenario for LeaseScenario {
+    type Node = LeaseNode;
+
+    fn node_count(&self) -> u32 {
+        self.contenders + 1
+    }
+
+    fn boot(&self, id: NodeId, cx: &mut Context<'_, LeaseNode>) -> LeaseNode {
+        if id == self.resource_id() {
+            let skip_check = self.canary == Some(LeaseCanary::UncheckedResource);
+            return LeaseNode::Resource(ProtectedResource { skip_check, ..Default::default() });
+        }
+        let first_tick = cx.rng().between(0, millis(200));
+        cx.set_timer(first_tick, TAG_WORKLOAD);
+        let client = LeaseClient::new(self.config(id));
+        LeaseNode::Contender(Box::new(Contender {
+            client,
+            requests: Vec::new(),
+            next_payload: 0,
+            stalled: Vec::new(),
+            next_stall_tag: 0,
+        }))
+    }
+
+    fn check(&mut self, view: &View<'_, LeaseNode>) -> Result<(), Violation> {
+        let believers = Self::believers(view);
+        if believers.len() > 1 {
+            let who: Vec<String> = believers.iter().map(|(id, t)| format!("n{id} {t}")).collect();
+            return Err(Violation::new(
+                "LeaseUniqueness",
+                format!("{} nodes believe they hold the lease: {}", who.len(), who.join(", ")),
+            ));
+        }
+        let stored = Self::stored_record(view)?;
+        if let Some((id, token)) = believers.first() {
+            let consistent = stored.as_ref().is_some_and(|(record, _)| {
+                record.holder == *id
+                    && record.token() == *token
+                    && view.store_time_ns() < record.expires_at
+            });
+            if !consistent {
+                let store = stored.as_ref().map_or("no record".to_string(), |(r, _)| {
+                    format!("holder n{} {} expires {}", r.holder, r.token(), r.expires_at)
+                });
+                return Err(Violation::new(
+                    "BeliefConsistency",
+                    format!(
+                        "n{id} believes it holds {token} at store time {}, store has {store}",
+                        view.store_time_ns()
+                    ),
+                ));
+            }
+        }
+        if let Some((record, version)) = &stored {
+            self.check_record_transition(record, *version)?;
+        }
+        self.check_resource(view)
+    }
+
+    fn converged(&mut self, view: &View<'_, LeaseNode>) -> Result<(), Violation> {
+        if Self::believers(view).is_empty() {
+            Err(Violation::new("ExpiredLeaseClaimable", "no contender holds the lease"))
+        } else {
+            Ok(())
+        }
+    }
+}
+
+/// Faults of the safe variant: everything, with clock error inside what the margin covers
+/// (offset up to 40 ms, drift up to 1,000 ppm: at most 41 ms over a ttl, under the 100 ms
+/// margin). Clock jumps are left out: a backward step can exceed any margin.
+pub fn swarm_profile(contenders: u32) -> SwarmProfile {
+    SwarmProfile {
+        nodes: contenders + 1,
+        kinds: vec![
+            FaultKind::MessageDrop,
+            FaultKind::MessageDuplicate,
+            FaultKind::MessageReorder,
+            FaultKind::Partition,
+            FaultKind::Clog,
+            FaultKind::Crash,
+            FaultKind::Pause,
+            FaultKind::ClockDrift,
+            FaultKind::StorageTransientError,
+            FaultKind::StorageAmbiguousWrite,
+            FaultKind::StorageOutage,
+        ],
+        window_ns: secs(15),
+        faults_max: 10,
+        drift_ppm_max: 1_000,
+        clock_offset_ns_max: millis(40),
+        clock_jump_ns_max: 0,
+        disruption_ns_max: secs(3),
+    }
+}
+
+/// Faults of `lease-unsafe-drift`: the same, with clock offset up to 500 ms, drift up to 10%
+/// and backward or forward jumps up to 1 s, all far past the 100 ms margin.
+pub fn unsafe_swarm_profile(contenders: u32) -> SwarmProfile {
+    let mut profile = swarm_profile(contenders);
+    profile.kinds.push(FaultKind::ClockJump);
+    profile.drift_ppm_max = 100_000;
+    profile.clock_offset_ns_max = millis(500);
+    profile.clock_jump_ns_max = secs(1);
+    profile
+}
+
+/// 20 s of faults, then up to 10 s for some contender to hold the lease.
+pub fn limits() -> RunLimits {
+    RunLimits { safety_ns: secs(20), liveness_ns: secs(10), ..RunLimits::default() }
+}

@@ -183,6 +183,16 @@ impl<N: Node> Kernel<N> {
         else {
             unreachable!("store_arrive handles StoreArrive only")
         };
+        if !self.network.link_open(node, STORE) {
+            // Caught in flight by a partition, as a message would be: lost, never applied.
+            let record = self.record(RecordKind::Drop, STORE, node, request, stable_hash(&op));
+            self.trace.record(record, || format!("{op:?} (in flight)"));
+            if !answered {
+                let reply = StorageReply::Failed(StorageError::Timeout);
+                self.schedule(timeout_at, Event::StoreReply { node, incarnation, request, reply });
+            }
+            return;
+        }
         let record = self.record(RecordKind::StoreApply, node, STORE, request, stable_hash(&op));
         self.trace.record(record, || format!("{op:?}"));
         let reply = if self.store_outages > 0 {

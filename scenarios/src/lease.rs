@@ -12,6 +12,7 @@ use model::lease::{
     FencingToken, Input, LeaseCanary, LeaseClient, LeaseConfig, LeaseError, LeaseEvent,
     LeaseRecord, LeaseTimer, Output, ProtectedResource,
 };
+use model::spec::lease::{self as spec, LeaseView, RecordView};
 use model::store::{StoreError, StoreReply, StoreRequest};
 use sim::faults::{FaultKind, SwarmProfile};
 use sim::rng::Stream;
@@ -218,22 +219,21 @@ impl Node for LeaseNode {
     }
 }
 
-/// The lease scenario: how many contenders, which canary, and the checker's memory of the
-/// previous step (for the action properties).
+/// The lease scenario: how many contenders, which canary, and the spec view of the previous
+/// step (for the action properties).
 pub struct LeaseScenario {
     pub contenders: u32,
     pub canary: Option<LeaseCanary>,
-    /// The store record as of the previous step: (version, token, holder).
-    last_record: Option<(u64, FencingToken, NodeId)>,
-    /// How many resource writes were already checked for monotonicity.
-    checked_writes: usize,
+    previous: Option<LeaseView>,
+    /// The store record decoded at its version: decoding once per write, not once per step.
+    decoded: Option<(u64, RecordView)>,
 }
 
 impl LeaseScenario {
     /// A scenario whose size comes from the seed's `workload` stream.
     pub fn new(seed: u64, canary: Option<LeaseCanary>) -> LeaseScenario {
         let contenders = Stream::fork(seed, "workload").between(3, 7) as u32;
-        LeaseScenario { contenders, canary, last_record: None, checked_writes: 0 }
+        LeaseScenario { contenders, canary, previous: None, decoded: None }
     }
 
     fn resource_id(&self) -> NodeId {
@@ -251,71 +251,34 @@ impl LeaseScenario {
         }
     }
 
-    /// Contenders that believe they hold the lease now, by their own clocks.
-    fn believers(view: &View<'_, LeaseNode>) -> Vec<(NodeId, FencingToken)> {
-        view.up_nodes()
-            .filter_map(|(id, node)| match node {
-                LeaseNode::Contender(c) => c.client.belief(view.local_ns(id)).map(|t| (id, t)),
-                LeaseNode::Resource(_) => None,
-            })
-            .collect()
-    }
-
-    fn stored_record(view: &View<'_, LeaseNode>) -> Result<Option<(LeaseRecord, u64)>, Violation> {
-        match view.store().get(KEY) {
-            None => Ok(None),
-            Some((bytes, version)) => LeaseRecord::decode(bytes)
-                .map(|record| Some((record, *version)))
-                .map_err(|e| Violation::new("WellFormedRecord", format!("stored record: {}", e.0))),
-        }
-    }
-
-    fn check_record_transition(
-        &mut self,
-        record: &LeaseRecord,
-        version: u64,
-    ) -> Result<(), Violation> {
-        let (token, holder) = (record.token(), record.holder);
-        if let Some((last_version, last_token, last_holder)) = self.last_record {
-            if version != last_version {
-                if token < last_token {
-                    return Err(Violation::new(
-                        "FencingMonotonic",
-                        format!(
-                            "the store's lease token went from {last_token} to {token} (n{holder})"
-                        ),
-                    ));
-                }
-                if token == last_token && holder != last_holder {
-                    return Err(Violation::new(
-                        "RenewalRequiresOwnership",
-                        format!(
-                            "n{holder} rewrote n{last_holder}'s lease {token} without taking it"
-                        ),
-                    ));
-                }
+    /// The refinement mapping: the real cluster as `Lease.tla` sees it.
+    fn spec_view(&mut self, view: &View<'_, LeaseNode>) -> Result<LeaseView, Violation> {
+        let record = match view.store().get(KEY) {
+            None => None,
+            Some((_, version)) if self.decoded.is_some_and(|(v, _)| v == *version) => {
+                self.decoded.map(|(_, record)| record)
             }
-        }
-        self.last_record = Some((version, token, holder));
-        Ok(())
-    }
-
-    fn check_resource(&mut self, view: &View<'_, LeaseNode>) -> Result<(), Violation> {
-        let Some(LeaseNode::Resource(resource)) = view.node(self.resource_id()) else {
-            return Ok(());
+            Some((bytes, version)) => {
+                let record = LeaseRecord::decode(bytes).map_err(|e| {
+                    Violation::new("WellFormedRecord", format!("stored record: {}", e.0))
+                })?;
+                let (holder, token, expires) = (record.holder, record.token(), record.expires_at);
+                let record = RecordView { holder, token, expires };
+                self.decoded = Some((*version, record));
+                Some(record)
+            }
         };
-        let accepted = &resource.accepted;
-        for index in self.checked_writes.max(1)..accepted.len() {
-            let (previous, next) = (accepted[index - 1].0, accepted[index].0);
-            if next < previous {
-                return Err(Violation::new(
-                    "FencingMonotonic",
-                    format!("the resource accepted token {next} after {previous}"),
-                ));
-            }
-        }
-        self.checked_writes = accepted.len();
-        Ok(())
+        let believes = (0..self.contenders)
+            .map(|id| match view.node(id) {
+                Some(LeaseNode::Contender(c)) => c.client.belief(view.local_ns(id)),
+                _ => None,
+            })
+            .collect();
+        let last_accepted = match view.node(self.resource_id()) {
+            Some(LeaseNode::Resource(resource)) => resource.accepted.last().map(|(t, _)| *t),
+            _ => None,
+        };
+        Ok(LeaseView { now: view.store_time_ns(), record, believes, last_accepted })
     }
 }
 
@@ -344,45 +307,26 @@ impl Scenario for LeaseScenario {
     }
 
     fn check(&mut self, view: &View<'_, LeaseNode>) -> Result<(), Violation> {
-        let believers = Self::believers(view);
-        if believers.len() > 1 {
-            let who: Vec<String> = believers.iter().map(|(id, t)| format!("n{id} {t}")).collect();
-            return Err(Violation::new(
-                "LeaseUniqueness",
-                format!("{} nodes believe they hold the lease: {}", who.len(), who.join(", ")),
-            ));
+        let next = self.spec_view(view)?;
+        for invariant in spec::INVARIANTS {
+            (invariant.check)(&next).map_err(|seen| Violation::new(invariant.name, seen))?;
         }
-        let stored = Self::stored_record(view)?;
-        if let Some((id, token)) = believers.first() {
-            let consistent = stored.as_ref().is_some_and(|(record, _)| {
-                record.holder == *id
-                    && record.token() == *token
-                    && view.store_time_ns() < record.expires_at
-            });
-            if !consistent {
-                let store = stored.as_ref().map_or("no record".to_string(), |(r, _)| {
-                    format!("holder n{} {} expires {}", r.holder, r.token(), r.expires_at)
-                });
-                return Err(Violation::new(
-                    "BeliefConsistency",
-                    format!(
-                        "n{id} believes it holds {token} at store time {}, store has {store}",
-                        view.store_time_ns()
-                    ),
-                ));
+        if let Some(previous) = &self.previous {
+            for property in spec::ACTION_PROPERTIES {
+                (property.check)(previous, &next)
+                    .map_err(|seen| Violation::new(property.name, seen))?;
             }
         }
-        if let Some((record, version)) = &stored {
-            self.check_record_transition(record, *version)?;
-        }
-        self.check_resource(view)
+        self.previous = Some(next);
+        Ok(())
     }
 
     fn converged(&mut self, view: &View<'_, LeaseNode>) -> Result<(), Violation> {
-        if Self::believers(view).is_empty() {
-            Err(Violation::new("ExpiredLeaseClaimable", "no contender holds the lease"))
-        } else {
+        let held = self.spec_view(view)?.believes.iter().any(Option::is_some);
+        if held {
             Ok(())
+        } else {
+            Err(Violation::new("ExpiredLeaseClaimable", "no contender holds the lease"))
         }
     }
 }

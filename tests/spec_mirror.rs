@@ -150,3 +150,26 @@ fn the_checks_catch_broken_inputs() {
     assert_eq!(checked_names(cfg), vec!["Inv", "A", "B", "P"]);
     assert_eq!(module_of(Path::new("tla/Lease_NoTermFence.cfg")), "Lease");
 }
+
+/// Goal: traces can be validated against the spec. Method: every action a captured lease run
+/// names is an operator of Lease.tla, and the run names the main ones.
+#[test]
+fn lease_trace_actions_are_spec_actions() {
+    let entry = scenarios::find("lease").unwrap();
+    let request = scenarios::RunRequest { seed: 24, capture: true, ..Default::default() };
+    let report = (entry.run)(&request);
+    let defined =
+        defined_operators(&std::fs::read_to_string(tla_folder().join("Lease.tla")).unwrap());
+    let mut named = BTreeSet::new();
+    for record in
+        report.captured.unwrap().iter().filter(|r| r.record.kind == sim::trace::RecordKind::Action)
+    {
+        let detail: serde_json::Value = serde_json::from_str(&record.detail).expect("JSON");
+        let action = detail["action"].as_str().expect("an action name").to_string();
+        assert!(defined.contains(&action), "{action} is not an action of Lease.tla");
+        named.insert(action);
+    }
+    for expected in ["Acquire", "Renew", "FencedWrite", "Deliver"] {
+        assert!(named.contains(expected), "no {expected} in {named:?}");
+    }
+}

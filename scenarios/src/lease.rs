@@ -77,6 +77,9 @@ impl Contender {
             }
             Output::FencedWrite { token, payload } => {
                 let write = LeaseMsg::Write { token, payload };
+                cx.spec_action("FencedWrite", || {
+                    format!("{{\"inflight\":[{},{}]}}", token.term, token.generation)
+                });
                 // Applications stall between taking the token and writing (GC, slow work):
                 // the window fencing tokens exist to close.
                 if cx.rng().below(5) == 0 {
@@ -115,7 +118,28 @@ impl Contender {
     }
 }
 
+/// Names the `Lease.tla` action an event performed, with the variables it changed.
+fn spec_action(cx: &mut Context<'_, LeaseNode>, event: &LeaseEvent) {
+    let token = |t: &FencingToken| format!("[{},{}]", t.term, t.generation);
+    match event {
+        LeaseEvent::Acquired { token: t, expires_at } => cx.spec_action("Acquire", || {
+            format!("{{\"held\":{},\"record.expires\":{expires_at}}}", token(t))
+        }),
+        LeaseEvent::Renewed { token: t, expires_at } => cx.spec_action("Renew", || {
+            format!("{{\"held\":{},\"record.expires\":{expires_at}}}", token(t))
+        }),
+        LeaseEvent::Released { token: t } => {
+            cx.spec_action("Release", || format!("{{\"released\":{}}}", token(t)))
+        }
+        LeaseEvent::RenewFailed(LeaseError::Stale) => {
+            cx.spec_action("RenewStale", || "{\"belief\":0}".to_string())
+        }
+        _ => {}
+    }
+}
+
 fn probe(cx: &mut Context<'_, LeaseNode>, event: &LeaseEvent) {
+    spec_action(cx, event);
     let name = match event {
         LeaseEvent::Acquired { .. } => "lease-acquired",
         LeaseEvent::Renewed { .. } => "lease-renewed",
@@ -166,11 +190,11 @@ impl Node for LeaseNode {
         else {
             return;
         };
-        if resource.write(token, payload) {
-            cx.sometimes("fenced-write-accepted");
-        } else {
-            cx.sometimes("fenced-write-rejected");
-        }
+        let accepted = resource.write(token, payload);
+        cx.spec_action("Deliver", || {
+            format!("{{\"w\":[{},{}],\"accepted\":{accepted}}}", token.term, token.generation)
+        });
+        cx.sometimes(if accepted { "fenced-write-accepted" } else { "fenced-write-rejected" });
     }
 
     fn on_timer(&mut self, cx: &mut Context<'_, Self>, tag: u64) {

@@ -76,7 +76,12 @@ pub fn render(scenario: &str, report: &RunReport, reproduce: &[String]) -> Strin
             .as_deref()
             .unwrap_or(&[])
             .iter()
-            .filter(|d| !matches!(d.record.kind, RecordKind::State | RecordKind::Violation))
+            .filter(|d| {
+                !matches!(
+                    d.record.kind,
+                    RecordKind::State | RecordKind::Violation | RecordKind::Action
+                )
+            })
             .collect();
         let first_captured = details.len().saturating_sub(report.tail.len());
         for (index, record) in report.tail.iter().enumerate() {

@@ -36,6 +36,9 @@ pub enum RecordKind {
     Crash,
     /// The run ended on a violation; capture-only. `detail` is `Invariant: observed`.
     Violation,
+    /// A node performed a spec action; capture-only. `detail` is a JSON object with the
+    /// action's name (as in the TLA+ spec) and the spec variables it changed.
+    Action,
 }
 
 /// Marks `node` or `peer` as not applicable in a record.

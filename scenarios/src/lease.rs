@@ -361,19 +361,13 @@ impl Scenario for LeaseScenario {
 pub fn swarm_profile(contenders: u32) -> SwarmProfile {
     SwarmProfile {
         nodes: contenders + 1,
-        kinds: vec![
-            FaultKind::MessageDrop,
-            FaultKind::MessageDuplicate,
-            FaultKind::MessageReorder,
-            FaultKind::Partition,
-            FaultKind::Clog,
-            FaultKind::Crash,
-            FaultKind::Pause,
-            FaultKind::ClockDrift,
-            FaultKind::StorageTransientError,
-            FaultKind::StorageAmbiguousWrite,
-            FaultKind::StorageOutage,
-        ],
+        kinds: [
+            &FaultKind::NETWORK[..],
+            &FaultKind::PROCESS,
+            &[FaultKind::ClockDrift],
+            &FaultKind::STORAGE,
+        ]
+        .concat(),
         window_ns: secs(15),
         faults_max: 10,
         drift_ppm_max: 1_000,

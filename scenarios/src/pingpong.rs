@@ -239,16 +239,7 @@ pub fn benchmark_plan() -> FaultPlan {
 pub fn swarm_profile() -> SwarmProfile {
     SwarmProfile {
         nodes: CLIENTS + 1,
-        kinds: vec![
-            FaultKind::MessageDrop,
-            FaultKind::MessageDuplicate,
-            FaultKind::MessageReorder,
-            FaultKind::Partition,
-            FaultKind::Clog,
-            FaultKind::Crash,
-            FaultKind::Pause,
-            FaultKind::ClockDrift,
-        ],
+        kinds: [&FaultKind::NETWORK[..], &FaultKind::PROCESS, &[FaultKind::ClockDrift]].concat(),
         window_ns: secs(8),
         faults_max: 8,
         drift_ppm_max: 1_000,

@@ -48,6 +48,23 @@ impl FaultKind {
         FaultKind::TornWrite,
     ];
 
+    /// Faults of the network: loss, duplication, reordering, partitions, clogged links.
+    pub const NETWORK: [FaultKind; 5] = [
+        FaultKind::MessageDrop,
+        FaultKind::MessageDuplicate,
+        FaultKind::MessageReorder,
+        FaultKind::Partition,
+        FaultKind::Clog,
+    ];
+    /// Faults of processes: crash and restart, pause.
+    pub const PROCESS: [FaultKind; 2] = [FaultKind::Crash, FaultKind::Pause];
+    /// Faults of the object store: transient errors, ambiguous writes, outages.
+    pub const STORAGE: [FaultKind; 3] = [
+        FaultKind::StorageTransientError,
+        FaultKind::StorageAmbiguousWrite,
+        FaultKind::StorageOutage,
+    ];
+
     /// The kebab-case name used in reports and summaries.
     pub fn name(self) -> &'static str {
         match self {

@@ -167,16 +167,21 @@ fn hunt_canaries(args: &BenchArgs) -> Vec<CanaryFigure> {
                 median_wall_s: walls[walls.len() / 2],
                 seeds_to_catch: seeds,
             };
-            let show = |v: Option<u64>| v.map_or("not caught".to_string(), |v| v.to_string());
-            crate::output::line(format!(
-                "canary {}/{}: median {} seeds, worst {} (of {} windows), median {:.3}s to catch",
-                figure.scenario,
-                figure.canary,
-                show(figure.median_seeds),
-                show(figure.worst_seeds),
-                args.canary_windows,
-                figure.median_wall_s
-            ));
+            let line = match (figure.median_seeds, figure.worst_seeds) {
+                (Some(median), Some(worst)) => format!(
+                    "median {median} seeds, worst {worst} (of {} windows), median {:.3}s to catch",
+                    args.canary_windows, figure.median_wall_s
+                ),
+                (Some(median), None) => format!(
+                    "median {median} seeds, NOT CAUGHT in some of {} windows of {} seeds",
+                    args.canary_windows, args.canary_seeds_max
+                ),
+                _ => format!(
+                    "NOT CAUGHT in {} windows of {} seeds",
+                    args.canary_windows, args.canary_seeds_max
+                ),
+            };
+            crate::output::line(format!("canary {}/{}: {line}", figure.scenario, figure.canary));
             figures.push(figure);
         }
     }

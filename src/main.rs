@@ -2,7 +2,6 @@
 //! default stress over every scenario.
 
 mod bench;
-mod html;
 mod output;
 mod shrink;
 mod stress;
@@ -43,14 +42,6 @@ enum Command {
     Shrink(shrink::ShrinkArgs),
     /// Run a range of seeds on all cores and summarize.
     Stress(stress::StressArgs),
-    /// Turn a trace file (`run --trace`) into a self-contained HTML space-time diagram.
-    View {
-        /// The JSON-lines trace.
-        trace: PathBuf,
-        /// Where to write the HTML.
-        #[arg(long)]
-        html: PathBuf,
-    },
     /// Combine shard summaries (`stress --shard I/N --json`) into one report.
     Merge(stress::MergeArgs),
     /// Measure throughput: events/s, simulated seconds per wall second, seeds/s.
@@ -78,9 +69,6 @@ struct RunArgs {
     /// Write the run's fault plan as JSON to this file.
     #[arg(long)]
     save_plan: Option<PathBuf>,
-    /// Write the run as a self-contained HTML space-time diagram to this file.
-    #[arg(long)]
-    html: Option<PathBuf>,
     /// Run twice and fail loudly, naming the first diverging step, if the traces differ.
     #[arg(long)]
     check_determinism: bool,
@@ -146,23 +134,14 @@ fn run(args: RunArgs) -> Result<u8, UsageError> {
         Some(path) => Some(read_plan(path)?),
         None => None,
     };
-    let request = RunRequest {
-        seed: args.seed,
-        canary: args.canary,
-        plan,
-        capture: args.trace.is_some() || args.html.is_some(),
-    };
+    let request =
+        RunRequest { seed: args.seed, canary: args.canary, plan, capture: args.trace.is_some() };
     let report = entry.run_for_report(&request);
     if args.check_determinism {
         check_determinism(entry, &request, &report)?;
     }
     if let Some(path) = &args.trace {
         write_trace(path, &report)?;
-    }
-    if let Some(path) = &args.html {
-        let title = format!("{} seed {}", entry.name, request.seed);
-        let records = report.captured.as_deref().unwrap_or(&[]);
-        write_file(path, &html::render(&title, records))?;
     }
     if let Some(path) = &args.save_plan {
         let json = serde_json::to_string_pretty(&report.plan).expect("plans serialize");
@@ -217,27 +196,6 @@ fn check_determinism(
     )))
 }
 
-fn write_file(path: &PathBuf, text: &str) -> Result<(), UsageError> {
-    std::fs::write(path, text)
-        .map_err(|e| UsageError(format!("cannot write {}: {e}", path.display())))
-}
-
-/// `fencepost view`: a trace file to HTML. A malformed line is reported with its number.
-fn view(trace: &PathBuf, html_path: &PathBuf) -> Result<u8, UsageError> {
-    let text = std::fs::read_to_string(trace)
-        .map_err(|e| UsageError(format!("cannot read {}: {e}", trace.display())))?;
-    let mut records = Vec::new();
-    for (number, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
-        let record = serde_json::from_str(line).map_err(|e| {
-            UsageError(format!("{}:{}: not a trace record: {e}", trace.display(), number + 1))
-        })?;
-        records.push(record);
-    }
-    let title = trace.file_name().map_or("trace".into(), |n| n.to_string_lossy().to_string());
-    write_file(html_path, &html::render(&title, &records))?;
-    Ok(exit::PASSED)
-}
-
 fn write_trace(path: &PathBuf, report: &sim::RunReport) -> Result<(), UsageError> {
     use std::io::Write;
     let records = report.captured.as_deref().unwrap_or(&[]);
@@ -261,7 +219,6 @@ fn main() -> ExitCode {
         Some(Command::Stress(args)) => stress::main(args),
         Some(Command::Bench(args)) => bench::main(args),
         Some(Command::Merge(args)) => stress::merge(args),
-        Some(Command::View { trace, html }) => view(&trace, &html),
         None => stress::main(stress::StressArgs::default_job()),
     };
     match result {

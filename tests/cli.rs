@@ -104,3 +104,23 @@ fn stress_results_do_not_depend_on_jobs() {
     };
     assert_eq!(json("1"), json("3"));
 }
+
+/// Goal: Ctrl-C stops a long stress run cleanly and still prints the summary. Method: start a
+/// run far too long to finish, send SIGINT after a moment, read what it printed.
+#[test]
+fn ctrl_c_stops_stress_cleanly_with_a_summary() {
+    let child = Command::new(env!("CARGO_BIN_EXE_fencepost"))
+        .args(["stress", "--scenario", "pingpong", "--seeds", "100000000"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(1_500));
+    let sent = Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
+    assert!(sent.success());
+    let output = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    assert_eq!(output.status.code(), Some(0), "{stdout}");
+    assert!(stdout.contains("(interrupted)"), "{stdout}");
+    assert!(stdout.starts_with("pingpong: "), "the summary comes first: {stdout}");
+}

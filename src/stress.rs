@@ -60,13 +60,17 @@ fn parse_shard(text: &str) -> Result<Shard, String> {
 }
 
 impl StressArgs {
-    /// The seeds this invocation runs, in order.
-    fn seed_list(&self) -> Vec<u64> {
+    /// How many seeds this invocation runs (its shard's share of `--seeds`).
+    fn seed_count(&self) -> u64 {
         let shard = self.shard.unwrap_or(Shard { index: 0, count: 1 });
-        (0..self.seeds)
-            .filter(|offset| offset % shard.count == shard.index)
-            .map(|offset| self.start.wrapping_add(offset))
-            .collect()
+        self.seeds / shard.count + u64::from(shard.index < self.seeds % shard.count)
+    }
+
+    /// The `k`-th seed this invocation runs; computed, never materialized, so a campaign of
+    /// billions of seeds costs no memory up front.
+    fn seed_at(&self, k: u64) -> u64 {
+        let shard = self.shard.unwrap_or(Shard { index: 0, count: 1 });
+        self.start.wrapping_add(shard.index + k * shard.count)
     }
 }
 
@@ -196,8 +200,8 @@ fn stress_one(
     interrupted: &AtomicBool,
 ) -> ScenarioSummary {
     let started = crate::bench::wall_clock();
-    let seeds = args.seed_list();
-    let progress = ProgressBar::new(seeds.len() as u64);
+    let seed_count = args.seed_count();
+    let progress = ProgressBar::new(seed_count);
     progress.set_style(
         ProgressStyle::with_template("{prefix:>10} [{bar:30}] {pos}/{len} seeds  {msg}  eta {eta}")
             .expect("valid template")
@@ -206,17 +210,17 @@ fn stress_one(
     progress.set_prefix(entry.name);
     let next = AtomicU64::new(0);
     let (sender, receiver) = mpsc::channel::<SeedResult>();
-    let mut results: Vec<SeedResult> = Vec::with_capacity(seeds.len());
+    let mut results: Vec<SeedResult> = Vec::new();
     std::thread::scope(|scope| {
         for _ in 0..jobs {
             let sender = sender.clone();
-            let (next, seeds) = (&next, &seeds);
+            let next = &next;
             scope.spawn(move || loop {
-                let index = next.fetch_add(1, Ordering::Relaxed) as usize;
-                if index >= seeds.len() || interrupted.load(Ordering::Relaxed) {
+                let index = next.fetch_add(1, Ordering::Relaxed);
+                if index >= seed_count || interrupted.load(Ordering::Relaxed) {
                     break;
                 }
-                let seed = seeds[index];
+                let seed = args.seed_at(index);
                 let request =
                     RunRequest { seed, canary: args.canary.clone(), ..RunRequest::default() };
                 let report = (entry.run)(&request);
@@ -461,5 +465,37 @@ fn add(total: &mut ScenarioSummary, shard: ScenarioSummary) {
     }
     for (probe, count) in shard.probes {
         *total.probes.entry(probe).or_insert(0) += count;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(seeds: u64, start: u64, shard: Option<Shard>) -> StressArgs {
+        StressArgs { seeds, start, shard, ..StressArgs::default_job() }
+    }
+
+    fn seeds_of(args: &StressArgs) -> Vec<u64> {
+        (0..args.seed_count()).map(|k| args.seed_at(k)).collect()
+    }
+
+    #[test]
+    fn shards_partition_the_range_exactly() {
+        for (seeds, count) in [(10, 3), (9, 3), (2, 5), (0, 2), (100, 1)] {
+            let mut all: Vec<u64> = (0..count)
+                .flat_map(|index| seeds_of(&args(seeds, 7, Some(Shard { index, count }))))
+                .collect();
+            all.sort_unstable();
+            assert_eq!(all, (7..7 + seeds).collect::<Vec<_>>(), "{seeds} seeds in {count} shards");
+        }
+    }
+
+    #[test]
+    fn shard_syntax_is_checked() {
+        assert_eq!(parse_shard("1/4"), Ok(Shard { index: 1, count: 4 }));
+        for bad in ["4/4", "1/0", "x/2", "1", "-1/2"] {
+            assert!(parse_shard(bad).is_err(), "{bad}");
+        }
     }
 }

@@ -105,22 +105,30 @@ fn stress_results_do_not_depend_on_jobs() {
     assert_eq!(json("1"), json("3"));
 }
 
-/// Goal: Ctrl-C stops a long stress run cleanly and still prints the summary. Method: start a
-/// run far too long to finish, send SIGINT after a moment, read what it printed.
+/// Goal: Ctrl-C stops a long stress run cleanly and still prints the summary. Method: a run far
+/// too long to finish, with a canary so failure lines stream out; after the first one arrives
+/// (the handler is installed before any seed runs), send SIGINT and read the rest.
 #[test]
 fn ctrl_c_stops_stress_cleanly_with_a_summary() {
-    let child = Command::new(env!("CARGO_BIN_EXE_fencepost"))
-        .args(["stress", "--scenario", "pingpong", "--seeds", "100000000"])
+    use std::io::{BufRead, BufReader, Read};
+    let args = ["stress", "--scenario", "pingpong", "--seeds", "100000000", "--jobs", "1"];
+    let mut child = Command::new(env!("CARGO_BIN_EXE_fencepost"))
+        .args(args)
+        .args(["--canary", "grant-from-receipt"])
         .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
         .spawn()
         .unwrap();
-    std::thread::sleep(std::time::Duration::from_millis(1_500));
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut first = String::new();
+    stdout.read_line(&mut first).unwrap();
+    assert!(first.starts_with("FAILED scenario=pingpong"), "{first}");
     let sent = Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
     assert!(sent.success());
-    let output = child.wait_with_output().unwrap();
-    let stdout = String::from_utf8(output.stdout).unwrap();
-    assert_eq!(output.status.code(), Some(0), "{stdout}");
-    assert!(stdout.contains("(interrupted)"), "{stdout}");
-    assert!(stdout.starts_with("pingpong: "), "the summary comes first: {stdout}");
+    let mut rest = String::new();
+    stdout.read_to_string(&mut rest).unwrap();
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(1), "failures were found before the interrupt: {rest}");
+    let summary = rest.lines().find(|l| l.starts_with("pingpong: ")).expect("a summary");
+    assert!(summary.contains("(interrupted)"), "{summary}");
 }

@@ -82,27 +82,5 @@ fn snapshots() {
 /// (each seed alone on its thread; results do not depend on the split).
 #[test]
 fn ten_thousand_clean_seeds_pass() {
-    let entry = scenarios::find("lease").unwrap();
-    let jobs = std::thread::available_parallelism().map_or(2, |n| n.get()) as u64;
-    let failures: Vec<(u64, Outcome)> = std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..jobs)
-            .map(|job| {
-                scope.spawn(move || {
-                    (job..10_000)
-                        .step_by(jobs as usize)
-                        .map(|seed| (seed, (entry.run)(&RunRequest { seed, ..Default::default() })))
-                        .filter(|(_, report)| report.outcome != Outcome::Passed)
-                        .map(|(seed, report)| (seed, report.outcome))
-                        .collect::<Vec<_>>()
-                })
-            })
-            .collect();
-        handles.into_iter().flat_map(|h| h.join().unwrap()).collect()
-    });
-    assert!(
-        failures.is_empty(),
-        "{} of 10,000 seeds failed, first: {:?}",
-        failures.len(),
-        failures.first()
-    );
+    common::clean_seeds_pass("lease", 10_000);
 }

@@ -3,8 +3,10 @@
 
 pub mod lease;
 pub mod pingpong;
+pub mod replication;
 
 use model::lease::LeaseCanary;
+use model::replication::{AckPolicy, ReplicationCanary};
 use sim::faults::{FaultKind, FaultPlan};
 use sim::rng::Stream;
 use sim::{RunReport, Simulation};
@@ -164,6 +166,51 @@ fn lease_unsafe_plan(seed: u64) -> FaultPlan {
     FaultPlan::swarm(&mut Stream::fork(seed, "faults"), &lease::unsafe_swarm_profile(contenders))
 }
 
+const REPLICATION_CANARIES: &[CanaryInfo] = &[
+    replication_canary(ReplicationCanary::AcceptFromNonLeader),
+    replication_canary(ReplicationCanary::SkipRequestIdCorrelation),
+    replication_canary(ReplicationCanary::NoDualLeaderConvergence),
+    replication_canary(ReplicationCanary::TruncateOnLowerTerm),
+    replication_canary(ReplicationCanary::AckBeforeDurable),
+    replication_canary(ReplicationCanary::ElectionWithoutTermBump),
+];
+
+const fn replication_canary(canary: ReplicationCanary) -> CanaryInfo {
+    CanaryInfo { name: canary.name(), description: canary.description() }
+}
+
+const REPLICATION_PROBES: &[&str] = &[
+    "write-acked",
+    "write-redirected",
+    "election-started",
+    "suffix-truncated",
+    "skip-ahead",
+    "sync-backoff",
+    "sync-timeout",
+    "backpressure-sent",
+    "append-rejected",
+    "sync-answer-rejected",
+    "torn-tail-discarded",
+];
+
+fn replication_run_with(request: &RunRequest, ack_policy: AckPolicy) -> RunReport {
+    let canary = request.canary.as_deref().map(|name| {
+        *ReplicationCanary::ALL
+            .iter()
+            .find(|c| c.name() == name)
+            .expect("the caller checked the canary")
+    });
+    let scenario = replication::ReplicationScenario::new(request.seed, ack_policy, canary);
+    let plan =
+        request.plan.clone().unwrap_or_else(|| replication::plan(request.seed, scenario.members));
+    Simulation::new(scenario, request.seed, plan, replication::limits(), request.capture).run()
+}
+
+fn replication_plan(seed: u64) -> FaultPlan {
+    let members = replication::ReplicationScenario::new(seed, AckPolicy::Quorum, None).members;
+    replication::plan(seed, members)
+}
+
 /// Every scenario, in the order `fencepost list` prints them.
 pub static SCENARIOS: &[ScenarioEntry] = &[
     ScenarioEntry {
@@ -187,6 +234,28 @@ pub static SCENARIOS: &[ScenarioEntry] = &[
         expects_violations: true,
         plan: lease_unsafe_plan,
         run: |request| lease_run_with(request, lease::unsafe_swarm_profile),
+    },
+    ScenarioEntry {
+        name: "replication",
+        summary: "leader election and log replication with quorum acks, under swarm faults",
+        test_file: "replication",
+        canaries: REPLICATION_CANARIES,
+        probes: REPLICATION_PROBES,
+        fault_kinds: || replication::swarm_profile(3).kinds,
+        expects_violations: false,
+        plan: replication_plan,
+        run: |request| replication_run_with(request, AckPolicy::Quorum),
+    },
+    ScenarioEntry {
+        name: "replication-leader-ack",
+        summary: "replication acking on the leader's append alone: must lose acked writes",
+        test_file: "replication",
+        canaries: &[],
+        probes: &[],
+        fault_kinds: || replication::swarm_profile(3).kinds,
+        expects_violations: true,
+        plan: replication_plan,
+        run: |request| replication_run_with(request, AckPolicy::Leader),
     },
     ScenarioEntry {
         name: "pingpong",

@@ -75,3 +75,31 @@ pub fn coverage_complete(name: &str, seeds: u64) {
         coverage.probes.keys().copied().filter(|p| !entry.probes.contains(p)).collect();
     assert!(undeclared.is_empty(), "{name} hits undeclared probes {undeclared:?}");
 }
+
+/// Asserts that `count` seeds from 0 of the scenario, with no canary, all pass. Runs them on
+/// every core (each seed alone on its thread; results do not depend on the split).
+pub fn clean_seeds_pass(name: &str, count: u64) {
+    let entry = scenarios::find(name).expect("registered scenario");
+    let jobs = std::thread::available_parallelism().map_or(2, |n| n.get()) as u64;
+    let failures: Vec<(u64, Outcome)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..jobs)
+            .map(|job| {
+                scope.spawn(move || {
+                    (job..count)
+                        .step_by(jobs as usize)
+                        .map(|seed| (seed, (entry.run)(&RunRequest { seed, ..Default::default() })))
+                        .filter(|(_, report)| report.outcome != Outcome::Passed)
+                        .map(|(seed, report)| (seed, report.outcome))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles.into_iter().flat_map(|h| h.join().unwrap()).collect()
+    });
+    assert!(
+        failures.is_empty(),
+        "{} of {count} seeds of {name} failed, first: {:?}",
+        failures.len(),
+        failures.first()
+    );
+}

@@ -1,3 +1,329 @@
-//! Stub: filled in by the replication work.
-/// Operators mirrored from tla/Replication.tla.
-pub const MIRRORED: &[&str] = &[];
+//! Mirror of `tla/Replication.tla`. [`ReplicationView`] is the spec's state as the simulator
+//! sees the real cluster (a refinement mapping); each function is one operator of the spec,
+//! registered under its TLA name.
+//!
+//! The mapping, field by field (spec variable in backticks):
+//! - `role[n]`, `currentTerm[n]`, `commitIndex[n]`: [`Node::role`], [`Node::current_term`],
+//!   [`Node::commit_index`]. A node that is down counts as just recovered (`Crash` in the
+//!   spec): its durable state, `Idle`, commit index at its log's base.
+//! - `log[n]` and `logFloor[n]`: the working log, [`Node::log`]. The spec keeps trimmed entries
+//!   in the sequence and marks them with the floor; the view lists only the retained entries.
+//! - `durableLog[n]` and `durableFloor[n]`: [`Node::durable_log`], what a crash would leave.
+//! - `acked`: every acknowledged write, cluster-wide and for the whole run, as (index, term):
+//!   the driver collects [`crate::replication::Output::Ack`].
+//! - `restarts[n]`: how often node n crashed and came back (the driver counts).
+//! - `AckPolicy` (a constant): [`crate::replication::ReplicationConfig::ack_policy`].
+
+use super::{ActionProperty, Invariant};
+use crate::replication::{AckPolicy, Log, Node, Role};
+
+/// The spec's variables, indexed by node id (dense from 0).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ReplicationView {
+    /// `role`.
+    pub role: Vec<Role>,
+    /// `currentTerm`.
+    pub current_term: Vec<u64>,
+    /// `log`, retained entries only, as (index, term) in index order.
+    pub log: Vec<Vec<(u64, u64)>>,
+    /// `logFloor`: entries at or below it are trimmed (or skipped over) and out of scope.
+    pub log_floor: Vec<u64>,
+    /// `durableLog`, retained entries only, as (index, term) in index order.
+    pub durable_log: Vec<Vec<(u64, u64)>>,
+    /// `durableFloor`.
+    pub durable_floor: Vec<u64>,
+    /// `commitIndex`.
+    pub commit_index: Vec<u64>,
+    /// `acked`: (index, term) of every acknowledged write.
+    pub acked: Vec<(u64, u64)>,
+    /// The constant `AckPolicy`.
+    pub ack_policy: AckPolicy,
+    /// `restarts`.
+    pub restarts: Vec<u64>,
+}
+
+fn set_positions(positions: &mut Vec<(u64, u64)>, log: &Log) {
+    positions.clear();
+    positions.extend(log.entries().iter().map(|e| (e.index, e.term)));
+}
+
+impl ReplicationView {
+    /// A view of `nodes` members under `ack_policy`, every node idle at term 0 until set.
+    pub fn new(nodes: usize, ack_policy: AckPolicy) -> ReplicationView {
+        ReplicationView {
+            role: vec![Role::Idle; nodes],
+            current_term: vec![0; nodes],
+            log: vec![Vec::new(); nodes],
+            log_floor: vec![0; nodes],
+            durable_log: vec![Vec::new(); nodes],
+            durable_floor: vec![0; nodes],
+            commit_index: vec![0; nodes],
+            acked: Vec::new(),
+            ack_policy,
+            restarts: vec![0; nodes],
+        }
+    }
+
+    /// Sets member `node.id()` from the node; `restarts` is the driver's count. For a node that
+    /// is down, pass [`Node::recover`] of its durable records. Reuses the view's buffers, so a
+    /// checker can refresh one view every step without allocating.
+    pub fn set_node(&mut self, node: &Node, restarts: u64) {
+        let n = node.id() as usize;
+        self.role[n] = node.role();
+        self.current_term[n] = node.current_term();
+        set_positions(&mut self.log[n], node.log());
+        self.log_floor[n] = node.log().base().index;
+        set_positions(&mut self.durable_log[n], node.durable_log());
+        self.durable_floor[n] = node.durable_log().base().index;
+        self.commit_index[n] = node.commit_index();
+        self.restarts[n] = restarts;
+    }
+}
+
+/// `ElectionSafety`: at most one leader per term.
+pub fn election_safety(view: &ReplicationView) -> Result<(), String> {
+    let leaders: Vec<(usize, u64)> = (0..view.role.len())
+        .filter(|n| view.role[*n] == Role::Leader)
+        .map(|n| (n, view.current_term[n]))
+        .collect();
+    for (i, (a, term)) in leaders.iter().enumerate() {
+        if let Some((b, _)) = leaders[i + 1..].iter().find(|(_, t)| t == term) {
+            return Err(format!("n{a} and n{b} both lead term {term}"));
+        }
+    }
+    Ok(())
+}
+
+/// The first index (above both floors) where two logs agree after having disagreed below it.
+fn matching_broken(a: &[(u64, u64)], b: &[(u64, u64)], floor: u64) -> Option<(u64, u64)> {
+    let (mut i, mut j) = (0, 0);
+    let mut disagreed_at = None;
+    while i < a.len() && j < b.len() {
+        let ((index_a, term_a), (index_b, term_b)) = (a[i], b[j]);
+        if index_a < index_b {
+            i += 1;
+        } else if index_b < index_a {
+            j += 1;
+        } else {
+            if index_a > floor {
+                match disagreed_at {
+                    None if term_a != term_b => disagreed_at = Some(index_a),
+                    Some(below) if term_a == term_b => return Some((below, index_a)),
+                    _ => {}
+                }
+            }
+            i += 1;
+            j += 1;
+        }
+    }
+    None
+}
+
+/// `LogMatching`: two logs holding an entry of the same index and term agree on every entry
+/// up to it (above both floors: trimmed entries are out of scope).
+pub fn log_matching(view: &ReplicationView) -> Result<(), String> {
+    for a in 0..view.log.len() {
+        for b in a + 1..view.log.len() {
+            let floor = view.log_floor[a].max(view.log_floor[b]);
+            if let Some((below, at)) = matching_broken(&view.log[a], &view.log[b], floor) {
+                return Err(format!(
+                    "n{a} and n{b} agree on entry {at} but differ at entry {below} before it"
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The term of the entry at `index` in `log` (sorted by index, and in practice contiguous, so
+/// the offset from the first entry finds it at once; a search covers any gap).
+fn term_at(log: &[(u64, u64)], index: u64) -> Option<u64> {
+    let first = log.first()?.0;
+    let offset = usize::try_from(index.checked_sub(first)?).ok()?;
+    match log.get(offset) {
+        Some(&(at, term)) if at == index => Some(term),
+        _ => log.binary_search_by_key(&index, |e| e.0).ok().map(|at| log[at].1),
+    }
+}
+
+/// True if node n's durable log holds (index, term), or trimmed it (trimmed entries are out of
+/// scope: a node trims only committed entries).
+fn durably_holds(view: &ReplicationView, n: usize, (index, term): (u64, u64)) -> bool {
+    index <= view.durable_floor[n] || term_at(&view.durable_log[n], index) == Some(term)
+}
+
+/// `AckedWritesDurable`: under the `Quorum` policy, every acknowledged write is on a majority
+/// of durable logs (a node that trimmed the entry counts as holding it).
+pub fn acked_writes_durable(view: &ReplicationView) -> Result<(), String> {
+    if view.ack_policy != AckPolicy::Quorum {
+        return Ok(());
+    }
+    let nodes = view.durable_log.len();
+    for write in &view.acked {
+        let holders: Vec<usize> = (0..nodes).filter(|n| durably_holds(view, *n, *write)).collect();
+        if holders.len() * 2 <= nodes {
+            return Err(format!(
+                "acknowledged write at index {} term {} is durable only on {holders:?} of {nodes}",
+                write.0, write.1
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// `NoAckedWriteLost`: no node commits another entry where an acknowledged write stood. Holds
+/// under the `Quorum` policy. Under `Leader` acks a leader that crashes before replicating
+/// loses the write to the next leader's log: the `replication-leader-ack` scenario shows it.
+pub fn no_acked_write_lost(view: &ReplicationView) -> Result<(), String> {
+    for (index, term) in &view.acked {
+        for n in 0..view.log.len() {
+            if *index > view.commit_index[n] || *index <= view.log_floor[n] {
+                continue;
+            }
+            let held = term_at(&view.log[n], *index);
+            if held != Some(*term) {
+                let held = held.map_or("nothing".to_string(), |t| format!("term {t}"));
+                return Err(format!(
+                    "write acknowledged at index {index} term {term} is lost: n{n} committed {held} there"
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `MonotonicCommit`: a node's commit index never decreases, except across a restart.
+pub fn monotonic_commit(previous: &ReplicationView, next: &ReplicationView) -> Result<(), String> {
+    let nodes = previous.commit_index.len().min(next.commit_index.len());
+    for n in 0..nodes {
+        let restarted = previous.restarts.get(n) != next.restarts.get(n);
+        if !restarted && next.commit_index[n] < previous.commit_index[n] {
+            return Err(format!(
+                "n{n}'s commit index went from {} to {}",
+                previous.commit_index[n], next.commit_index[n]
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// State invariants of `Replication.tla`.
+pub const INVARIANTS: &[Invariant<ReplicationView>] = &[
+    Invariant { name: "ElectionSafety", check: election_safety },
+    Invariant { name: "LogMatching", check: log_matching },
+    Invariant { name: "AckedWritesDurable", check: acked_writes_durable },
+    Invariant { name: "NoAckedWriteLost", check: no_acked_write_lost },
+];
+
+/// Action properties of `Replication.tla`, checked on every (previous, next) pair of steps.
+pub const ACTION_PROPERTIES: &[ActionProperty<ReplicationView>] =
+    &[ActionProperty { name: "MonotonicCommit", check: monotonic_commit }];
+
+/// Every operator of `Replication.tla` mirrored here; `TypeOK` holds by Rust's types.
+pub const MIRRORED: &[&str] = &[
+    "ElectionSafety",
+    "LogMatching",
+    "AckedWritesDurable",
+    "NoAckedWriteLost",
+    "MonotonicCommit",
+    "TypeOK",
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Three nodes with the given logs (term lists from index 1), all durable, no floors.
+    fn view(logs: &[&[u64]]) -> ReplicationView {
+        let to_positions =
+            |terms: &&[u64]| terms.iter().enumerate().map(|(i, t)| (i as u64 + 1, *t)).collect();
+        let log: Vec<Vec<(u64, u64)>> = logs.iter().map(to_positions).collect();
+        let n = logs.len();
+        ReplicationView {
+            role: vec![Role::Replica; n],
+            current_term: vec![1; n],
+            durable_log: log.clone(),
+            log,
+            log_floor: vec![0; n],
+            durable_floor: vec![0; n],
+            commit_index: vec![0; n],
+            acked: vec![],
+            ack_policy: AckPolicy::Quorum,
+            restarts: vec![0; n],
+        }
+    }
+
+    #[test]
+    fn election_safety_allows_one_leader_per_term() {
+        let mut v = view(&[&[], &[], &[]]);
+        v.role = vec![Role::Leader, Role::Leader, Role::Replica];
+        v.current_term = vec![1, 2, 2];
+        assert!(election_safety(&v).is_ok());
+        v.current_term = vec![2, 2, 2];
+        assert!(election_safety(&v).is_err());
+    }
+
+    #[test]
+    fn log_matching_flags_agreement_above_a_disagreement() {
+        assert!(log_matching(&view(&[&[1, 1, 2], &[1, 1, 3, 3], &[1]])).is_ok());
+        assert!(log_matching(&view(&[&[1, 2, 2], &[1, 3, 2], &[]])).is_err());
+        // Below a floor, a disagreement is out of scope.
+        let mut v = view(&[&[1, 2, 2], &[1, 3, 2], &[]]);
+        v.log_floor = vec![2, 0, 0];
+        v.log[0].drain(..2);
+        assert!(log_matching(&v).is_ok());
+    }
+
+    #[test]
+    fn acked_writes_durable_needs_a_durable_majority() {
+        let mut v = view(&[&[1, 1], &[1], &[1, 2]]);
+        v.acked = vec![(1, 1)];
+        assert!(acked_writes_durable(&v).is_ok());
+        v.acked = vec![(2, 1)];
+        assert!(acked_writes_durable(&v).is_err(), "only n0 holds (2, 1)");
+        v.durable_floor[1] = 2;
+        assert!(acked_writes_durable(&v).is_ok(), "n1 trimmed it: out of scope there");
+        v.durable_floor[1] = 0;
+        v.log[1].push((2, 1)); // in memory only: does not count
+        assert!(acked_writes_durable(&v).is_err());
+        v.ack_policy = AckPolicy::Leader;
+        assert!(acked_writes_durable(&v).is_ok(), "checked under the Quorum policy only");
+    }
+
+    #[test]
+    fn no_acked_write_lost_flags_another_committed_entry_at_an_acked_index() {
+        let mut v = view(&[&[1, 1], &[1, 2], &[1, 2]]);
+        v.acked = vec![(2, 1)];
+        assert!(no_acked_write_lost(&v).is_ok(), "nobody committed index 2 yet");
+        v.commit_index = vec![2, 1, 1];
+        assert!(no_acked_write_lost(&v).is_ok(), "n0 committed the acknowledged entry itself");
+        v.commit_index = vec![2, 2, 1];
+        assert!(no_acked_write_lost(&v).is_err(), "n1 committed (2, 2) over it");
+        v.log_floor[1] = 2;
+        v.log[1].drain(..2);
+        assert!(no_acked_write_lost(&v).is_ok(), "trimmed at n1: out of scope");
+    }
+
+    #[test]
+    fn monotonic_commit_allows_a_restart_only() {
+        let mut before = view(&[&[1], &[1], &[1]]);
+        before.commit_index = vec![1, 1, 1];
+        let mut after = before.clone();
+        after.commit_index = vec![2, 1, 1];
+        assert!(monotonic_commit(&before, &after).is_ok());
+        after.commit_index = vec![2, 0, 1];
+        assert!(monotonic_commit(&before, &after).is_err());
+        after.restarts = vec![0, 1, 0];
+        assert!(monotonic_commit(&before, &after).is_ok(), "n1 restarted");
+    }
+
+    #[test]
+    fn the_tables_name_every_check() {
+        let names: Vec<&str> = INVARIANTS
+            .iter()
+            .map(|i| i.name)
+            .chain(ACTION_PROPERTIES.iter().map(|p| p.name))
+            .collect();
+        assert!(names.iter().all(|name| MIRRORED.contains(name)));
+    }
+}

@@ -1,1 +1,0 @@
-//! Stub: filled in by the replication work.

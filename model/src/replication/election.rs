@@ -1,0 +1,263 @@
+//! Heartbeats, elections and the convergence of leaders that meet.
+//!
+//! Safety rests on the votes: a node votes at most once per term, durably before its grant
+//! leaves, and only for a log at least as up to date as its own; a leader needs a majority of
+//! grants for its term. The standing rule (best log, then lowest id, among peers heard from
+//! recently) and the id-derived delays only keep candidates from duelling.
+
+use super::messages::{LogPosition, Message, Output, ReplTimer, StableRecord};
+use super::node::Node;
+use super::writes::LeaderState;
+use super::{ReplicationCanary, Role};
+use crate::NodeId;
+use std::cmp::Reverse;
+use std::collections::BTreeSet;
+
+/// What a peer's latest heartbeat said.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(super) struct PeerInfo {
+    pub(super) role: Role,
+    pub(super) term: u64,
+    pub(super) tail: LogPosition,
+    /// This node's tick count when the heartbeat arrived.
+    pub(super) heard_at_tick: u64,
+}
+
+/// An election this node stands in.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(super) struct Candidacy {
+    /// The term the votes are for.
+    pub(super) term: u64,
+    /// Who granted a vote (this node once its own vote is durable).
+    pub(super) granted: BTreeSet<NodeId>,
+    /// True once the vote requests went out.
+    pub(super) requested: bool,
+}
+
+impl Node {
+    pub(super) fn on_tick(&mut self, out: &mut Vec<Output>) {
+        self.ticks += 1;
+        self.arm_tick(out);
+        self.broadcast_heartbeat(out);
+        if let Some(leading) = self.leading.as_mut() {
+            leading.answered_this_interval = 0;
+            return;
+        }
+        self.missed_ticks = self.missed_ticks.saturating_add(1);
+        if self.missed_ticks >= self.config.miss_threshold && self.role != Role::Candidate {
+            self.lose_leader(out);
+        }
+        self.request_sync_if_behind(out);
+    }
+
+    pub(super) fn broadcast_heartbeat(&self, out: &mut Vec<Output>) {
+        let msg = Message::Heartbeat {
+            term: self.current_term,
+            role: self.role,
+            tail: self.log.last(),
+            commit: self.commit_index,
+        };
+        self.broadcast(&msg, out);
+    }
+
+    pub(super) fn on_heartbeat(
+        &mut self,
+        from: NodeId,
+        term: u64,
+        role: Role,
+        tail: LogPosition,
+        commit: u64,
+        out: &mut Vec<Output>,
+    ) {
+        let heard_at_tick = self.ticks;
+        self.peers.insert(from, PeerInfo { role, term, tail, heard_at_tick });
+        if role != Role::Leader {
+            return; // gossip for the standing rule only: terms move on leaders' word
+        }
+        if self.role == Role::Leader {
+            return self.meet_leader(from, term, tail, out);
+        }
+        if term < self.current_term {
+            return; // a deposed leader: it steps down when it meets the current one
+        }
+        if term > self.current_term {
+            self.adopt_term(term, out);
+        }
+        self.follow(from);
+        self.sync.leader_tail = Some(tail);
+        if self.log.contains(tail) {
+            // Our log matches the leader's up to its tail, so its commit point is ours too.
+            self.advance_commit(commit.min(tail.index), out);
+        }
+        self.request_sync_if_behind(out);
+    }
+
+    /// Two leaders met: the higher term wins, then the higher tail, then the lower id.
+    fn meet_leader(&mut self, from: NodeId, term: u64, tail: LogPosition, out: &mut Vec<Output>) {
+        if term == self.current_term {
+            self.stats.equal_term_leader_meetings += 1;
+        }
+        if self.canary(ReplicationCanary::NoDualLeaderConvergence) {
+            // Canary: the loser takes the winner's term and keeps leading.
+            if term > self.current_term {
+                self.current_term = term;
+                self.voted_for = None;
+                self.persist(vec![StableRecord::Vote { term, voted_for: None }], out);
+            }
+            return;
+        }
+        let theirs = (term, tail, Reverse(from));
+        let ours = (self.current_term, self.log.last(), Reverse(self.id));
+        if theirs < ours {
+            return; // we win: the other steps down when it hears our heartbeat
+        }
+        if term > self.current_term {
+            self.adopt_term(term, out);
+        }
+        self.follow(from);
+        self.sync.leader_tail = Some(tail);
+        self.request_sync_if_behind(out);
+    }
+
+    /// The leader went quiet: become a candidate, and stand now if this node is the best choice
+    /// among the peers heard from recently, else after an id-derived delay.
+    fn lose_leader(&mut self, out: &mut Vec<Output>) {
+        self.role = Role::Candidate;
+        self.leader = None;
+        self.candidacy = None;
+        self.sync.forget_leader();
+        if self.best_to_stand() {
+            self.stand(out);
+        } else {
+            self.arm_election_timer(out);
+        }
+    }
+
+    /// True if no recently heard non-leader peer has a more up-to-date log, or an equal one and
+    /// a lower id.
+    fn best_to_stand(&self) -> bool {
+        let recent = u64::from(self.config.miss_threshold);
+        let ours = (self.log.last(), Reverse(self.id));
+        self.peers
+            .iter()
+            .filter(|(_, peer)| peer.role != Role::Leader)
+            .filter(|(_, peer)| self.ticks.saturating_sub(peer.heard_at_tick) <= recent)
+            .all(|(id, peer)| (peer.tail, Reverse(*id)) < ours)
+    }
+
+    fn arm_election_timer(&mut self, out: &mut Vec<Output>) {
+        let generation = self.next_generation();
+        self.timers.election = generation;
+        let after_local_ns =
+            self.config.election_retry_ns + self.rank * self.config.election_stagger_ns;
+        out.push(Output::SetTimer { after_local_ns, timer: ReplTimer::Election { generation } });
+    }
+
+    pub(super) fn on_election_timer(&mut self, out: &mut Vec<Output>) {
+        if self.role == Role::Candidate {
+            self.stand(out);
+        }
+    }
+
+    /// Stands for term + 1: votes for itself durably; the requests leave once that is durable.
+    fn stand(&mut self, out: &mut Vec<Output>) {
+        self.stats.elections_started += 1;
+        self.role = Role::Candidate;
+        let term = if self.canary(ReplicationCanary::ElectionWithoutTermBump) {
+            self.current_term // canary: stands in the term it already has (and voted in)
+        } else {
+            self.current_term + 1
+        };
+        self.current_term = term;
+        self.voted_for = Some(self.id);
+        self.persist(vec![StableRecord::Vote { term, voted_for: Some(self.id) }], out);
+        let granted = BTreeSet::new();
+        self.candidacy = Some(Candidacy { term, granted, requested: false });
+        self.arm_election_timer(out);
+    }
+
+    /// Sends the vote requests once the candidate's own vote is durable.
+    pub(super) fn request_votes_once_durable(&mut self, out: &mut Vec<Output>) {
+        let own_vote_durable = self.candidacy.as_ref().is_some_and(|candidacy| {
+            !candidacy.requested && self.durable_vote == (candidacy.term, Some(self.id))
+        });
+        if self.role == Role::Candidate && own_vote_durable {
+            self.send_vote_requests(out);
+        }
+    }
+
+    fn send_vote_requests(&mut self, out: &mut Vec<Output>) {
+        let last = self.log.last();
+        let Some(candidacy) = self.candidacy.as_mut() else { return };
+        candidacy.requested = true;
+        candidacy.granted.insert(self.id);
+        let msg = Message::RequestVote { term: candidacy.term, last };
+        self.broadcast(&msg, out);
+        self.become_leader_if_elected(out);
+    }
+
+    pub(super) fn on_request_vote(
+        &mut self,
+        from: NodeId,
+        term: u64,
+        last: LogPosition,
+        out: &mut Vec<Output>,
+    ) {
+        if term < self.current_term {
+            let msg = Message::VoteReply { term: self.current_term, granted: false };
+            return self.send(from, msg, out);
+        }
+        if term > self.current_term {
+            self.adopt_term(term, out);
+        }
+        let free = self.voted_for.is_none() || self.voted_for == Some(from);
+        if !free || last < self.log.last() {
+            let msg = Message::VoteReply { term: self.current_term, granted: false };
+            return self.send(from, msg, out);
+        }
+        self.voted_for = Some(from);
+        self.missed_ticks = 0;
+        self.stats.votes_granted += 1;
+        let id = self.persist(vec![StableRecord::Vote { term, voted_for: Some(from) }], out);
+        // The grant leaves only once the vote is durable: a crash cannot make us vote twice.
+        self.held.push((id, from, Message::VoteReply { term, granted: true }));
+    }
+
+    pub(super) fn on_vote_reply(
+        &mut self,
+        from: NodeId,
+        term: u64,
+        granted: bool,
+        out: &mut Vec<Output>,
+    ) {
+        if let Some(candidacy) = self.candidacy.as_mut() {
+            if candidacy.requested && candidacy.term == term {
+                if granted {
+                    candidacy.granted.insert(from);
+                    self.become_leader_if_elected(out);
+                }
+                return;
+            }
+        }
+        if term > self.current_term {
+            self.adopt_term(term, out);
+        }
+    }
+
+    fn become_leader_if_elected(&mut self, out: &mut Vec<Output>) {
+        let quorum = self.config.quorum();
+        let elected = self.role == Role::Candidate
+            && self.candidacy.as_ref().is_some_and(|c| c.granted.len() >= quorum);
+        if !elected {
+            return;
+        }
+        self.role = Role::Leader;
+        self.leader = Some(self.id);
+        self.candidacy = None;
+        self.leading = Some(LeaderState::default());
+        self.sync.forget_leader();
+        self.broadcast_heartbeat(out);
+        // A barrier entry of the new term lets earlier entries commit without a client write.
+        self.append_as_leader(None, 0, out);
+    }
+}

@@ -1,0 +1,382 @@
+//! `replication`: 3 or 5 members of a replica set elect a leader and replicate a client's
+//! writes, under swarm faults: partitions (the leader's included), loss, duplication,
+//! reordering, crashes with torn or unsynced log tails, pauses and clock error. Checked after
+//! every step: `ElectionSafety`, `LogMatching`, `AckedWritesDurable`, `NoAckedWriteLost` and
+//! `MonotonicCommit`. Liveness: once faults heal, one leader leads and every member holds its
+//! tail.
+//!
+//! `replication-leader-ack` is the same system acknowledging writes once the leader alone has
+//! them: it is expected to lose acknowledged writes on failover (`NoAckedWriteLost`).
+//!
+//! The client is the last node, outside the replica set and out of the faults' reach: it sends
+//! writes to the member it believes leads and follows the members' redirects.
+
+use model::replication::{
+    AckPolicy, Input, Message, Node as Member, Output, ReplTimer, ReplicationCanary,
+    ReplicationConfig, ReplicationStats, Role, StableRecord,
+};
+use model::spec::replication::{self as spec, ReplicationView};
+use sim::faults::{FaultKind, FaultPlan, SwarmProfile};
+use sim::rng::Stream;
+use sim::time::{millis, secs, MILLISECOND};
+use sim::{Context, Node, NodeId, RunLimits, Scenario, View, Violation};
+use std::collections::VecDeque;
+
+/// Messages: the protocol's, and the client's traffic with the members.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum ReplMsg {
+    Peer(Message),
+    Write { write_id: u64, payload: u64 },
+    Acked { write_id: u64, index: u64, term: u64 },
+    Rejected { write_id: u64, leader_hint: Option<NodeId> },
+}
+
+/// A member as the simulator drives it: the real state machine plus the disk glue.
+#[derive(Clone, Debug)]
+pub struct MemberDriver {
+    pub member: Member,
+    /// Persist id -> the disk length once its records are appended, oldest first.
+    persists: VecDeque<(u64, usize)>,
+    /// (index, term) of every write this incarnation acknowledged, for the checks to collect.
+    pub acked: Vec<(u64, u64)>,
+    client: NodeId,
+}
+
+/// The client: sends a write every few tens of milliseconds to the member it believes leads.
+#[derive(Clone, Debug, Default)]
+pub struct Client {
+    members: u32,
+    leader_guess: NodeId,
+    next_write_id: u64,
+    pub acked: u64,
+}
+
+/// A node of the replication scenario.
+#[derive(Clone, Debug)]
+pub enum ReplNode {
+    Member(Box<MemberDriver>),
+    Client(Client),
+}
+
+impl MemberDriver {
+    fn drive(&mut self, cx: &mut Context<'_, ReplNode>, input: Input) {
+        let before = self.member.stats().clone();
+        let mut out = Vec::new();
+        self.member.handle(cx.now_local_ns(), input, &mut out);
+        for output in out {
+            self.carry_out(cx, output);
+        }
+        probe_stats(cx, &before, self.member.stats());
+    }
+
+    fn carry_out(&mut self, cx: &mut Context<'_, ReplNode>, output: Output) {
+        match output {
+            Output::Send { to, msg } => cx.send(to, ReplMsg::Peer(msg)),
+            Output::SetTimer { after_local_ns, timer } => cx.set_timer(after_local_ns, timer.tag()),
+            Output::Persist { id, records } => {
+                for record in records {
+                    cx.disk().append(record);
+                }
+                self.persists.push_back((id, cx.disk().records().len()));
+                cx.sync_disk();
+            }
+            Output::Ack { write_id, index, term } => {
+                cx.spec_action("AckWrite", || format!("{{\"acked\":[{index},{term}]}}"));
+                cx.sometimes("write-acked");
+                self.acked.push((index, term));
+                cx.send(self.client, ReplMsg::Acked { write_id, index, term });
+            }
+            Output::Reject { write_id, leader_hint } => {
+                cx.sometimes("write-redirected");
+                cx.send(self.client, ReplMsg::Rejected { write_id, leader_hint });
+            }
+        }
+    }
+
+    fn on_synced(&mut self, cx: &mut Context<'_, ReplNode>, durable_len: usize) {
+        let mut through = None;
+        while self.persists.front().is_some_and(|(_, len)| *len <= durable_len) {
+            through = self.persists.pop_front().map(|(id, _)| id);
+        }
+        if let Some(through) = through {
+            cx.spec_action("Persisted", || format!("{{\"through\":{through}}}"));
+            self.drive(cx, Input::Persisted { through });
+        }
+    }
+}
+
+/// Probes for the protocol's rarer paths, from the counters a step moved.
+fn probe_stats(
+    cx: &mut Context<'_, ReplNode>,
+    before: &ReplicationStats,
+    after: &ReplicationStats,
+) {
+    let moved = [
+        (before.elections_started, after.elections_started, "election-started"),
+        (before.truncations, after.truncations, "suffix-truncated"),
+        (before.skip_aheads, after.skip_aheads, "skip-ahead"),
+        (before.backoffs, after.backoffs, "sync-backoff"),
+        (before.sync_timeouts, after.sync_timeouts, "sync-timeout"),
+        (before.backpressure_sent, after.backpressure_sent, "backpressure-sent"),
+        (before.rejected_appends, after.rejected_appends, "append-rejected"),
+        (before.rejected_responses, after.rejected_responses, "sync-answer-rejected"),
+    ];
+    for (was, is, probe) in moved {
+        if is > was {
+            cx.sometimes(probe);
+        }
+    }
+}
+
+impl Client {
+    fn tick(&mut self, cx: &mut Context<'_, ReplNode>) {
+        self.next_write_id += 1;
+        let payload = cx.rng().below(1 << 32);
+        cx.send(self.leader_guess, ReplMsg::Write { write_id: self.next_write_id, payload });
+        let next = cx.rng().between(millis(10), millis(60));
+        cx.set_timer(next, 0);
+    }
+
+    fn on_reply(&mut self, cx: &mut Context<'_, ReplNode>, from: NodeId, msg: ReplMsg) {
+        match msg {
+            ReplMsg::Acked { .. } => {
+                self.acked += 1;
+                self.leader_guess = from;
+            }
+            ReplMsg::Rejected { leader_hint: Some(hint), .. } => self.leader_guess = hint,
+            // No useful hint: try another member.
+            ReplMsg::Rejected { .. } => {
+                self.leader_guess = cx.rng().below(self.members.into()) as u32
+            }
+            _ => {}
+        }
+    }
+}
+
+impl Node for ReplNode {
+    type Msg = ReplMsg;
+    type Value = ();
+    type Record = StableRecord;
+
+    fn on_message(&mut self, cx: &mut Context<'_, Self>, from: NodeId, msg: ReplMsg) {
+        match (self, msg) {
+            (ReplNode::Member(m), ReplMsg::Peer(msg)) => m.drive(cx, Input::Message { from, msg }),
+            (ReplNode::Member(m), ReplMsg::Write { write_id, payload }) => {
+                cx.spec_action("ClientWrite", || format!("{{\"write_id\":{write_id}}}"));
+                m.drive(cx, Input::ClientWrite { write_id, payload })
+            }
+            (ReplNode::Client(client), reply) => client.on_reply(cx, from, reply),
+            _ => {}
+        }
+    }
+
+    fn on_timer(&mut self, cx: &mut Context<'_, Self>, tag: u64) {
+        match self {
+            ReplNode::Member(m) => m.drive(cx, Input::Timer(ReplTimer::from_tag(tag))),
+            ReplNode::Client(client) => client.tick(cx),
+        }
+    }
+
+    fn on_disk_synced(&mut self, cx: &mut Context<'_, Self>, durable_len: usize) {
+        if let ReplNode::Member(m) = self {
+            m.on_synced(cx, durable_len);
+        }
+    }
+
+    fn label(&self) -> Option<String> {
+        let ReplNode::Member(m) = self else { return Some("client".to_string()) };
+        let node = &m.member;
+        let role = format!("{:?}", node.role()).to_lowercase();
+        let tail = node.log().last();
+        Some(format!("{role} t{} tail {}@t{}", node.current_term(), tail.index, tail.term))
+    }
+}
+
+/// The replication scenario: its size, policy and canary, and what the checks carry from one
+/// step to the next.
+pub struct ReplicationScenario {
+    pub members: u32,
+    /// Every member's settings.
+    pub config: ReplicationConfig,
+    /// Per member: how many of its current incarnation's acks the view holds, and its state as
+    /// recovered from disk while it is down (None while up).
+    collected: Vec<usize>,
+    down: Vec<Option<Member>>,
+    /// The spec's variables after the last step and the step before (buffers reused).
+    current: ReplicationView,
+    previous: ReplicationView,
+    checked_once: bool,
+}
+
+impl ReplicationScenario {
+    /// A scenario whose size comes from the seed's `workload` stream.
+    pub fn new(seed: u64, ack_policy: AckPolicy, canary: Option<ReplicationCanary>) -> Self {
+        let members = if Stream::fork(seed, "workload").coin() { 3 } else { 5 };
+        let view = ReplicationView::new(members as usize, ack_policy);
+        // Small retention and sync batches, so trimming, skip-ahead and backpressure happen
+        // within a run; a patient sync timeout, so a request outlives a change of leader
+        // (which is when the checks on an answer's sender and channel matter).
+        let config = ReplicationConfig {
+            sync_timeout_ns: secs(2),
+            retain_entries_max: 64,
+            sync_entries_max: 32,
+            sync_responses_per_interval_max: 8,
+            ack_policy,
+            canary,
+            ..ReplicationConfig::new((0..members).collect())
+        };
+        ReplicationScenario {
+            members,
+            config,
+            collected: vec![0; members as usize],
+            down: vec![None; members as usize],
+            previous: view.clone(),
+            current: view,
+            checked_once: false,
+        }
+    }
+
+    /// Maps the cluster onto the spec's variables in `self.current`: collects new acks, counts
+    /// crashes (the spec's `Crash` increments `restarts`), and shows a down member as it would
+    /// recover.
+    fn refresh_view(&mut self, view: &View<'_, ReplNode>) {
+        std::mem::swap(&mut self.current, &mut self.previous);
+        let spec_view = &mut self.current;
+        spec_view.acked.clone_from(&self.previous.acked);
+        for id in 0..self.members {
+            let n = id as usize;
+            let restarts = self.previous.restarts[n];
+            match view.node(id) {
+                Some(ReplNode::Member(m)) => {
+                    if self.down[n].take().is_some() {
+                        self.collected[n] = 0; // a new incarnation
+                    }
+                    spec_view.acked.extend_from_slice(&m.acked[self.collected[n]..]);
+                    self.collected[n] = m.acked.len();
+                    spec_view.set_node(&m.member, restarts);
+                }
+                _ => {
+                    let restarts = restarts + u64::from(self.down[n].is_none());
+                    let recovered = self.down[n].get_or_insert_with(|| {
+                        let disk = view.disk(id);
+                        let durable = &disk.records()[..disk.synced_len()];
+                        Member::recover(self.config.clone(), id, durable)
+                    });
+                    spec_view.set_node(recovered, restarts);
+                }
+            }
+        }
+        // Writes at or below every durable floor are out of both checks' scope for good
+        // (durable floors never fall): forgetting them keeps each check short.
+        let floor = spec_view.durable_floor.iter().copied().min().unwrap_or(0);
+        spec_view.acked.retain(|(index, _)| *index > floor);
+    }
+}
+
+impl Scenario for ReplicationScenario {
+    type Node = ReplNode;
+
+    fn node_count(&self) -> u32 {
+        self.members + 1
+    }
+
+    fn boot(&self, id: NodeId, cx: &mut Context<'_, ReplNode>) -> ReplNode {
+        if id == self.members {
+            cx.set_timer(millis(500), 0);
+            return ReplNode::Client(Client { members: self.members, ..Client::default() });
+        }
+        if cx.disk().torn_tail() {
+            cx.disk().discard_torn_tail();
+            cx.sometimes("torn-tail-discarded");
+        }
+        let member = Member::recover(self.config.clone(), id, cx.disk().records());
+        let client = self.members;
+        let mut driver =
+            MemberDriver { member, persists: VecDeque::new(), acked: Vec::new(), client };
+        let mut out = Vec::new();
+        driver.member.start(cx.now_local_ns(), &mut out);
+        for output in out {
+            driver.carry_out(cx, output);
+        }
+        ReplNode::Member(Box::new(driver))
+    }
+
+    fn check(&mut self, view: &View<'_, ReplNode>) -> Result<(), Violation> {
+        self.refresh_view(view);
+        let next = &self.current;
+        if self.checked_once && *next == self.previous {
+            return Ok(()); // most steps (heartbeats) change nothing the spec sees
+        }
+        for invariant in spec::INVARIANTS {
+            (invariant.check)(next).map_err(|seen| Violation::new(invariant.name, seen))?;
+        }
+        if self.checked_once {
+            for property in spec::ACTION_PROPERTIES {
+                (property.check)(&self.previous, next)
+                    .map_err(|seen| Violation::new(property.name, seen))?;
+            }
+        }
+        self.checked_once = true;
+        Ok(())
+    }
+
+    fn converged(&mut self, view: &View<'_, ReplNode>) -> Result<(), Violation> {
+        let members: Vec<&Member> = (0..self.members)
+            .filter_map(|id| match view.node(id) {
+                Some(ReplNode::Member(m)) => Some(&m.member),
+                _ => None,
+            })
+            .collect();
+        let leaders: Vec<&&Member> = members.iter().filter(|m| m.role() == Role::Leader).collect();
+        let [leader] = leaders[..] else {
+            return Err(Violation::new(
+                "SingleLeaderEmerges",
+                format!("{} leaders", leaders.len()),
+            ));
+        };
+        let tail = leader.log().last();
+        let behind: Vec<NodeId> = members
+            .iter()
+            .filter(|m| m.leader() != Some(leader.id()) || m.log().last() != tail)
+            .map(|m| m.id())
+            .collect();
+        if members.len() < self.members as usize || !behind.is_empty() {
+            let observed = format!("n{} leads at {tail:?}; behind it: {behind:?}", leader.id());
+            return Err(Violation::new("ReplicasCatchUp", observed));
+        }
+        Ok(())
+    }
+}
+
+/// Faults: every kind but the object store's (the replica set does not use it). Crashes tear
+/// unsynced tails; fsyncs take 0.5 to 10 ms, so crashes do find unsynced records.
+pub fn swarm_profile(members: u32) -> SwarmProfile {
+    SwarmProfile {
+        nodes: members,
+        kinds: [
+            &FaultKind::NETWORK[..],
+            &FaultKind::PROCESS,
+            &[FaultKind::ClockDrift, FaultKind::ClockJump, FaultKind::TornWrite],
+        ]
+        .concat(),
+        window_ns: secs(15),
+        faults_max: 10,
+        drift_ppm_max: 10_000,
+        clock_offset_ns_max: millis(500),
+        clock_jump_ns_max: secs(1),
+        disruption_ns_max: secs(3),
+    }
+}
+
+/// The seed's swarm plan with realistic fsync latencies.
+pub fn plan(seed: u64, members: u32) -> FaultPlan {
+    let mut plan = FaultPlan::swarm(&mut Stream::fork(seed, "faults"), &swarm_profile(members));
+    plan.disk.sync_latency_ns_min = MILLISECOND / 2;
+    plan.disk.sync_latency_ns_max = millis(10);
+    plan
+}
+
+/// 20 s of faults, then up to 10 s to elect one leader and catch every member up.
+pub fn limits() -> RunLimits {
+    RunLimits { safety_ns: secs(20), liveness_ns: secs(10), ..RunLimits::default() }
+}

@@ -151,25 +151,35 @@ fn the_checks_catch_broken_inputs() {
     assert_eq!(module_of(Path::new("tla/Lease_NoTermFence.cfg")), "Lease");
 }
 
-/// Goal: traces can be validated against the spec. Method: every action a captured lease run
-/// names is an operator of Lease.tla, and the run names the main ones.
-#[test]
-fn lease_trace_actions_are_spec_actions() {
-    let entry = scenarios::find("lease").unwrap();
-    let request = scenarios::RunRequest { seed: 24, capture: true, ..Default::default() };
+/// The spec actions a captured run of `scenario` names, each checked to be an operator of
+/// `module`.tla.
+fn trace_actions(scenario: &str, seed: u64, module: &str) -> BTreeSet<String> {
+    let entry = scenarios::find(scenario).unwrap();
+    let request = scenarios::RunRequest { seed, capture: true, ..Default::default() };
     let report = (entry.run)(&request);
-    let defined =
-        defined_operators(&std::fs::read_to_string(tla_folder().join("Lease.tla")).unwrap());
+    let source = std::fs::read_to_string(tla_folder().join(format!("{module}.tla"))).unwrap();
+    let defined = defined_operators(&source);
     let mut named = BTreeSet::new();
-    for record in
-        report.captured.unwrap().iter().filter(|r| r.record.kind == sim::trace::RecordKind::Action)
-    {
+    let captured = report.captured.unwrap();
+    for record in captured.iter().filter(|r| r.record.kind == sim::trace::RecordKind::Action) {
         let detail: serde_json::Value = serde_json::from_str(&record.detail).expect("JSON");
         let action = detail["action"].as_str().expect("an action name").to_string();
-        assert!(defined.contains(&action), "{action} is not an action of Lease.tla");
+        assert!(defined.contains(&action), "{action} is not an action of {module}.tla");
         named.insert(action);
     }
+    named
+}
+
+/// Goal: traces can be validated against the specs. Method: every action a captured run names
+/// is an operator of its spec, and the run names the main ones.
+#[test]
+fn trace_actions_are_spec_actions() {
+    let lease = trace_actions("lease", 24, "Lease");
     for expected in ["Acquire", "Renew", "FencedWrite", "Deliver"] {
-        assert!(named.contains(expected), "no {expected} in {named:?}");
+        assert!(lease.contains(expected), "no {expected} in {lease:?}");
+    }
+    let replication = trace_actions("replication", 42, "Replication");
+    for expected in ["ClientWrite", "Persisted", "AckWrite"] {
+        assert!(replication.contains(expected), "no {expected} in {replication:?}");
     }
 }

@@ -41,8 +41,10 @@ impl<R> Default for Disk<R> {
 }
 
 impl<R> Disk<R> {
-    /// Appends a record; it survives a crash only once synced. Returns the new length.
+    /// Appends a record; it survives a crash only once synced. Returns the new length. The
+    /// write lands where a torn record lay, so the torn tail is gone.
     pub fn append(&mut self, record: R) -> usize {
+        self.torn_tail = false;
         self.records.push(record);
         self.records.len()
     }

@@ -373,9 +373,10 @@ impl<N: Node> World<N> {
     fn resume(&mut self, id: NodeId) {
         let kernel = &mut self.kernel;
         kernel.paused[id as usize] = false;
+        // Held events were due before anything due now: they go first, in their order.
         let waiting = std::mem::take(&mut kernel.deferred[id as usize]);
-        for event in waiting {
-            kernel.schedule(kernel.now, event);
+        if let Err(full) = kernel.queue.push_before(kernel.now, waiting) {
+            kernel.overflow.get_or_insert(full);
         }
     }
 

@@ -13,9 +13,14 @@ pub struct Queue<T> {
     heap: BinaryHeap<Reverse<(SimTime, u64, u32)>>,
     slab: Vec<Option<T>>,
     free: Vec<u32>,
+    /// Sequence numbers of ordinary pushes count up from `FIRST_SEQUENCE`; those of
+    /// [`Queue::push_before`] count down below it, so they sort ahead at equal times.
     next_sequence: u64,
+    next_sequence_before: u64,
     capacity: usize,
 }
+
+const FIRST_SEQUENCE: u64 = 1 << 63;
 
 /// A push was refused because the queue held `capacity` events.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -31,7 +36,8 @@ impl<T> Queue<T> {
             heap: BinaryHeap::new(),
             slab: Vec::new(),
             free: Vec::new(),
-            next_sequence: 0,
+            next_sequence: FIRST_SEQUENCE,
+            next_sequence_before: FIRST_SEQUENCE - 1,
             capacity,
         }
     }
@@ -39,6 +45,23 @@ impl<T> Queue<T> {
     /// Schedules `item` at `time`, after every event already scheduled for that time.
     #[inline]
     pub fn push(&mut self, time: SimTime, item: T) -> Result<(), QueueFull> {
+        let sequence = self.next_sequence;
+        self.next_sequence += 1;
+        self.insert(time, sequence, item)
+    }
+
+    /// Schedules `items` at `time`, in their order, ahead of every event already scheduled for
+    /// that time (events a pause held back, which were due before anything due now).
+    pub fn push_before(&mut self, time: SimTime, items: Vec<T>) -> Result<(), QueueFull> {
+        for item in items.into_iter().rev() {
+            let sequence = self.next_sequence_before;
+            self.next_sequence_before -= 1;
+            self.insert(time, sequence, item)?;
+        }
+        Ok(())
+    }
+
+    fn insert(&mut self, time: SimTime, sequence: u64, item: T) -> Result<(), QueueFull> {
         if self.heap.len() >= self.capacity {
             return Err(QueueFull { capacity: self.capacity });
         }
@@ -52,8 +75,7 @@ impl<T> Queue<T> {
                 (self.slab.len() - 1) as u32
             }
         };
-        self.heap.push(Reverse((time, self.next_sequence, slot)));
-        self.next_sequence += 1;
+        self.heap.push(Reverse((time, sequence, slot)));
         Ok(())
     }
 
@@ -94,6 +116,17 @@ mod tests {
         }
         let order: Vec<_> = std::iter::from_fn(|| queue.pop()).collect();
         assert_eq!(order, vec![(1, "a"), (1, "b"), (3, "x"), (5, "c"), (5, "d")]);
+    }
+
+    #[test]
+    fn pushed_before_events_go_first_at_their_time_in_their_order() {
+        let mut queue = Queue::new(16);
+        queue.push(5, "due").unwrap();
+        queue.push(9, "later").unwrap();
+        queue.push_before(5, vec!["held 1", "held 2"]).unwrap();
+        queue.push_before(5, vec!["held 3"]).unwrap();
+        let order: Vec<_> = std::iter::from_fn(|| queue.pop()).map(|(_, e)| e).collect();
+        assert_eq!(order, vec!["held 3", "held 1", "held 2", "due", "later"]);
     }
 
     #[test]

@@ -240,17 +240,16 @@ impl<S: Scenario> Simulation<S> {
             return false;
         }
         let kernel = &self.world.kernel;
-        if let Some(full) = kernel.overflow {
+        // Safety first: a violation in the step that hits a bound is still a violation.
+        let view = View { kernel, nodes: &self.world.nodes };
+        if let Err(violation) = self.scenario.check(&view) {
+            self.outcome = Some(Outcome::Safety(violation));
+        } else if let Some(full) = kernel.overflow {
             let bound = format!("queue length {} reached", full.capacity);
             self.outcome = Some(Outcome::BoundExceeded { bound });
         } else if kernel.step >= self.limits.steps_max {
             let bound = format!("{} steps reached", self.limits.steps_max);
             self.outcome = Some(Outcome::BoundExceeded { bound });
-        } else {
-            let view = View { kernel, nodes: &self.world.nodes };
-            if let Err(violation) = self.scenario.check(&view) {
-                self.outcome = Some(Outcome::Safety(violation));
-            }
         }
         true
     }
@@ -259,8 +258,10 @@ impl<S: Scenario> Simulation<S> {
     pub fn run(mut self) -> RunReport {
         self.run_until(self.limits.safety_ns);
         if self.outcome.is_none() {
-            self.world.heal_all(&self.scenario);
+            // The healing happens at the end of the safety phase: set the clock first, so the
+            // restarts and resumptions it schedules are not stamped in the past.
             self.world.kernel.now = self.world.kernel.now.max(self.limits.safety_ns);
+            self.world.heal_all(&self.scenario);
             self.run_liveness();
         }
         self.finish()

@@ -2,9 +2,11 @@
 //! default stress over every scenario.
 
 mod bench;
+mod html;
 mod output;
 mod shrink;
 mod stress;
+mod view;
 
 use clap::{Parser, Subcommand};
 use scenarios::{RunRequest, ScenarioEntry};
@@ -46,6 +48,8 @@ enum Command {
     Merge(stress::MergeArgs),
     /// Measure throughput: events/s, simulated seconds per wall second, seeds/s.
     Bench(bench::BenchArgs),
+    /// Render a saved trace (`run --trace`) as a space-time diagram in one HTML file.
+    View(view::ViewArgs),
 }
 
 #[derive(clap::Args)]
@@ -62,6 +66,9 @@ struct RunArgs {
     /// Write every trace record as JSON lines to this file.
     #[arg(long)]
     trace: Option<PathBuf>,
+    /// Write the run as a space-time diagram: one self-contained HTML file.
+    #[arg(long)]
+    html: Option<PathBuf>,
     /// Replay this fault plan (JSON, as `--save-plan` or `shrink` write it) instead of the
     /// seed's swarm plan.
     #[arg(long)]
@@ -134,14 +141,18 @@ fn run(args: RunArgs) -> Result<u8, UsageError> {
         Some(path) => Some(read_plan(path)?),
         None => None,
     };
-    let request =
-        RunRequest { seed: args.seed, canary: args.canary, plan, capture: args.trace.is_some() };
+    let capture = args.trace.is_some() || args.html.is_some();
+    let request = RunRequest { seed: args.seed, canary: args.canary, plan, capture };
     let report = entry.run_for_report(&request);
     if args.check_determinism {
         check_determinism(entry, &request, &report)?;
     }
     if let Some(path) = &args.trace {
         write_trace(path, &report)?;
+    }
+    if let Some(path) = &args.html {
+        let title = format!("{} seed {}", entry.name, request.seed);
+        view::write_html(path, &title, report.captured.as_deref().unwrap_or(&[]))?;
     }
     if let Some(path) = &args.save_plan {
         let json = serde_json::to_string_pretty(&report.plan).expect("plans serialize");
@@ -219,6 +230,7 @@ fn main() -> ExitCode {
         Some(Command::Stress(args)) => stress::main(args),
         Some(Command::Bench(args)) => bench::main(args),
         Some(Command::Merge(args)) => stress::merge(args),
+        Some(Command::View(args)) => view::main(args),
         None => stress::main(stress::StressArgs::default_job()),
     };
     match result {

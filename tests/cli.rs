@@ -132,3 +132,34 @@ fn ctrl_c_stops_stress_cleanly_with_a_summary() {
     let summary = rest.lines().find(|l| l.starts_with("pingpong: ")).expect("a summary");
     assert!(summary.contains("(interrupted)"), "{summary}");
 }
+
+/// Goal: a run can be looked at, now or later. Method: `run --html` and `--trace`, then `view`
+/// of the saved trace, give the same page; a malformed or missing trace is a usage error naming
+/// the file (and the line).
+#[test]
+fn html_diagrams_from_a_run_and_from_a_saved_trace() {
+    let dir = std::env::temp_dir().join(format!("fencepost-cli-html-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = |name: &str| dir.join(name).to_string_lossy().into_owned();
+    let (trace, direct, viewed) = (path("t.jsonl"), path("direct.html"), path("viewed.html"));
+    let args = ["run", "--scenario", "pingpong", "--seed", "2", "--canary", "grant-from-receipt"];
+    let (code, out, _) = fencepost(&[&args[..], &["--trace", &trace, "--html", &direct]].concat());
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("diagram: "), "{out}");
+    let (code, _, err) = fencepost(&["view", &trace, "--html", &viewed]);
+    assert_eq!(code, 0, "{err}");
+    let page = std::fs::read_to_string(&viewed).unwrap();
+    assert!(page.contains("GrantUniqueness"), "the violation is in the page");
+    let direct_page = std::fs::read_to_string(&direct).unwrap();
+    // The same records, whichever way the page was made (the titles differ).
+    let records = |page: &str| page[page.find("\"step\"").unwrap()..].to_string();
+    assert_eq!(records(&page), records(&direct_page));
+
+    std::fs::write(path("bad.jsonl"), "{\"step\": 1}\nnot json\n").unwrap();
+    let (code, _, err) = fencepost(&["view", &path("bad.jsonl"), "--html", &viewed]);
+    assert_eq!(code, 2);
+    assert!(err.contains("bad.jsonl:1: not a trace record") && err.lines().count() == 1, "{err}");
+    let (code, _, err) = fencepost(&["view", &path("missing.jsonl"), "--html", &viewed]);
+    assert_eq!((code, err.contains("cannot read")), (2, true), "{err}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -58,23 +58,11 @@ fn unsafe_drift_finds_violations() {
 #[test]
 fn snapshots() {
     let entry = scenarios::find("lease").unwrap();
-    let request = RunRequest { seed: 42, ..RunRequest::default() };
-    let report = entry.run_for_report(&request);
-    let summary = format!(
-        "outcome={} steps={} trace_hash={:016x}\nfaults={:?}\nprobes={:?}",
-        report.outcome.label(),
-        report.steps,
-        report.trace_hash,
-        report.coverage.faults,
-        report.coverage.probes
-    );
-    insta::assert_snapshot!("lease_seed_42_summary", summary);
+    insta::assert_snapshot!("lease_seed_42_summary", common::summary(entry, 42));
     let (seed, _) = common::first_catch(entry, "no-term-fence", 2_000).expect("caught");
-    let request = RunRequest { seed, canary: Some("no-term-fence".into()), ..Default::default() };
-    let report = entry.run_for_report(&request);
     insta::assert_snapshot!(
         "lease_no_term_fence_report",
-        sim::report::render(entry.name, &report, &entry.reproduce(&request))
+        common::canary_report(entry, "no-term-fence", seed)
     );
 }
 

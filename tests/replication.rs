@@ -74,23 +74,11 @@ fn leader_acks_lose_acknowledged_writes() {
 #[test]
 fn snapshots() {
     let entry = scenarios::find("replication").unwrap();
-    let report = entry.run_for_report(&RunRequest { seed: 42, ..RunRequest::default() });
-    let summary = format!(
-        "outcome={} steps={} trace_hash={:016x}\nfaults={:?}\nprobes={:?}",
-        report.outcome.label(),
-        report.steps,
-        report.trace_hash,
-        report.coverage.faults,
-        report.coverage.probes
-    );
-    insta::assert_snapshot!("replication_seed_42_summary", summary);
+    insta::assert_snapshot!("replication_seed_42_summary", common::summary(entry, 42));
     let (seed, _) = first_safety_catch(entry, "ack-before-durable", 2_000).expect("caught");
-    let canary = Some("ack-before-durable".to_string());
-    let request = RunRequest { seed, canary, ..RunRequest::default() };
-    let report = entry.run_for_report(&request);
     insta::assert_snapshot!(
         "replication_ack_before_durable_report",
-        sim::report::render(entry.name, &report, &entry.reproduce(&request))
+        common::canary_report(entry, "ack-before-durable", seed)
     );
 }
 

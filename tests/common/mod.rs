@@ -103,3 +103,24 @@ pub fn clean_seeds_pass(name: &str, count: u64) {
         failures.first()
     );
 }
+
+/// One line of outcome, steps and trace hash, then the fault and probe counts: what a seed's
+/// snapshot pins, so a behaviour change shows up in review.
+pub fn summary(entry: &ScenarioEntry, seed: u64) -> String {
+    let report = entry.run_for_report(&RunRequest { seed, ..RunRequest::default() });
+    format!(
+        "outcome={} steps={} trace_hash={:016x}\nfaults={:?}\nprobes={:?}",
+        report.outcome.label(),
+        report.steps,
+        report.trace_hash,
+        report.coverage.faults,
+        report.coverage.probes
+    )
+}
+
+/// The full report of `canary`'s run at `seed`, as a user sees it.
+pub fn canary_report(entry: &ScenarioEntry, canary: &str, seed: u64) -> String {
+    let request = RunRequest { seed, canary: Some(canary.into()), ..RunRequest::default() };
+    let report = entry.run_for_report(&request);
+    sim::report::render(entry.name, &report, &entry.reproduce(&request))
+}

@@ -6,8 +6,9 @@
 //! a request still outstanding (a duplicated or late answer describes an old state), and that
 //! request went to the same peer in the same term (the channel). A request stops being
 //! outstanding when pushed entries change the log it asked about: its answer would be judged
-//! against a log that no longer exists (a `BadRange` would throw away entries it never saw). Requests that go unanswered
-//! time out and are asked again; empty answers while the leader says it has more back off.
+//! against a log that no longer exists (a `BadRange` would throw away entries it never saw).
+//! Requests that go unanswered time out and are asked again; empty answers while the leader
+//! says it has more back off.
 
 use super::messages::{LogPosition, Message, NackReason, Output, ReplTimer, StableRecord};
 use super::node::Node;

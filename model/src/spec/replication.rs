@@ -183,9 +183,8 @@ pub fn no_acked_write_lost(view: &ReplicationView) -> Result<(), String> {
             let held = term_at(&view.log[n], *index);
             if held != Some(*term) {
                 let held = held.map_or("nothing".to_string(), |t| format!("term {t}"));
-                return Err(format!(
-                    "write acknowledged at index {index} term {term} is lost: n{n} committed {held} there"
-                ));
+                let write = format!("write acknowledged at index {index} term {term}");
+                return Err(format!("{write} is lost: n{n} committed {held} there"));
             }
         }
     }

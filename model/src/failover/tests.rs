@@ -1,0 +1,263 @@
+//! The coordinator's cases, driven input by input: primary n0, target n1, frozen in term 3 at
+//! frontier 10, retry every 100 ms, deadline 1 s.
+
+use super::*;
+
+const MS: u64 = 1_000_000;
+const PRIMARY: NodeId = 0;
+const TARGET: NodeId = 1;
+
+struct Driver {
+    coordinator: Coordinator,
+    now: u64,
+    sent: Vec<(NodeId, Request)>,
+    timers: Vec<(u64, FailoverTimer)>,
+    done: Option<HandoverResult>,
+}
+
+impl Driver {
+    fn new(canary: Option<FailoverCanary>) -> Driver {
+        let config = CoordinatorConfig { retry_ns: 100 * MS, canary };
+        let coordinator = Coordinator::new(config);
+        Driver { coordinator, now: 0, sent: vec![], timers: vec![], done: None }
+    }
+
+    fn feed(&mut self, input: Input) {
+        let mut out = Vec::new();
+        self.coordinator.handle(self.now, input, &mut out);
+        for output in out {
+            match output {
+                Output::Send { to, request } => self.sent.push((to, request)),
+                Output::SetTimer { after_local_ns, timer } => {
+                    self.timers.push((self.now + after_local_ns, timer))
+                }
+                Output::Done(result) => self.done = Some(result),
+            }
+        }
+    }
+
+    fn start(&mut self, mode: Mode) {
+        let plan = HandoverPlan { primary: PRIMARY, target: TARGET, mode, deadline_ns: 1_000 * MS };
+        self.feed(Input::Start(plan));
+    }
+
+    fn reply(&mut self, from: NodeId, reply: Reply) {
+        self.feed(Input::Reply { from, reply });
+    }
+
+    /// Advances to `at` ms, firing every timer due by then in order.
+    fn advance_to(&mut self, at_ms: u64) {
+        loop {
+            self.timers.sort_by_key(|(at, _)| *at);
+            match self.timers.first() {
+                Some((at, _)) if *at <= at_ms * MS => {
+                    let (at, timer) = self.timers.remove(0);
+                    self.now = at;
+                    self.feed(Input::Timer(timer));
+                }
+                _ => break,
+            }
+        }
+        self.now = at_ms * MS;
+    }
+
+    /// Freeze answered: term 3, frontier 10.
+    fn frozen(&mut self) {
+        self.reply(PRIMARY, Reply::Frontier { handover: 1, term: 3, frontier: 10 });
+    }
+
+    fn progress(&mut self, durable: u64) {
+        self.reply(TARGET, Reply::Progress { handover: 1, durable });
+    }
+
+    /// Promotion and demotion answered, for handovers in `term`.
+    fn complete(&mut self, term: u64) {
+        self.reply(TARGET, Reply::Promoted { handover: 1, term });
+        self.reply(PRIMARY, Reply::Demoted { handover: 1 });
+    }
+
+    fn count(&self, wanted: fn(&Request) -> bool) -> usize {
+        self.sent.iter().filter(|(_, request)| wanted(request)).count()
+    }
+}
+
+fn promotes(request: &Request) -> bool {
+    matches!(request, Request::Promote { .. })
+}
+
+fn handed_over(frontier: u64, reached: u64, skipped: u64, waited_ms: u64) -> HandoverResult {
+    let waited_ns = waited_ms * MS;
+    HandoverResult::HandedOver { term: 4, frontier, reached, skipped, waited_ns }
+}
+
+#[test]
+fn fast_path_a_caught_up_target_is_handed_over_without_waiting() {
+    let mut d = Driver::new(None);
+    d.start(Mode::Coordinated);
+    assert_eq!(d.sent, vec![(PRIMARY, Request::Freeze { handover: 1 })]);
+    d.frozen();
+    assert_eq!(d.sent.last(), Some(&(TARGET, Request::QueryProgress { handover: 1 })));
+    d.progress(10);
+    assert_eq!(d.sent.last(), Some(&(TARGET, Request::Promote { handover: 1, term: 4 })));
+    d.reply(TARGET, Reply::Promoted { handover: 1, term: 4 });
+    let demote = Request::Demote { handover: 1, new_primary: TARGET, term: 4 };
+    assert_eq!(d.sent.last(), Some(&(PRIMARY, demote)));
+    d.reply(PRIMARY, Reply::Demoted { handover: 1 });
+    assert_eq!(d.done, Some(handed_over(10, 10, 0, 0)));
+    assert!(!d.coordinator.busy());
+}
+
+#[test]
+fn wait_then_hand_over_polls_until_the_frontier_is_covered() {
+    let mut d = Driver::new(None);
+    d.start(Mode::Coordinated);
+    d.frozen();
+    d.progress(7);
+    assert_eq!(d.count(promotes), 0);
+    d.advance_to(100);
+    assert_eq!(d.count(|r| matches!(r, Request::QueryProgress { .. })), 2, "polled again");
+    d.progress(10);
+    d.complete(4);
+    assert_eq!(d.done, Some(handed_over(10, 10, 0, 100)));
+}
+
+#[test]
+fn abort_and_resume_at_the_deadline_in_coordinated_mode() {
+    let mut d = Driver::new(None);
+    d.start(Mode::Coordinated);
+    d.frozen();
+    d.progress(7);
+    d.advance_to(1_000);
+    assert_eq!(d.sent.last(), Some(&(PRIMARY, Request::Resume { handover: 1 })));
+    d.reply(PRIMARY, Reply::Resumed { handover: 1 });
+    let waited_ns = 1_000 * MS;
+    assert_eq!(
+        d.done,
+        Some(HandoverResult::CatchUpTimedOut { frontier: 10, reached: 7, waited_ns })
+    );
+    assert_eq!(d.count(promotes), 0, "the target is left alone");
+}
+
+#[test]
+fn force_hands_over_at_the_deadline_and_reports_the_skipped_range() {
+    let mut d = Driver::new(None);
+    d.start(Mode::Force);
+    d.frozen();
+    d.progress(7);
+    d.advance_to(1_000);
+    assert_eq!(d.count(promotes), 1);
+    d.complete(4);
+    let result = handed_over(10, 7, 3, 1_000);
+    assert_eq!(result.to_string(), "forced over in term 4: skipped 3 writes (8 to 10)");
+    assert_eq!(d.done, Some(result));
+}
+
+#[test]
+fn force_fast_path_skips_nothing() {
+    let mut d = Driver::new(None);
+    d.start(Mode::Force);
+    d.frozen();
+    d.progress(10);
+    d.complete(4);
+    assert_eq!(d.done, Some(handed_over(10, 10, 0, 0)));
+}
+
+#[test]
+fn force_that_catches_up_in_time_skips_nothing_and_ignores_the_deadline() {
+    let mut d = Driver::new(None);
+    d.start(Mode::Force);
+    d.frozen();
+    d.progress(7);
+    d.advance_to(300);
+    d.progress(10);
+    d.complete(4);
+    assert_eq!(d.done, Some(handed_over(10, 10, 0, 300)));
+    d.done = None;
+    d.advance_to(2_000);
+    assert_eq!((d.done.clone(), d.count(promotes)), (None, 1), "the old deadline does nothing");
+}
+
+#[test]
+fn lost_requests_are_asked_again_and_stale_answers_ignored() {
+    let mut d = Driver::new(None);
+    d.start(Mode::Coordinated);
+    d.advance_to(250); // the freeze (or its answer) was lost twice
+    assert_eq!(d.count(|r| matches!(r, Request::Freeze { .. })), 3);
+    d.reply(PRIMARY, Reply::Frontier { handover: 0, term: 9, frontier: 99 }); // another handover
+    d.reply(TARGET, Reply::Frontier { handover: 1, term: 9, frontier: 99 }); // the wrong member
+    d.progress(10); // not what this step waits for
+    assert_eq!(d.count(|r| matches!(r, Request::QueryProgress { .. })), 0);
+    d.frozen();
+    d.frozen(); // a duplicate
+    d.progress(10);
+    d.reply(TARGET, Reply::Promoted { handover: 1, term: 3 }); // not the term asked for
+    assert!(d.done.is_none());
+    d.complete(4);
+    assert_eq!(d.done, Some(handed_over(10, 10, 0, 0)));
+    d.feed(Input::Start(HandoverPlan {
+        primary: TARGET,
+        target: PRIMARY,
+        mode: Mode::Force,
+        deadline_ns: 0,
+    }));
+    assert!(d.coordinator.busy(), "a second handover may start once the first is done");
+    d.feed(Input::Start(HandoverPlan {
+        primary: TARGET,
+        target: PRIMARY,
+        mode: Mode::Force,
+        deadline_ns: 0,
+    }));
+    assert_eq!(d.done, Some(HandoverResult::Busy));
+}
+
+/// Runs a force handover that reaches 7 of 10 by the deadline under `canary`.
+fn forced_short(canary: Option<FailoverCanary>) -> Driver {
+    let mut d = Driver::new(canary);
+    d.start(Mode::Force);
+    d.frozen();
+    d.progress(7);
+    d.advance_to(1_000);
+    let term = if canary == Some(FailoverCanary::NoTermBump) { 3 } else { 4 };
+    d.complete(term);
+    d
+}
+
+#[test]
+fn each_canary_changes_exactly_its_behaviour() {
+    let normal = forced_short(None);
+    assert_eq!(normal.done, Some(handed_over(10, 7, 3, 1_000)));
+
+    let d = forced_short(Some(FailoverCanary::NoFreeze));
+    assert_eq!(d.sent[0], (PRIMARY, Request::ReadFrontier { handover: 1 }));
+    assert_eq!((&d.sent[1..], &d.done), (&normal.sent[1..], &normal.done));
+
+    let d = forced_short(Some(FailoverCanary::NoTermBump));
+    assert!(d.sent.contains(&(TARGET, Request::Promote { handover: 1, term: 3 })));
+
+    let d = forced_short(Some(FailoverCanary::UnderReportSkipped));
+    assert_eq!(d.done, Some(handed_over(10, 7, 2, 1_000)));
+
+    let mut d = Driver::new(Some(FailoverCanary::OldPrimaryNotDemoted));
+    d.start(Mode::Force);
+    d.frozen();
+    d.progress(10);
+    d.reply(TARGET, Reply::Promoted { handover: 1, term: 4 });
+    assert_eq!(d.done, Some(handed_over(10, 10, 0, 0)));
+    assert_eq!(d.count(|r| matches!(r, Request::Demote { .. })), 0);
+
+    let mut d = Driver::new(Some(FailoverCanary::CommitBeforeFrontier));
+    d.start(Mode::Coordinated);
+    d.frozen();
+    d.progress(7);
+    d.complete(4);
+    assert_eq!(d.done, Some(handed_over(10, 7, 0, 0)), "handed over short, reporting nothing");
+}
+
+#[test]
+fn canaries_have_unique_kebab_names_and_descriptions() {
+    let mut names: Vec<&str> = FailoverCanary::ALL.iter().map(|c| c.name()).collect();
+    names.sort_unstable();
+    names.dedup();
+    assert_eq!(names.len(), FailoverCanary::ALL.len());
+    assert!(FailoverCanary::ALL.iter().all(|c| !c.description().is_empty()));
+}

@@ -86,6 +86,7 @@ impl MemberDriver {
                 self.acked.push((index, term));
                 cx.send(self.client, ReplMsg::Acked { write_id, index, term });
             }
+            Output::Failover(_) => {} // no coordinator in this scenario
             Output::Reject { write_id, leader_hint } => {
                 cx.sometimes("write-redirected");
                 cx.send(self.client, ReplMsg::Rejected { write_id, leader_hint });

@@ -161,13 +161,22 @@ impl Node {
 
     /// Stands for term + 1: votes for itself durably; the requests leave once that is durable.
     fn stand(&mut self, out: &mut Vec<Output>) {
-        self.stats.elections_started += 1;
-        self.role = Role::Candidate;
         let term = if self.canary(ReplicationCanary::ElectionWithoutTermBump) {
             self.current_term // canary: stands in the term it already has (and voted in)
         } else {
             self.current_term + 1
         };
+        self.stand_in(term, out);
+    }
+
+    /// Stands for `term` (a handover's promotion names it).
+    pub(super) fn stand_in(&mut self, term: u64, out: &mut Vec<Output>) {
+        self.stats.elections_started += 1;
+        self.role = Role::Candidate;
+        self.leader = None;
+        self.leading = None;
+        self.frozen = false;
+        self.sync.forget_leader();
         self.current_term = term;
         self.voted_for = Some(self.id);
         self.persist(vec![StableRecord::Vote { term, voted_for: Some(self.id) }], out);
@@ -259,5 +268,6 @@ impl Node {
         self.broadcast_heartbeat(out);
         // A barrier entry of the new term lets earlier entries commit without a client write.
         self.append_as_leader(None, 0, out);
+        self.report_promotion(out);
     }
 }

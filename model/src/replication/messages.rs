@@ -163,6 +163,8 @@ pub enum Input {
     Persisted { through: u64 },
     /// A client asks the leader to append a write. Spec action `ClientWrite`.
     ClientWrite { write_id: u64, payload: u64 },
+    /// A request of the failover coordinator (this node's side of a planned handover).
+    Failover(crate::failover::Request),
 }
 
 /// What a node asks its driver to do, or reports.
@@ -194,4 +196,6 @@ pub enum Output {
         write_id: u64,
         leader_hint: Option<NodeId>,
     },
+    /// The answer to a [`Input::Failover`] request, for the coordinator.
+    Failover(crate::failover::Reply),
 }

@@ -40,6 +40,7 @@
 
 mod catchup;
 mod election;
+mod handover;
 mod log;
 mod messages;
 mod node;

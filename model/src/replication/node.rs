@@ -60,6 +60,10 @@ pub struct Node {
     pub(super) sync: SyncState,
     pub(super) commit_index: u64,
     pub(super) acked: Vec<AckedWrite>,
+    /// A leader frozen for a handover mints nothing (volatile: a crash ends the leadership).
+    pub(super) frozen: bool,
+    /// A promotion to report once this node leads: (handover, term).
+    pub(super) promotion: Option<(u64, u64)>,
     pub(super) stats: ReplicationStats,
     pub(super) timers: Timers,
 }
@@ -106,6 +110,8 @@ impl Node {
             leading: None,
             sync: SyncState::new(config.sync_backoff_ns_min),
             acked: Vec::new(),
+            frozen: false,
+            promotion: None,
             stats: ReplicationStats::default(),
             timers: Timers::default(),
             config,
@@ -124,6 +130,7 @@ impl Node {
             Input::Message { from, msg } => self.on_message(from, msg, out),
             Input::Timer(timer) => self.on_timer(timer, out),
             Input::Persisted { through } => self.on_persisted(through, out),
+            Input::Failover(request) => self.on_failover(request, out),
             Input::ClientWrite { write_id, payload } => {
                 self.on_client_write(write_id, payload, out)
             }
@@ -232,6 +239,10 @@ impl Node {
     /// Event counters.
     pub fn stats(&self) -> &ReplicationStats {
         &self.stats
+    }
+    /// True while frozen for a handover (a leader that mints nothing).
+    pub fn frozen(&self) -> bool {
+        self.frozen
     }
     /// `Persist` outputs still waiting for their `Persisted`.
     pub fn unsynced_persists(&self) -> usize {

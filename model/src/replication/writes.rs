@@ -35,7 +35,8 @@ impl Node {
         let Some(leading) = self.leading.as_ref() else {
             return out.push(Output::Reject { write_id, leader_hint: self.leader });
         };
-        if leading.pending.len() >= self.config.pending_writes_max || self.persist_backlogged() {
+        let overloaded = leading.pending.len() >= self.config.pending_writes_max;
+        if overloaded || self.frozen || self.persist_backlogged() {
             return out.push(Output::Reject { write_id, leader_hint: Some(self.id) });
         }
         let index = self.append_as_leader(Some(write_id), payload, out);

@@ -3,6 +3,7 @@
 mod canaries;
 mod catchup;
 mod election;
+mod handover;
 mod writes;
 
 use super::*;

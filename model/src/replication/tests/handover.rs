@@ -1,0 +1,84 @@
+//! A member's side of a planned handover: freeze, progress, promotion, demotion, resumption.
+
+use super::*;
+use crate::failover::{Reply, Request};
+
+fn failover_replies(out: &[Output]) -> Vec<Reply> {
+    let replies = out.iter().filter_map(|o| match o {
+        Output::Failover(reply) => Some(reply.clone()),
+        _ => None,
+    });
+    replies.collect()
+}
+
+#[test]
+fn a_frozen_primary_reports_its_frontier_and_mints_nothing_until_resumed() {
+    let mut d = Driver::new(config(3), 0);
+    d.elect(&[0, 1]);
+    d.feed(Input::ClientWrite { write_id: 1, payload: 0 });
+    let out = d.feed(Input::Failover(Request::Freeze { handover: 7 }));
+    assert_eq!(failover_replies(&out), vec![Reply::Frontier { handover: 7, term: 1, frontier: 2 }]);
+    let out = d.feed(Input::ClientWrite { write_id: 2, payload: 0 });
+    assert!(out.contains(&Output::Reject { write_id: 2, leader_hint: Some(0) }));
+    assert_eq!(d.node.log().last_index(), 2, "nothing minted after the freeze");
+    let out = d.feed(Input::Failover(Request::Resume { handover: 7 }));
+    assert_eq!(failover_replies(&out), vec![Reply::Resumed { handover: 7 }]);
+    d.feed(Input::ClientWrite { write_id: 3, payload: 0 });
+    assert_eq!(d.node.log().last_index(), 3);
+}
+
+#[test]
+fn only_a_leader_answers_a_freeze() {
+    let mut d = Driver::new(config(3), 1);
+    let out = d.feed(Input::Failover(Request::Freeze { handover: 1 }));
+    assert_eq!(failover_replies(&out), vec![]);
+    assert!(!d.node.frozen());
+}
+
+#[test]
+fn progress_is_the_durable_frontier() {
+    let mut d = Driver::new(config(3), 1);
+    d.msg(0, leader_heartbeat(1, pos(1, 2)));
+    let push = Message::Append { term: 1, prev: pos(0, 0), entries: vec![entry(1, 1)], commit: 0 };
+    d.msg(0, push);
+    let query = Input::Failover(Request::QueryProgress { handover: 2 });
+    assert_eq!(
+        failover_replies(&d.feed(query.clone())),
+        vec![Reply::Progress { handover: 2, durable: 0 }]
+    );
+    d.persist_all();
+    assert_eq!(failover_replies(&d.feed(query)), vec![Reply::Progress { handover: 2, durable: 1 }]);
+}
+
+#[test]
+fn a_promoted_target_stands_at_once_and_reports_once_leading() {
+    let mut d = Driver::new(config(3), 1);
+    d.msg(0, leader_heartbeat(1, pos(1, 0)));
+    let promote = Input::Failover(Request::Promote { handover: 4, term: 2 });
+    let out = d.feed(promote.clone());
+    assert_eq!((d.node.role(), d.node.current_term()), (Role::Candidate, 2));
+    assert!(failover_replies(&out).is_empty(), "not leading yet");
+    d.persist_all();
+    let out = d.msg(2, Message::VoteReply { term: 2, granted: true });
+    assert_eq!(d.node.role(), Role::Leader);
+    assert_eq!(failover_replies(&out), vec![Reply::Promoted { handover: 4, term: 2 }]);
+    let again = d.feed(promote);
+    assert_eq!(failover_replies(&again), vec![Reply::Promoted { handover: 4, term: 2 }], "a retry");
+    let stale = d.feed(Input::Failover(Request::Promote { handover: 4, term: 1 }));
+    assert!(failover_replies(&stale).is_empty() && d.node.current_term() == 2);
+}
+
+#[test]
+fn a_demoted_primary_follows_the_new_one_in_its_term() {
+    let mut d = Driver::new(config(3), 0);
+    d.elect(&[0, 1]);
+    d.feed(Input::Failover(Request::Freeze { handover: 5 }));
+    let demote = Request::Demote { handover: 5, new_primary: 1, term: 2 };
+    let out = d.feed(Input::Failover(demote));
+    assert_eq!(failover_replies(&out), vec![Reply::Demoted { handover: 5 }]);
+    assert_eq!(
+        (d.node.role(), d.node.leader(), d.node.current_term()),
+        (Role::Replica, Some(1), 2)
+    );
+    assert!(!d.node.frozen());
+}

@@ -93,9 +93,26 @@ impl Search<'_> {
                 == self.target.violation().map(|v| &v.invariant)
     }
 
+    /// Pins the smallest size (fewest nodes) at which the run still fails, if any is smaller
+    /// than the current one.
+    fn shrink_size(&mut self, plan: &mut FaultPlan) -> bool {
+        for (size, nodes) in (self.entry.smaller_sizes)(self.seed) {
+            if plan.size.is_some_and(|current| size >= current) {
+                break;
+            }
+            let mut candidate = plan.clone();
+            candidate.pin_size(size, nodes);
+            if self.still_fails(&candidate) {
+                *plan = candidate;
+                return true;
+            }
+        }
+        false
+    }
+
     /// One pass over every simplification; returns whether anything changed.
     fn pass(&mut self, plan: &mut FaultPlan) -> bool {
-        let mut changed = false;
+        let mut changed = self.shrink_size(plan);
         for index in (0..plan.schedule.len()).rev() {
             let mut candidate = plan.clone();
             candidate.schedule.remove(index);
@@ -198,8 +215,9 @@ pub fn main(args: ShrinkArgs) -> Result<u8, UsageError> {
         knobs_on(&original.plan),
         original.steps
     ));
+    let size = plan.size.map_or(String::new(), |size| format!("size pinned to {size}, "));
     crate::output::line(format!(
-        "after:  {} discrete faults, {} random knobs on, failed at step {}  ({} runs)",
+        "after:  {size}{} discrete faults, {} random knobs on, failed at step {}  ({} runs)",
         plan.schedule.len(),
         knobs_on(&plan),
         case.expect.step.unwrap_or(0),

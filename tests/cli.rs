@@ -163,3 +163,19 @@ fn html_diagrams_from_a_run_and_from_a_saved_trace() {
     assert_eq!((code, err.contains("cannot read")), (2, true), "{err}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Goal: shrinking also takes nodes away. Method: lease seed 24's no-term-fence failure needs one
+/// contender and no faults; the written case replays to the same violation.
+#[test]
+fn shrink_pins_a_smaller_size_and_the_case_replays() {
+    let case = std::env::temp_dir().join(format!("fencepost-shrink-{}.json", std::process::id()));
+    let case = case.to_string_lossy().into_owned();
+    let failing = ["--scenario", "lease", "--seed", "24", "--canary", "no-term-fence"];
+    let (code, out, err) = fencepost(&[&["shrink"][..], &failing, &["--out", &case]].concat());
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("after:  size pinned to 1, 0 discrete faults"), "{out}");
+    let (code, out, _) = fencepost(&[&["run"][..], &failing, &["--schedule", &case]].concat());
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("size: 1 (pinned by the plan)") && out.contains("of FencingMonotonic"));
+    let _ = std::fs::remove_file(case);
+}

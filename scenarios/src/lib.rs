@@ -50,6 +50,9 @@ pub struct ScenarioEntry {
     pub expects_violations: bool,
     /// The swarm plan a seed gets.
     pub plan: fn(seed: u64) -> FaultPlan,
+    /// Sizes smaller than the seed's own that shrinking may pin (see `FaultPlan::size`), each
+    /// with the node count it runs, smallest first; empty for a fixed-size scenario.
+    pub smaller_sizes: fn(seed: u64) -> Vec<(u32, u32)>,
     /// Runs one seed.
     pub run: fn(request: &RunRequest) -> RunReport,
 }
@@ -149,7 +152,10 @@ fn lease_run_with(
     let canary = request.canary.as_deref().map(|name| {
         *LeaseCanary::ALL.iter().find(|c| c.name() == name).expect("the caller checked the canary")
     });
-    let scenario = lease::LeaseScenario::new(request.seed, canary);
+    let mut scenario = lease::LeaseScenario::new(request.seed, canary);
+    if let Some(size) = request.plan.as_ref().and_then(|plan| plan.size) {
+        scenario.contenders = size;
+    }
     let plan = request.plan.clone().unwrap_or_else(|| {
         FaultPlan::swarm(&mut Stream::fork(request.seed, "faults"), &profile(scenario.contenders))
     });
@@ -200,15 +206,28 @@ fn replication_run_with(request: &RunRequest, ack_policy: AckPolicy) -> RunRepor
             .find(|c| c.name() == name)
             .expect("the caller checked the canary")
     });
-    let scenario = replication::ReplicationScenario::new(request.seed, ack_policy, canary);
+    let size = request.plan.as_ref().and_then(|plan| plan.size);
+    let scenario = replication::ReplicationScenario::new(request.seed, size, ack_policy, canary);
     let plan =
         request.plan.clone().unwrap_or_else(|| replication::plan(request.seed, scenario.members));
     Simulation::new(scenario, request.seed, plan, replication::limits(), request.capture).run()
 }
 
 fn replication_plan(seed: u64) -> FaultPlan {
-    let members = replication::ReplicationScenario::new(seed, AckPolicy::Quorum, None).members;
+    let members =
+        replication::ReplicationScenario::new(seed, None, AckPolicy::Quorum, None).members;
     replication::plan(seed, members)
+}
+
+fn replication_smaller_sizes(seed: u64) -> Vec<(u32, u32)> {
+    let members =
+        replication::ReplicationScenario::new(seed, None, AckPolicy::Quorum, None).members;
+    (1..members).map(|size| (size, size + 1)).collect() // + the client
+}
+
+fn lease_smaller_sizes(seed: u64) -> Vec<(u32, u32)> {
+    let contenders = lease::LeaseScenario::new(seed, None).contenders;
+    (1..contenders).map(|size| (size, size + 1)).collect() // + the protected resource
 }
 
 /// Every scenario, in the order `fencepost list` prints them.
@@ -222,6 +241,7 @@ pub static SCENARIOS: &[ScenarioEntry] = &[
         fault_kinds: || lease::swarm_profile(3).kinds,
         expects_violations: false,
         plan: lease_plan,
+        smaller_sizes: lease_smaller_sizes,
         run: |request| lease_run_with(request, lease::swarm_profile),
     },
     ScenarioEntry {
@@ -233,6 +253,7 @@ pub static SCENARIOS: &[ScenarioEntry] = &[
         fault_kinds: || lease::unsafe_swarm_profile(3).kinds,
         expects_violations: true,
         plan: lease_unsafe_plan,
+        smaller_sizes: lease_smaller_sizes,
         run: |request| lease_run_with(request, lease::unsafe_swarm_profile),
     },
     ScenarioEntry {
@@ -244,6 +265,7 @@ pub static SCENARIOS: &[ScenarioEntry] = &[
         fault_kinds: || replication::swarm_profile(3).kinds,
         expects_violations: false,
         plan: replication_plan,
+        smaller_sizes: replication_smaller_sizes,
         run: |request| replication_run_with(request, AckPolicy::Quorum),
     },
     ScenarioEntry {
@@ -255,6 +277,7 @@ pub static SCENARIOS: &[ScenarioEntry] = &[
         fault_kinds: || replication::swarm_profile(3).kinds,
         expects_violations: true,
         plan: replication_plan,
+        smaller_sizes: replication_smaller_sizes,
         run: |request| replication_run_with(request, AckPolicy::Leader),
     },
     ScenarioEntry {
@@ -266,6 +289,7 @@ pub static SCENARIOS: &[ScenarioEntry] = &[
         fault_kinds: || pingpong::swarm_profile().kinds,
         expects_violations: false,
         plan: pingpong_plan,
+        smaller_sizes: |_| Vec::new(),
         run: pingpong_run,
     },
 ];

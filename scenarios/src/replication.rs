@@ -210,9 +210,15 @@ pub struct ReplicationScenario {
 }
 
 impl ReplicationScenario {
-    /// A scenario whose size comes from the seed's `workload` stream.
-    pub fn new(seed: u64, ack_policy: AckPolicy, canary: Option<ReplicationCanary>) -> Self {
-        let members = if Stream::fork(seed, "workload").coin() { 3 } else { 5 };
+    /// A scenario of `size` members, or as many as the seed's `workload` stream says (3 or 5).
+    pub fn new(
+        seed: u64,
+        size: Option<u32>,
+        ack_policy: AckPolicy,
+        canary: Option<ReplicationCanary>,
+    ) -> Self {
+        let drawn = if Stream::fork(seed, "workload").coin() { 3 } else { 5 };
+        let members = size.unwrap_or(drawn);
         let view = ReplicationView::new(members as usize, ack_policy);
         // Small retention and sync batches, so trimming, skip-ahead and backpressure happen
         // within a run; a patient sync timeout, so a request outlives a change of leader

@@ -116,6 +116,24 @@ impl Fault {
         }
     }
 
+    /// The nodes the fault names (the store excluded).
+    pub fn nodes(&self) -> Vec<NodeId> {
+        let mut nodes = match self {
+            Fault::Partition { partition, .. } => match partition {
+                Partition::Symmetric { side_a: a, side_b: b }
+                | Partition::OneWay { from: a, to: b } => [&a[..], &b[..]].concat(),
+                Partition::IsolateOne { node } => vec![*node],
+                Partition::Split { group } => group.clone(),
+            },
+            Fault::Clog { from, to, .. } => vec![*from, *to],
+            Fault::Crash { node, .. } | Fault::Pause { node, .. } => vec![*node],
+            Fault::ClockJump { node, .. } => vec![*node],
+            Fault::StoreOutage { .. } => vec![],
+        };
+        nodes.retain(|node| *node != STORE);
+        nodes
+    }
+
     /// How long the fault lasts once begun (0 for instantaneous faults).
     pub fn duration_ns(&self) -> u64 {
         match self {
@@ -156,6 +174,10 @@ pub struct FaultPlan {
     pub clock: ClockOptions,
     /// Discrete faults, in the order they begin.
     pub schedule: Vec<ScheduledFault>,
+    /// The scenario's size (lease: contenders; replication: members) when a plan pins it, as
+    /// a shrunk plan does; None: the seed decides.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub size: Option<u32>,
 }
 
 /// What a scenario allows swarm testing to choose from, and how hard it may hit.
@@ -179,6 +201,13 @@ pub struct SwarmProfile {
 }
 
 impl FaultPlan {
+    /// Pins the scenario's size to `size`, at which it runs `nodes` nodes, and drops every
+    /// discrete fault that names a node id the smaller run lacks.
+    pub fn pin_size(&mut self, size: u32, nodes: u32) {
+        self.size = Some(size);
+        self.schedule.retain(|fault| fault.fault.nodes().iter().all(|node| *node < nodes));
+    }
+
     /// A random plan: each allowed kind is switched on with probability 1/2, with a random
     /// intensity, and the discrete faults of the enabled kinds are scheduled in the window.
     pub fn swarm(rng: &mut Stream, profile: &SwarmProfile) -> FaultPlan {
@@ -349,6 +378,9 @@ impl fmt::Display for FaultPlan {
             s.transient_error_ratio,
             s.ambiguous_ratio
         )?;
+        if let Some(size) = self.size {
+            writeln!(f, "  size: {size} (pinned by the plan)")?;
+        }
         writeln!(
             f,
             "  disk: sync {}..{} ns, torn write {}",

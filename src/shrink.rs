@@ -110,6 +110,36 @@ impl Search<'_> {
         false
     }
 
+    /// Caps the writes at the fewest that still fail: the first power of two that does, then
+    /// a binary search below it (for scenarios whose workload honours the cap).
+    fn shrink_writes(&mut self, plan: &mut FaultPlan) -> bool {
+        if !self.entry.caps_writes {
+            return false;
+        }
+        let current = plan.writes_max.unwrap_or(u64::MAX);
+        let with_cap = |cap| FaultPlan { writes_max: Some(cap), ..plan.clone() };
+        let Some(mut failing) = (0..=WRITES_CAP_MAX_LOG2)
+            .map(|k| 1u64 << k)
+            .find(|cap| *cap < current && self.still_fails(&with_cap(*cap)))
+        else {
+            return false;
+        };
+        let mut passing = failing / 2; // below the first failing power of two (or 0 untried)
+        if failing == 1 && self.still_fails(&with_cap(0)) {
+            failing = 0;
+        }
+        while failing > 0 && passing + 1 < failing {
+            let middle = passing + (failing - passing) / 2;
+            if self.still_fails(&with_cap(middle)) {
+                failing = middle;
+            } else {
+                passing = middle;
+            }
+        }
+        plan.writes_max = Some(failing);
+        true
+    }
+
     /// One pass over every simplification; returns whether anything changed.
     fn pass(&mut self, plan: &mut FaultPlan) -> bool {
         let mut changed = self.shrink_size(plan);
@@ -136,11 +166,14 @@ impl Search<'_> {
                 changed = true;
             }
         }
-        changed
+        // Last: fewer faults matter more to a reader than fewer writes.
+        changed | self.shrink_writes(plan)
     }
 }
 
 const KNOBS: usize = 8;
+/// The largest write cap shrinking tries is 2 to this power.
+const WRITES_CAP_MAX_LOG2: u32 = 16;
 
 /// Switches off one random-fault knob; false when it was already off.
 fn switch_off(plan: &mut FaultPlan, knob: usize) -> bool {
@@ -215,7 +248,10 @@ pub fn main(args: ShrinkArgs) -> Result<u8, UsageError> {
         knobs_on(&original.plan),
         original.steps
     ));
-    let size = plan.size.map_or(String::new(), |size| format!("size pinned to {size}, "));
+    let mut size = plan.size.map_or(String::new(), |size| format!("size pinned to {size}, "));
+    if let Some(writes_max) = plan.writes_max {
+        size.push_str(&format!("writes capped at {writes_max} per writer, "));
+    }
     crate::output::line(format!(
         "after:  {size}{} discrete faults, {} random knobs on, failed at step {}  ({} runs)",
         plan.schedule.len(),

@@ -173,7 +173,8 @@ fn shrink_pins_a_smaller_size_and_the_case_replays() {
     let failing = ["--scenario", "lease", "--seed", "24", "--canary", "no-term-fence"];
     let (code, out, err) = fencepost(&[&["shrink"][..], &failing, &["--out", &case]].concat());
     assert_eq!(code, 0, "{err}");
-    assert!(out.contains("after:  size pinned to 1, 0 discrete faults"), "{out}");
+    let after = out.lines().find(|line| line.starts_with("after:")).expect("an after line");
+    assert!(after.contains("size pinned to 1, writes capped at 1 per writer, 0 discrete faults"));
     let (code, out, _) = fencepost(&[&["run"][..], &failing, &["--schedule", &case]].concat());
     assert_eq!(code, 1, "{out}");
     assert!(out.contains("size: 1 (pinned by the plan)") && out.contains("of FencingMonotonic"));

@@ -45,6 +45,8 @@ pub struct Contender {
     /// Kernel request id -> the client's request id, for the replies in flight.
     requests: Vec<(RequestId, u64)>,
     next_payload: u64,
+    /// The plan's cap on this contender's fenced writes.
+    writes_max: u64,
     /// Writes the application stalled on after getting its token: (timer tag, write).
     stalled: Vec<(u64, LeaseMsg)>,
     next_stall_tag: u64,
@@ -108,7 +110,7 @@ impl Contender {
             self.drive(cx, Input::Acquire { term });
         } else if holding && roll < 3 {
             self.drive(cx, Input::Release);
-        } else if holding {
+        } else if holding && self.next_payload < self.writes_max {
             self.next_payload += 1;
             let payload = ((cx.id() as u64) << 32) | self.next_payload;
             self.drive(cx, Input::Write { payload });
@@ -247,6 +249,8 @@ impl Node for LeaseNode {
 /// step (for the action properties).
 pub struct LeaseScenario {
     pub contenders: u32,
+    /// Fenced writes per contender at most (the plan's cap; unbounded by default).
+    pub writes_max: u64,
     pub canary: Option<LeaseCanary>,
     previous: Option<LeaseView>,
     /// The store record decoded at its version: decoding once per write, not once per step.
@@ -257,7 +261,7 @@ impl LeaseScenario {
     /// A scenario whose size comes from the seed's `workload` stream.
     pub fn new(seed: u64, canary: Option<LeaseCanary>) -> LeaseScenario {
         let contenders = Stream::fork(seed, "workload").between(3, 7) as u32;
-        LeaseScenario { contenders, canary, previous: None, decoded: None }
+        LeaseScenario { contenders, writes_max: u64::MAX, canary, previous: None, decoded: None }
     }
 
     fn resource_id(&self) -> NodeId {
@@ -325,6 +329,7 @@ impl Scenario for LeaseScenario {
             client,
             requests: Vec::new(),
             next_payload: 0,
+            writes_max: self.writes_max,
             stalled: Vec::new(),
             next_stall_tag: 0,
         }))

@@ -53,6 +53,8 @@ pub struct ScenarioEntry {
     /// Sizes smaller than the seed's own that shrinking may pin (see `FaultPlan::size`), each
     /// with the node count it runs, smallest first; empty for a fixed-size scenario.
     pub smaller_sizes: fn(seed: u64) -> Vec<(u32, u32)>,
+    /// True when the workload honours `FaultPlan::writes_max`, so shrinking may cap writes.
+    pub caps_writes: bool,
     /// Runs one seed.
     pub run: fn(request: &RunRequest) -> RunReport,
 }
@@ -156,6 +158,9 @@ fn lease_run_with(
     if let Some(size) = request.plan.as_ref().and_then(|plan| plan.size) {
         scenario.contenders = size;
     }
+    if let Some(writes_max) = request.plan.as_ref().and_then(|plan| plan.writes_max) {
+        scenario.writes_max = writes_max;
+    }
     let plan = request.plan.clone().unwrap_or_else(|| {
         FaultPlan::swarm(&mut Stream::fork(request.seed, "faults"), &profile(scenario.contenders))
     });
@@ -207,7 +212,11 @@ fn replication_run_with(request: &RunRequest, ack_policy: AckPolicy) -> RunRepor
             .expect("the caller checked the canary")
     });
     let size = request.plan.as_ref().and_then(|plan| plan.size);
-    let scenario = replication::ReplicationScenario::new(request.seed, size, ack_policy, canary);
+    let mut scenario =
+        replication::ReplicationScenario::new(request.seed, size, ack_policy, canary);
+    if let Some(writes_max) = request.plan.as_ref().and_then(|plan| plan.writes_max) {
+        scenario.writes_max = writes_max;
+    }
     let plan =
         request.plan.clone().unwrap_or_else(|| replication::plan(request.seed, scenario.members));
     Simulation::new(scenario, request.seed, plan, replication::limits(), request.capture).run()
@@ -242,6 +251,7 @@ pub static SCENARIOS: &[ScenarioEntry] = &[
         expects_violations: false,
         plan: lease_plan,
         smaller_sizes: lease_smaller_sizes,
+        caps_writes: true,
         run: |request| lease_run_with(request, lease::swarm_profile),
     },
     ScenarioEntry {
@@ -254,6 +264,7 @@ pub static SCENARIOS: &[ScenarioEntry] = &[
         expects_violations: true,
         plan: lease_unsafe_plan,
         smaller_sizes: lease_smaller_sizes,
+        caps_writes: true,
         run: |request| lease_run_with(request, lease::unsafe_swarm_profile),
     },
     ScenarioEntry {
@@ -266,6 +277,7 @@ pub static SCENARIOS: &[ScenarioEntry] = &[
         expects_violations: false,
         plan: replication_plan,
         smaller_sizes: replication_smaller_sizes,
+        caps_writes: true,
         run: |request| replication_run_with(request, AckPolicy::Quorum),
     },
     ScenarioEntry {
@@ -278,6 +290,7 @@ pub static SCENARIOS: &[ScenarioEntry] = &[
         expects_violations: true,
         plan: replication_plan,
         smaller_sizes: replication_smaller_sizes,
+        caps_writes: true,
         run: |request| replication_run_with(request, AckPolicy::Leader),
     },
     ScenarioEntry {
@@ -290,6 +303,7 @@ pub static SCENARIOS: &[ScenarioEntry] = &[
         expects_violations: false,
         plan: pingpong_plan,
         smaller_sizes: |_| Vec::new(),
+        caps_writes: false,
         run: pingpong_run,
     },
 ];

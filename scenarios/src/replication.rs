@@ -48,6 +48,8 @@ pub struct Client {
     members: u32,
     leader_guess: NodeId,
     next_write_id: u64,
+    /// The plan's cap on writes.
+    writes_max: u64,
     pub acked: u64,
 }
 
@@ -131,6 +133,9 @@ fn probe_stats(
 
 impl Client {
     fn tick(&mut self, cx: &mut Context<'_, ReplNode>) {
+        if self.next_write_id >= self.writes_max {
+            return; // the plan's cap is reached: the client is done
+        }
         self.next_write_id += 1;
         let payload = cx.rng().below(1 << 32);
         cx.send(self.leader_guess, ReplMsg::Write { write_id: self.next_write_id, payload });
@@ -197,6 +202,8 @@ impl Node for ReplNode {
 /// step to the next.
 pub struct ReplicationScenario {
     pub members: u32,
+    /// The client's writes at most (the plan's cap; unbounded by default).
+    pub writes_max: u64,
     /// Every member's settings.
     pub config: ReplicationConfig,
     /// Per member: how many of its current incarnation's acks the view holds, and its state as
@@ -234,6 +241,7 @@ impl ReplicationScenario {
         };
         ReplicationScenario {
             members,
+            writes_max: u64::MAX,
             config,
             collected: vec![0; members as usize],
             down: vec![None; members as usize],
@@ -290,7 +298,12 @@ impl Scenario for ReplicationScenario {
     fn boot(&self, id: NodeId, cx: &mut Context<'_, ReplNode>) -> ReplNode {
         if id == self.members {
             cx.set_timer(millis(500), 0);
-            return ReplNode::Client(Client { members: self.members, ..Client::default() });
+            let writes_max = self.writes_max;
+            return ReplNode::Client(Client {
+                members: self.members,
+                writes_max,
+                ..Client::default()
+            });
         }
         if cx.disk().torn_tail() {
             cx.disk().discard_torn_tail();

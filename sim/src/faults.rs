@@ -178,6 +178,10 @@ pub struct FaultPlan {
     /// a shrunk plan does; None: the seed decides.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub size: Option<u32>,
+    /// At most this many writes per writing node (lease: fenced writes per contender;
+    /// replication: the client's writes) when a plan caps them, as a shrunk plan does.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub writes_max: Option<u64>,
 }
 
 /// What a scenario allows swarm testing to choose from, and how hard it may hit.
@@ -380,6 +384,9 @@ impl fmt::Display for FaultPlan {
         )?;
         if let Some(size) = self.size {
             writeln!(f, "  size: {size} (pinned by the plan)")?;
+        }
+        if let Some(writes_max) = self.writes_max {
+            writeln!(f, "  writes: at most {writes_max} per writer (capped by the plan)")?;
         }
         writeln!(
             f,

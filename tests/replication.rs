@@ -4,7 +4,7 @@
 
 mod common;
 
-use scenarios::{RunRequest, ScenarioEntry};
+use scenarios::RunRequest;
 use sim::Outcome;
 
 /// Goal: election safety, log matching and durable quorum acks hold under swarm faults, and the
@@ -20,17 +20,7 @@ fn coverage_is_complete() {
     common::coverage_complete("replication", 300);
 }
 
-/// The first seed below `limit` at which `canary` breaks a safety invariant. A canary may make
-/// earlier seeds fail liveness (a stuck cluster) first; only a safety violation counts here.
-fn first_safety_catch(entry: &ScenarioEntry, canary: &str, limit: u64) -> Option<(u64, String)> {
-    (0..limit).find_map(|seed| {
-        let request = RunRequest { seed, canary: Some(canary.into()), ..RunRequest::default() };
-        match (entry.run)(&request).outcome {
-            Outcome::Safety(violation) => Some((seed, violation.invariant)),
-            _ => None,
-        }
-    })
-}
+use common::first_safety_catch;
 
 /// Goal: the invariants bite. Method: each canary breaks a safety invariant within 2,000 seeds,
 /// and the one the canary's bug should break.

@@ -151,14 +151,18 @@ fn the_checks_catch_broken_inputs() {
     assert_eq!(module_of(Path::new("tla/Lease_NoTermFence.cfg")), "Lease");
 }
 
-/// The spec actions a captured run of `scenario` names, each checked to be an operator of
-/// `module`.tla.
-fn trace_actions(scenario: &str, seed: u64, module: &str) -> BTreeSet<String> {
+/// The spec actions a captured run of `scenario` names, each checked to be an operator of one
+/// of `modules` (a scenario of the whole system performs the actions of several specs).
+fn trace_actions(scenario: &str, seed: u64, modules: &[&str]) -> BTreeSet<String> {
     let entry = scenarios::find(scenario).unwrap();
     let request = scenarios::RunRequest { seed, capture: true, ..Default::default() };
     let report = (entry.run)(&request);
-    let source = std::fs::read_to_string(tla_folder().join(format!("{module}.tla"))).unwrap();
-    let defined = defined_operators(&source);
+    let mut defined = BTreeSet::new();
+    for module in modules {
+        let path = tla_folder().join(format!("{module}.tla"));
+        defined.extend(defined_operators(&std::fs::read_to_string(path).unwrap()));
+    }
+    let module = modules.join("/");
     let mut named = BTreeSet::new();
     let captured = report.captured.unwrap();
     for record in captured.iter().filter(|r| r.record.kind == sim::trace::RecordKind::Action) {
@@ -174,12 +178,16 @@ fn trace_actions(scenario: &str, seed: u64, module: &str) -> BTreeSet<String> {
 /// is an operator of its spec, and the run names the main ones.
 #[test]
 fn trace_actions_are_spec_actions() {
-    let lease = trace_actions("lease", 24, "Lease");
+    let lease = trace_actions("lease", 24, &["Lease"]);
     for expected in ["Acquire", "Renew", "FencedWrite", "Deliver"] {
         assert!(lease.contains(expected), "no {expected} in {lease:?}");
     }
-    let replication = trace_actions("replication", 42, "Replication");
+    let replication = trace_actions("replication", 42, &["Replication"]);
     for expected in ["ClientWrite", "Persisted", "AckWrite"] {
         assert!(replication.contains(expected), "no {expected} in {replication:?}");
+    }
+    let cluster = trace_actions("cluster", 12, &["Failover", "Lease", "Replication"]);
+    for expected in ["Freeze", "Demote", "Promote", "ClientWrite", "FencedWrite", "Acquire"] {
+        assert!(cluster.contains(expected), "no {expected} in {cluster:?}");
     }
 }

@@ -7,6 +7,7 @@
 //! with further inputs. Nothing here holds a clock, an RNG, a thread or a socket, and nothing
 //! here depends on the simulator: that is what keeps the state machines honest.
 
+pub mod cluster;
 pub mod failover;
 pub mod lease;
 pub mod replication;

@@ -16,7 +16,7 @@ use model::spec::lease::{self as spec, LeaseView, RecordView};
 use model::store::{StoreError, StoreReply, StoreRequest};
 use sim::faults::{FaultKind, SwarmProfile};
 use sim::rng::Stream;
-use sim::storage::{StorageError, StorageOp, StorageReply};
+use sim::storage::{ObjectStore, StorageError, StorageOp, StorageReply};
 use sim::time::{millis, secs};
 use sim::{Context, Node, NodeId, RequestId, RunLimits, Scenario, View, Violation};
 
@@ -121,7 +121,7 @@ impl Contender {
 }
 
 /// Names the `Lease.tla` action an event performed, with the variables it changed.
-fn spec_action(cx: &mut Context<'_, LeaseNode>, event: &LeaseEvent) {
+fn spec_action<N: Node>(cx: &mut Context<'_, N>, event: &LeaseEvent) {
     let token = |t: &FencingToken| format!("[{},{}]", t.term, t.generation);
     match event {
         LeaseEvent::Acquired { token: t, expires_at } => cx.spec_action("Acquire", || {
@@ -140,7 +140,8 @@ fn spec_action(cx: &mut Context<'_, LeaseNode>, event: &LeaseEvent) {
     }
 }
 
-fn probe(cx: &mut Context<'_, LeaseNode>, event: &LeaseEvent) {
+/// Names the event's spec action in the trace and hits its probe.
+pub fn probe<N: Node>(cx: &mut Context<'_, N>, event: &LeaseEvent) {
     spec_action(cx, event);
     let name = match event {
         LeaseEvent::Acquired { .. } => "lease-acquired",
@@ -155,7 +156,8 @@ fn probe(cx: &mut Context<'_, LeaseNode>, event: &LeaseEvent) {
     cx.sometimes(name);
 }
 
-fn to_sim(request: StoreRequest) -> StorageOp<Vec<u8>> {
+/// A lease store request as the simulator's object store takes it.
+pub fn to_sim(request: StoreRequest) -> StorageOp<Vec<u8>> {
     match request {
         StoreRequest::Get { key } => StorageOp::Get { key },
         StoreRequest::PutIfAbsent { key, value } => StorageOp::PutIfAbsent { key, value },
@@ -168,7 +170,8 @@ fn to_sim(request: StoreRequest) -> StorageOp<Vec<u8>> {
     }
 }
 
-fn from_sim(reply: StorageReply<Vec<u8>>) -> StoreReply {
+/// The simulator's store reply as the lease client takes it.
+pub fn from_sim(reply: StorageReply<Vec<u8>>) -> StoreReply {
     match reply {
         StorageReply::Got { object, store_time_ns } => StoreReply::Got { object, store_time_ns },
         StorageReply::Written { version } => StoreReply::Written { version },
@@ -281,21 +284,7 @@ impl LeaseScenario {
 
     /// The refinement mapping: the real cluster as `Lease.tla` sees it.
     fn spec_view(&mut self, view: &View<'_, LeaseNode>) -> Result<LeaseView, Violation> {
-        let record = match view.store().get(KEY) {
-            None => None,
-            Some((_, version)) if self.decoded.is_some_and(|(v, _)| v == *version) => {
-                self.decoded.map(|(_, record)| record)
-            }
-            Some((bytes, version)) => {
-                let record = LeaseRecord::decode(bytes).map_err(|e| {
-                    Violation::new("WellFormedRecord", format!("stored record: {}", e.0))
-                })?;
-                let (holder, token, expires) = (record.holder, record.token(), record.expires_at);
-                let record = RecordView { holder, token, expires };
-                self.decoded = Some((*version, record));
-                Some(record)
-            }
-        };
+        let record = record_view(view.store(), &mut self.decoded)?;
         let believes = (0..self.contenders)
             .map(|id| match view.node(id) {
                 Some(LeaseNode::Contender(c)) => c.client.belief(view.local_ns(id)),
@@ -307,6 +296,29 @@ impl LeaseScenario {
             _ => None,
         };
         Ok(LeaseView { now: view.store_time_ns(), record, believes, last_accepted })
+    }
+}
+
+/// The store's lease record as the spec sees it; `decoded` caches the last decoding by version,
+/// so a record is decoded once per write, not once per step.
+pub fn record_view(
+    store: &ObjectStore<Vec<u8>>,
+    decoded: &mut Option<(u64, RecordView)>,
+) -> Result<Option<RecordView>, Violation> {
+    match store.get(KEY) {
+        None => Ok(None),
+        Some((_, version)) if decoded.is_some_and(|(v, _)| v == *version) => {
+            Ok(decoded.map(|(_, record)| record))
+        }
+        Some((bytes, version)) => {
+            let record = LeaseRecord::decode(bytes).map_err(|e| {
+                Violation::new("WellFormedRecord", format!("stored record: {}", e.0))
+            })?;
+            let (holder, token, expires) = (record.holder, record.token(), record.expires_at);
+            let record = RecordView { holder, token, expires };
+            *decoded = Some((*version, record));
+            Ok(Some(record))
+        }
     }
 }
 

@@ -1,10 +1,13 @@
 //! Scenarios: the model's state machines as simulated nodes, their workloads, fault profiles and
 //! checks, and the registry the CLI and the tests find them in by name.
 
+pub mod cluster;
 pub mod lease;
 pub mod pingpong;
+pub mod replica_set;
 pub mod replication;
 
+use model::failover::FailoverCanary;
 use model::lease::LeaseCanary;
 use model::replication::{AckPolicy, ReplicationCanary};
 use sim::faults::{FaultKind, FaultPlan};
@@ -239,6 +242,72 @@ fn lease_smaller_sizes(seed: u64) -> Vec<(u32, u32)> {
     (1..contenders).map(|size| (size, size + 1)).collect() // + the protected resource
 }
 
+const CLUSTER_CANARIES: &[CanaryInfo] = &[
+    failover_canary(FailoverCanary::NoFreeze),
+    failover_canary(FailoverCanary::CommitBeforeFrontier),
+    failover_canary(FailoverCanary::NoTermBump),
+    failover_canary(FailoverCanary::UnderReportSkipped),
+    failover_canary(FailoverCanary::OldPrimaryNotDemoted),
+    lease_canary(LeaseCanary::UncheckedResource),
+];
+
+const fn failover_canary(canary: FailoverCanary) -> CanaryInfo {
+    CanaryInfo { name: canary.name(), description: canary.description() }
+}
+
+const CLUSTER_PROBES: &[&str] = &[
+    "write-acked",
+    "write-refused",
+    "election-started",
+    "suffix-truncated",
+    "lease-acquired",
+    "lease-renewed",
+    "lease-released",
+    "acquire-refused-held",
+    "acquire-fenced",
+    "acquire-lost-race",
+    "renew-stale",
+    "storage-timeout-seen",
+    "fenced-write-accepted",
+    "fenced-write-rejected",
+    "force-refused",
+    "handover-coordinated",
+    "handover-forced",
+    "handover-done",
+    "handover-skipped-writes",
+    "handover-aborted",
+    "freeze-expired",
+    "torn-tail-discarded",
+];
+
+fn cluster_run(request: &RunRequest) -> RunReport {
+    use cluster::ClusterCanary;
+    let canary = request.canary.as_deref().map(|name| {
+        if name == LeaseCanary::UncheckedResource.name() {
+            return ClusterCanary::UncheckedResource;
+        }
+        let canary = FailoverCanary::ALL.iter().find(|c| c.name() == name);
+        ClusterCanary::Failover(*canary.expect("the caller checked the canary"))
+    });
+    let size = request.plan.as_ref().and_then(|plan| plan.size);
+    let mut scenario = cluster::ClusterScenario::new(request.seed, size, canary);
+    if let Some(writes_max) = request.plan.as_ref().and_then(|plan| plan.writes_max) {
+        scenario.writes_max = writes_max;
+    }
+    let plan =
+        request.plan.clone().unwrap_or_else(|| cluster::plan(request.seed, scenario.members));
+    Simulation::new(scenario, request.seed, plan, cluster::limits(), request.capture).run()
+}
+
+fn cluster_plan(seed: u64) -> FaultPlan {
+    cluster::plan(seed, cluster::ClusterScenario::new(seed, None, None).members)
+}
+
+fn cluster_smaller_sizes(seed: u64) -> Vec<(u32, u32)> {
+    let members = cluster::ClusterScenario::new(seed, None, None).members;
+    (2..members).map(|size| (size, size + 3)).collect() // + coordinator, client, resource
+}
+
 /// Every scenario, in the order `fencepost list` prints them.
 pub static SCENARIOS: &[ScenarioEntry] = &[
     ScenarioEntry {
@@ -292,6 +361,19 @@ pub static SCENARIOS: &[ScenarioEntry] = &[
         smaller_sizes: replication_smaller_sizes,
         caps_writes: true,
         run: |request| replication_run_with(request, AckPolicy::Leader),
+    },
+    ScenarioEntry {
+        name: "cluster",
+        summary: "the whole system: lease-gated primary, replication, planned and forced failovers",
+        test_file: "failover",
+        canaries: CLUSTER_CANARIES,
+        probes: CLUSTER_PROBES,
+        fault_kinds: || cluster::swarm_profile(3).kinds,
+        expects_violations: false,
+        plan: cluster_plan,
+        smaller_sizes: cluster_smaller_sizes,
+        caps_writes: true,
+        run: cluster_run,
     },
     ScenarioEntry {
         name: "pingpong",

@@ -11,11 +11,11 @@
 //! The client is the last node, outside the replica set and out of the faults' reach: it sends
 //! writes to the member it believes leads and follows the members' redirects.
 
+use crate::replica_set::{ReplicaSetView, Seen};
 use model::replication::{
     AckPolicy, Input, Message, Node as Member, Output, ReplTimer, ReplicationCanary,
     ReplicationConfig, ReplicationStats, Role, StableRecord,
 };
-use model::spec::replication::{self as spec, ReplicationView};
 use sim::faults::{FaultKind, FaultPlan, SwarmProfile};
 use sim::rng::Stream;
 use sim::time::{millis, secs, MILLISECOND};
@@ -198,22 +198,14 @@ impl Node for ReplNode {
     }
 }
 
-/// The replication scenario: its size, policy and canary, and what the checks carry from one
-/// step to the next.
+/// The replication scenario: its size, policy and canary, and the checker's view.
 pub struct ReplicationScenario {
     pub members: u32,
     /// The client's writes at most (the plan's cap; unbounded by default).
     pub writes_max: u64,
     /// Every member's settings.
     pub config: ReplicationConfig,
-    /// Per member: how many of its current incarnation's acks the view holds, and its state as
-    /// recovered from disk while it is down (None while up).
-    collected: Vec<usize>,
-    down: Vec<Option<Member>>,
-    /// The spec's variables after the last step and the step before (buffers reused).
-    current: ReplicationView,
-    previous: ReplicationView,
-    checked_once: bool,
+    view: ReplicaSetView,
 }
 
 impl ReplicationScenario {
@@ -226,7 +218,6 @@ impl ReplicationScenario {
     ) -> Self {
         let drawn = if Stream::fork(seed, "workload").coin() { 3 } else { 5 };
         let members = size.unwrap_or(drawn);
-        let view = ReplicationView::new(members as usize, ack_policy);
         // Small retention and sync batches, so trimming, skip-ahead and backpressure happen
         // within a run; a patient sync timeout, so a request outlives a change of leader
         // (which is when the checks on an answer's sender and channel matter).
@@ -239,52 +230,8 @@ impl ReplicationScenario {
             canary,
             ..ReplicationConfig::new((0..members).collect())
         };
-        ReplicationScenario {
-            members,
-            writes_max: u64::MAX,
-            config,
-            collected: vec![0; members as usize],
-            down: vec![None; members as usize],
-            previous: view.clone(),
-            current: view,
-            checked_once: false,
-        }
-    }
-
-    /// Maps the cluster onto the spec's variables in `self.current`: collects new acks, counts
-    /// crashes (the spec's `Crash` increments `restarts`), and shows a down member as it would
-    /// recover.
-    fn refresh_view(&mut self, view: &View<'_, ReplNode>) {
-        std::mem::swap(&mut self.current, &mut self.previous);
-        let spec_view = &mut self.current;
-        spec_view.acked.clone_from(&self.previous.acked);
-        for id in 0..self.members {
-            let n = id as usize;
-            let restarts = self.previous.restarts[n];
-            match view.node(id) {
-                Some(ReplNode::Member(m)) => {
-                    if self.down[n].take().is_some() {
-                        self.collected[n] = 0; // a new incarnation
-                    }
-                    spec_view.acked.extend_from_slice(&m.acked[self.collected[n]..]);
-                    self.collected[n] = m.acked.len();
-                    spec_view.set_node(&m.member, restarts);
-                }
-                _ => {
-                    let restarts = restarts + u64::from(self.down[n].is_none());
-                    let recovered = self.down[n].get_or_insert_with(|| {
-                        let disk = view.disk(id);
-                        let durable = &disk.records()[..disk.synced_len()];
-                        Member::recover(self.config.clone(), id, durable)
-                    });
-                    spec_view.set_node(recovered, restarts);
-                }
-            }
-        }
-        // Writes at or below every durable floor are out of both checks' scope for good
-        // (durable floors never fall): forgetting them keeps each check short.
-        let floor = spec_view.durable_floor.iter().copied().min().unwrap_or(0);
-        spec_view.acked.retain(|(index, _)| *index > floor);
+        let view = ReplicaSetView::new(config.clone(), ack_policy);
+        ReplicationScenario { members, writes_max: u64::MAX, config, view }
     }
 }
 
@@ -322,22 +269,11 @@ impl Scenario for ReplicationScenario {
     }
 
     fn check(&mut self, view: &View<'_, ReplNode>) -> Result<(), Violation> {
-        self.refresh_view(view);
-        let next = &self.current;
-        if self.checked_once && *next == self.previous {
-            return Ok(()); // most steps (heartbeats) change nothing the spec sees
-        }
-        for invariant in spec::INVARIANTS {
-            (invariant.check)(next).map_err(|seen| Violation::new(invariant.name, seen))?;
-        }
-        if self.checked_once {
-            for property in spec::ACTION_PROPERTIES {
-                (property.check)(&self.previous, next)
-                    .map_err(|seen| Violation::new(property.name, seen))?;
-            }
-        }
-        self.checked_once = true;
-        Ok(())
+        self.view.refresh(|id| match view.node(id) {
+            Some(ReplNode::Member(m)) => Seen::Up(&m.member, &m.acked),
+            _ => Seen::Down(view.disk(id)),
+        });
+        self.view.check()
     }
 
     fn converged(&mut self, view: &View<'_, ReplNode>) -> Result<(), Violation> {

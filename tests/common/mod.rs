@@ -34,6 +34,22 @@ pub fn first_catch(entry: &ScenarioEntry, canary: &str, limit: u64) -> Option<(u
     })
 }
 
+/// The first seed below `limit` at which `canary` breaks a safety invariant, and which. A
+/// canary may make earlier seeds fail liveness (a stuck cluster) first; only safety counts.
+pub fn first_safety_catch(
+    entry: &ScenarioEntry,
+    canary: &str,
+    limit: u64,
+) -> Option<(u64, String)> {
+    (0..limit).find_map(|seed| {
+        let request = RunRequest { seed, canary: Some(canary.into()), ..RunRequest::default() };
+        match (entry.run)(&request).outcome {
+            Outcome::Safety(violation) => Some((seed, violation.invariant)),
+            _ => None,
+        }
+    })
+}
+
 /// Asserts every canary of the scenario is caught as a safety violation within `limit` seeds.
 pub fn every_canary_caught(name: &str, limit: u64) {
     let entry = scenarios::find(name).expect("registered scenario");

@@ -1,9 +1,10 @@
 //! The coordinator's state machine: one handover at a time, each step asked until answered.
 
 use super::{
-    CoordinatorConfig, FailoverCanary, FailoverTimer, HandoverPlan, HandoverResult, Input, Mode,
-    Output, Phase, Reply, Request,
+    CoordinatorConfig, FailoverCanary, FailoverTimer, Handover, HandoverPlan, HandoverResult,
+    Input, Mode, Output, Phase, Reply, Request,
 };
+use crate::replication::LogPosition;
 use crate::NodeId;
 
 /// Drives planned handovers. Holds no clock: time is the `now_local_ns` argument.
@@ -13,19 +14,27 @@ pub struct Coordinator {
     plan: Option<HandoverPlan>,
     /// The current (or last) handover's id; replies and timers carry it.
     handover: u64,
-    /// Bumped at every step, so a retry timer of an earlier step is recognised and ignored.
+    /// Bumped at every request sent, so a retry timer of an earlier one is ignored.
     step: u64,
+    /// Bumped at every phase entered, so a give-up timer of an earlier phase is ignored.
+    phase_no: u64,
     phase: Phase,
 }
 
 impl Coordinator {
     pub fn new(config: CoordinatorConfig) -> Coordinator {
-        Coordinator { config, plan: None, handover: 0, step: 0, phase: Phase::Idle }
+        let handover = u64::from(config.incarnation) << 32;
+        Coordinator { config, plan: None, handover, step: 0, phase_no: 0, phase: Phase::Idle }
     }
 
     /// True while a handover is under way.
     pub fn busy(&self) -> bool {
         self.phase != Phase::Idle
+    }
+
+    /// The handover under way: (its id, its plan).
+    pub fn current(&self) -> Option<(u64, HandoverPlan)> {
+        self.plan.map(|plan| (self.handover, plan))
     }
 
     /// Advances the coordinator by one input.
@@ -50,11 +59,17 @@ impl Coordinator {
         self.enter(Phase::Freezing, out);
     }
 
-    /// Moves to `phase` and asks its question.
+    /// Moves to `phase`, asks its question, and arms its give-up timer (the catch-up has its
+    /// own deadline instead).
     fn enter(&mut self, phase: Phase, out: &mut Vec<Output>) {
         self.phase = phase;
+        self.phase_no += 1;
         self.step += 1;
         self.ask(out);
+        if !matches!(self.phase, Phase::CatchingUp { .. }) {
+            let timer = FailoverTimer::GiveUp { handover: self.handover, phase: self.phase_no };
+            out.push(Output::SetTimer { after_local_ns: self.config.step_timeout_ns, timer });
+        }
     }
 
     /// Sends the current step's request, and arms the timer that asks again (for the catch-up,
@@ -69,15 +84,11 @@ impl Coordinator {
             }
             Phase::Freezing => (plan.primary, Request::Freeze { handover }),
             Phase::CatchingUp { .. } => (plan.target, Request::QueryProgress { handover }),
-            Phase::Promoting { term, .. } => {
-                (plan.target, Request::Promote { handover, term: *term })
+            Phase::Demoting { handover: h } => {
+                (plan.primary, Request::Demote { handover, new_primary: plan.target, term: h.term })
             }
-            Phase::Demoting { result } => {
-                let term = match result {
-                    HandoverResult::HandedOver { term, .. } => *term,
-                    _ => unreachable!("only a handover demotes"),
-                };
-                (plan.primary, Request::Demote { handover, new_primary: plan.target, term })
+            Phase::Promoting { handover: h } => {
+                (plan.target, Request::Promote { handover, term: h.term })
             }
             Phase::Resuming { .. } => (plan.primary, Request::Resume { handover }),
         };
@@ -94,37 +105,54 @@ impl Coordinator {
         match (self.phase.clone(), reply) {
             (Phase::Freezing, Reply::Frontier { term, frontier, .. }) if from == plan.primary => {
                 let term = if self.canary(FailoverCanary::NoTermBump) { term } else { term + 1 };
-                let frozen_at_ns = now;
-                self.enter(Phase::CatchingUp { term, frontier, reached: 0, frozen_at_ns }, out);
+                let reached = LogPosition::ZERO;
+                self.enter(Phase::CatchingUp { term, frontier, reached, frozen_at_ns: now }, out);
                 let timer = FailoverTimer::Deadline { handover: self.handover };
                 out.push(Output::SetTimer { after_local_ns: plan.deadline_ns, timer });
+            }
+            (Phase::Freezing, Reply::NotPrimary { leader_hint, .. }) if from == plan.primary => {
+                self.finish(HandoverResult::NotPrimary { asked: from, leader_hint }, out)
             }
             (
                 Phase::CatchingUp { term, frontier, reached, frozen_at_ns },
                 Reply::Progress { durable, .. },
             ) if from == plan.target => {
-                let reached = reached.max(durable);
+                // Only entries of the primary's term are surely the primary's (it alone led that
+                // term): a tail of an older term may have diverged, and one of a newer term means
+                // another leader rose, whose log says nothing of the frozen frontier.
+                let reached =
+                    if durable.term == frontier.term { reached.max(durable) } else { reached };
                 self.phase = Phase::CatchingUp { term, frontier, reached, frozen_at_ns };
                 if reached >= frontier || self.canary(FailoverCanary::CommitBeforeFrontier) {
-                    self.promote(now, out);
+                    self.hand_over(now, out);
                 }
             }
-            (
-                Phase::Promoting { term, frontier, reached, waited_ns },
-                Reply::Promoted { term: promoted, .. },
-            ) if from == plan.target && promoted == term => {
-                let skipped = self.skipped(plan.mode, frontier, reached);
-                let result =
-                    HandoverResult::HandedOver { term, frontier, reached, skipped, waited_ns };
-                if self.canary(FailoverCanary::OldPrimaryNotDemoted) {
-                    return self.finish(result, out);
-                }
-                self.enter(Phase::Demoting { result }, out);
-            }
-            (Phase::Demoting { result }, Reply::Demoted { .. })
-            | (Phase::Resuming { result }, Reply::Resumed { .. })
+            (Phase::Demoting { handover }, Reply::Demoted { committed, .. })
                 if from == plan.primary =>
             {
+                // A target promoted now could find the term already won by an election that
+                // owes nothing to this handover's frontier.
+                let Some(committed) = committed else {
+                    return self.finish(HandoverResult::Overtaken, out);
+                };
+                let reached = handover.reached.index;
+                if plan.mode == Mode::Force && reached < committed {
+                    return self.finish(HandoverResult::ForceRefused { committed, reached }, out);
+                }
+                self.enter(Phase::Promoting { handover }, out)
+            }
+            (Phase::Promoting { handover }, Reply::Promoted { term: promoted, led_from, .. })
+                if from == plan.target && promoted == handover.term =>
+            {
+                let (frontier, reached, skipped) =
+                    self.count_skipped(plan.mode, &handover, led_from);
+                let waited_ns = handover.waited_ns;
+                let term = handover.term;
+                let result =
+                    HandoverResult::HandedOver { term, frontier, reached, skipped, waited_ns };
+                self.finish(result, out);
+            }
+            (Phase::Resuming { result }, Reply::Resumed { .. }) if from == plan.primary => {
                 self.finish(result, out)
             }
             _ => {} // not what this step waits for: a duplicate or a reordered answer
@@ -144,41 +172,83 @@ impl Coordinator {
                     return; // the catch-up ended in time
                 };
                 let mode = self.plan.map(|plan| plan.mode);
-                if mode == Some(Mode::Force) {
-                    return self.promote(now, out);
+                // Forced, a target holding some of the primary's term holds all of its log up
+                // to there, so the skipped count is exact; any other target may have diverged.
+                if mode == Some(Mode::Force) && reached.term == frontier.term {
+                    return self.hand_over(now, out);
                 }
                 let waited_ns = now.saturating_sub(frozen_at_ns);
+                let (frontier, reached) = (frontier.index, reached.index);
                 let result = HandoverResult::CatchUpTimedOut { frontier, reached, waited_ns };
                 self.enter(Phase::Resuming { result }, out);
+            }
+            FailoverTimer::GiveUp { handover, phase }
+                if (handover, phase) == (self.handover, self.phase_no) =>
+            {
+                self.give_up(out)
             }
             _ => {} // an earlier step's or handover's timer
         }
     }
 
-    fn promote(&mut self, now: u64, out: &mut Vec<Output>) {
+    /// A step went unanswered for `step_timeout_ns`.
+    fn give_up(&mut self, out: &mut Vec<Output>) {
+        let Some(plan) = self.plan else { return };
+        let result = match self.phase.clone() {
+            Phase::Idle | Phase::CatchingUp { .. } => return,
+            Phase::Freezing => {
+                // Best effort: should the freeze have landed, the primary mints again at once
+                // (else it steps down when its freeze runs out).
+                let request = Request::Resume { handover: self.handover };
+                out.push(Output::Send { to: plan.primary, request });
+                HandoverResult::Abandoned { step: "freeze" }
+            }
+            // The primary may or may not have stepped down: promoting now could make two.
+            Phase::Demoting { .. } => HandoverResult::Abandoned { step: "demote" },
+            Phase::Promoting { handover } => {
+                let (frontier, reached, skipped) =
+                    self.count_skipped(plan.mode, &handover, handover.reached);
+                let term = handover.term;
+                HandoverResult::PromotionUnconfirmed { term, frontier, reached, skipped }
+            }
+            Phase::Resuming { result } => result,
+        };
+        self.finish(result, out);
+    }
+
+    /// Commits to the handover: demote the old primary, then promote the target.
+    fn hand_over(&mut self, now: u64, out: &mut Vec<Output>) {
         let Phase::CatchingUp { term, frontier, reached, frozen_at_ns } = self.phase else {
             return;
         };
         let waited_ns = now.saturating_sub(frozen_at_ns);
-        self.enter(Phase::Promoting { term, frontier, reached, waited_ns }, out);
+        let handover = Handover { term, frontier, reached, waited_ns };
+        if self.canary(FailoverCanary::OldPrimaryNotDemoted) {
+            return self.enter(Phase::Promoting { handover }, out);
+        }
+        self.enter(Phase::Demoting { handover }, out);
     }
 
-    /// The writes the target lacks: none in coordinated mode, which waits for them.
-    fn skipped(&self, mode: Mode, frontier: u64, reached: u64) -> u64 {
+    /// (frontier, reached, skipped) as indices, the target holding the primary's log up to
+    /// `held`: nothing is skipped in coordinated mode, which waits for everything.
+    fn count_skipped(&self, mode: Mode, handover: &Handover, held: LogPosition) -> (u64, u64, u64) {
+        let frontier = handover.frontier.index;
+        let reached = held.index.min(frontier);
         let skipped = match mode {
             Mode::Coordinated => 0,
-            Mode::Force => frontier.saturating_sub(reached),
+            Mode::Force => frontier - reached,
         };
         if self.canary(FailoverCanary::UnderReportSkipped) {
-            return skipped.saturating_sub(1);
+            return (frontier, reached, skipped.saturating_sub(1));
         }
-        skipped
+        (frontier, reached, skipped)
     }
 
     fn finish(&mut self, result: HandoverResult, out: &mut Vec<Output>) {
         self.phase = Phase::Idle;
         self.plan = None;
         self.step += 1;
+        self.phase_no += 1;
         out.push(Output::Done(result));
     }
 }

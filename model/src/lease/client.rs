@@ -30,6 +30,10 @@ pub struct LeaseConfig {
 pub enum Input {
     /// Try to take the lease under `term` (minted by whoever decides terms).
     Acquire { term: u64 },
+    /// Take the lease under `term` even from a live holder, unless the record's term is newer.
+    /// Safe only once that holder was told to stop believing (a planned handover demotes the
+    /// old primary first); the takeover's new generation fences its token.
+    Takeover { term: u64 },
     /// Give the lease up (the record is marked expired, never deleted: deleting would let the
     /// generation restart and fencing tokens go backwards).
     Release,
@@ -91,7 +95,7 @@ pub enum LeaseEvent {
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 enum Pending {
     Idle,
-    AcquireRead { term: u64 },
+    AcquireRead { term: u64, takeover: bool },
     AcquireWrite { record: LeaseRecord },
     AcquireConfirm { record: LeaseRecord },
     RenewRead { record: LeaseRecord },
@@ -166,7 +170,8 @@ impl LeaseClient {
     /// Advances the state machine by one input.
     pub fn handle(&mut self, now_local_ns: u64, input: Input, out: &mut Vec<Output>) {
         match input {
-            Input::Acquire { term } => self.acquire(term, out),
+            Input::Acquire { term } => self.acquire(term, false, out),
+            Input::Takeover { term } => self.acquire(term, true, out),
             Input::Release => self.release(out),
             Input::Write { payload } => match self.belief(now_local_ns) {
                 Some(token) => out.push(Output::FencedWrite { token, payload }),
@@ -198,12 +203,15 @@ impl LeaseClient {
         StoreRequest::Get { key: self.config_key.clone() }
     }
 
-    fn acquire(&mut self, term: u64, out: &mut Vec<Output>) {
+    fn acquire(&mut self, term: u64, takeover: bool, out: &mut Vec<Output>) {
         if self.busy() {
             return out.push(Output::Event(LeaseEvent::AcquireFailed(LeaseError::Busy)));
         }
+        // Re-acquiring (under a newer term) rewrites our own record: stop believing in the old
+        // one before the store hears of it, so belief never names a record that is gone.
+        self.held = None;
         let get = self.get();
-        self.request(Pending::AcquireRead { term }, get, out);
+        self.request(Pending::AcquireRead { term, takeover }, get, out);
     }
 
     fn release(&mut self, out: &mut Vec<Output>) {
@@ -252,7 +260,9 @@ impl LeaseClient {
     fn on_reply(&mut self, now: u64, pending: Pending, reply: StoreReply, out: &mut Vec<Output>) {
         match pending {
             Pending::Idle | Pending::Release => {}
-            Pending::AcquireRead { term } => self.on_acquire_read(now, term, reply, out),
+            Pending::AcquireRead { term, takeover } => {
+                self.on_acquire_read(now, term, takeover, reply, out)
+            }
             Pending::AcquireWrite { record } => self.on_acquire_write(record, reply, out),
             Pending::AcquireConfirm { record } => self.on_acquire_confirm(record, reply, out),
             Pending::RenewRead { record } => {
@@ -287,7 +297,14 @@ impl LeaseClient {
         }
     }
 
-    fn on_acquire_read(&mut self, now: u64, term: u64, reply: StoreReply, out: &mut Vec<Output>) {
+    fn on_acquire_read(
+        &mut self,
+        now: u64,
+        term: u64,
+        takeover: bool,
+        reply: StoreReply,
+        out: &mut Vec<Output>,
+    ) {
         let store_time_ns = match reply {
             StoreReply::Got { store_time_ns, .. } => store_time_ns,
             _ => 0,
@@ -305,7 +322,7 @@ impl LeaseClient {
                     let error = LeaseError::Fenced { ours: term, theirs: record.term };
                     return self.acquire_failed(error, out);
                 }
-                if record.live_at(store_time_ns) && record.holder != self.id {
+                if record.live_at(store_time_ns) && record.holder != self.id && !takeover {
                     let error =
                         LeaseError::Held { holder: record.holder, expires_at: record.expires_at };
                     return self.acquire_failed(error, out);

@@ -125,6 +125,38 @@ fn the_same_holder_reacquiring_keeps_its_generation() {
 }
 
 #[test]
+fn reacquiring_under_a_newer_term_drops_the_old_belief_before_writing() {
+    let mut d = driver(1, None);
+    let held = d.acquire_fresh(3);
+    d.input(Input::Acquire { term: 4 });
+    assert_eq!(d.client.belief(d.now), None, "the record is about to change under us");
+    d.reply(got(Some(&held), 1, d.now));
+    let (_, StoreRequest::PutIfVersion { value, .. }) = d.request() else { panic!() };
+    assert_eq!(
+        LeaseRecord::decode(&value).unwrap().token(),
+        FencingToken { term: 4, generation: 1 }
+    );
+}
+
+#[test]
+fn a_takeover_overrides_a_live_lease_of_an_older_term_only() {
+    let mut d = driver(1, None);
+    d.input(Input::Takeover { term: 2 });
+    d.reply(got(Some(&record(2, 1, 4, u64::MAX)), 7, 0));
+    let (_, StoreRequest::PutIfVersion { value, version, .. }) = d.request() else { panic!() };
+    assert_eq!(version, 7);
+    let written = LeaseRecord::decode(&value).unwrap();
+    assert_eq!(written.token(), FencingToken { term: 2, generation: 5 }, "fences the old token");
+    let mut d = driver(1, None);
+    d.input(Input::Takeover { term: 2 });
+    d.reply(got(Some(&record(2, 3, 1, u64::MAX)), 8, 0));
+    assert_eq!(
+        d.events(),
+        vec![LeaseEvent::AcquireFailed(LeaseError::Fenced { ours: 2, theirs: 3 })]
+    );
+}
+
+#[test]
 fn a_lost_cas_or_a_different_record_on_reread_is_a_lost_race() {
     let mut d = driver(1, None);
     d.input(Input::Acquire { term: 1 });

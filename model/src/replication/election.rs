@@ -32,6 +32,8 @@ pub(super) struct Candidacy {
     pub(super) granted: BTreeSet<NodeId>,
     /// True once the vote requests went out.
     pub(super) requested: bool,
+    /// A handover's promotion: voters waive the up-to-date check.
+    pub(super) transfer: bool,
 }
 
 impl Node {
@@ -166,11 +168,11 @@ impl Node {
         } else {
             self.current_term + 1
         };
-        self.stand_in(term, out);
+        self.stand_in(term, false, out);
     }
 
-    /// Stands for `term` (a handover's promotion names it).
-    pub(super) fn stand_in(&mut self, term: u64, out: &mut Vec<Output>) {
+    /// Stands for `term`; a handover's promotion names the term and asks for a `transfer`.
+    pub(super) fn stand_in(&mut self, term: u64, transfer: bool, out: &mut Vec<Output>) {
         self.stats.elections_started += 1;
         self.role = Role::Candidate;
         self.leader = None;
@@ -181,7 +183,7 @@ impl Node {
         self.voted_for = Some(self.id);
         self.persist(vec![StableRecord::Vote { term, voted_for: Some(self.id) }], out);
         let granted = BTreeSet::new();
-        self.candidacy = Some(Candidacy { term, granted, requested: false });
+        self.candidacy = Some(Candidacy { term, granted, requested: false, transfer });
         self.arm_election_timer(out);
     }
 
@@ -200,7 +202,8 @@ impl Node {
         let Some(candidacy) = self.candidacy.as_mut() else { return };
         candidacy.requested = true;
         candidacy.granted.insert(self.id);
-        let msg = Message::RequestVote { term: candidacy.term, last };
+        let (term, transfer) = (candidacy.term, candidacy.transfer);
+        let msg = Message::RequestVote { term, last, transfer };
         self.broadcast(&msg, out);
         self.become_leader_if_elected(out);
     }
@@ -210,6 +213,7 @@ impl Node {
         from: NodeId,
         term: u64,
         last: LogPosition,
+        transfer: bool,
         out: &mut Vec<Output>,
     ) {
         if term < self.current_term {
@@ -220,7 +224,7 @@ impl Node {
             self.adopt_term(term, out);
         }
         let free = self.voted_for.is_none() || self.voted_for == Some(from);
-        if !free || last < self.log.last() {
+        if !free || (last < self.log.last() && !transfer) {
             let msg = Message::VoteReply { term: self.current_term, granted: false };
             return self.send(from, msg, out);
         }
@@ -260,11 +264,17 @@ impl Node {
         if !elected {
             return;
         }
+        self.lead(out);
+    }
+
+    /// Takes the lead in the current term: announces it and appends the barrier.
+    pub(super) fn lead(&mut self, out: &mut Vec<Output>) {
         self.role = Role::Leader;
         self.leader = Some(self.id);
         self.candidacy = None;
         self.leading = Some(LeaderState::default());
         self.sync.forget_leader();
+        self.led_from = self.log.last();
         self.broadcast_heartbeat(out);
         // A barrier entry of the new term lets earlier entries commit without a client write.
         self.append_as_leader(None, 0, out);

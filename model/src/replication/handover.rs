@@ -6,7 +6,7 @@
 use super::messages::Output;
 use super::node::Node;
 use super::Role;
-use crate::failover::{Reply, Request};
+use crate::failover::{FailoverCanary, Reply, Request};
 use crate::NodeId;
 
 impl Node {
@@ -14,19 +14,20 @@ impl Node {
         let reply = match request {
             Request::Freeze { handover } | Request::ReadFrontier { handover } => {
                 if self.role != Role::Leader {
-                    return; // not the primary (any more): the coordinator asks until it gives up
+                    let leader_hint = self.leader;
+                    return out.push(Output::Failover(Reply::NotPrimary { handover, leader_hint }));
                 }
                 self.frozen |= matches!(request, Request::Freeze { .. });
-                let (term, frontier) = (self.current_term, self.log.last_index());
-                Reply::Frontier { handover, term, frontier }
+                Reply::Frontier { handover, term: self.current_term, frontier: self.log.last() }
             }
             Request::QueryProgress { handover } => {
-                Reply::Progress { handover, durable: self.durable_tail().index }
+                Reply::Progress { handover, durable: self.durable_tail() }
             }
             Request::Promote { handover, term } => return self.promote(handover, term, out),
             Request::Demote { handover, new_primary, term } => {
+                let committed = (self.role == Role::Leader).then_some(self.commit_index);
                 self.demote(new_primary, term, out);
-                Reply::Demoted { handover }
+                Reply::Demoted { handover, committed }
             }
             Request::Resume { handover } => {
                 self.frozen = false;
@@ -36,16 +37,25 @@ impl Node {
         out.push(Output::Failover(reply));
     }
 
-    /// Stands for `term` at once, unless already there; answers once leading it.
+    /// Stands for `term` at once in a transfer election, unless already there; answers once
+    /// leading it.
     fn promote(&mut self, handover: u64, term: u64, out: &mut Vec<Output>) {
         if self.role == Role::Leader && self.current_term == term {
-            return out.push(Output::Failover(Reply::Promoted { handover, term }));
+            let led_from = self.led_from;
+            return out.push(Output::Failover(Reply::Promoted { handover, term, led_from }));
+        }
+        if term == self.current_term
+            && self.config.handover_canary == Some(FailoverCanary::NoTermBump)
+        {
+            // Canary: the target simply takes over the old primary's term, no election.
+            self.promotion = Some((handover, term));
+            return self.lead(out);
         }
         if term <= self.current_term {
             return; // a stale or repeated request: this term's election is under way or lost
         }
         self.promotion = Some((handover, term));
-        self.stand_in(term, out);
+        self.stand_in(term, true, out);
     }
 
     /// Reports the promotion once this node leads the term it was promoted for.
@@ -53,17 +63,20 @@ impl Node {
         if let Some((handover, term)) = self.promotion {
             if self.role == Role::Leader && self.current_term == term {
                 self.promotion = None;
-                out.push(Output::Failover(Reply::Promoted { handover, term }));
+                let led_from = self.led_from;
+                out.push(Output::Failover(Reply::Promoted { handover, term, led_from }));
             }
         }
     }
 
-    /// The old primary steps down to replicate from `new_primary`, which leads `term`.
+    /// The old primary steps down to replicate from `new_primary`, which is to lead `term`.
     fn demote(&mut self, new_primary: NodeId, term: u64, out: &mut Vec<Output>) {
-        self.frozen = false;
         if term > self.current_term {
             self.adopt_term(term, out);
+        } else if self.role == Role::Leader && term == self.current_term {
+            self.step_down(); // the term stays (canary `no-term-bump`), the lead goes
         }
+        self.frozen = false;
         if term == self.current_term && new_primary != self.id {
             self.follow(new_primary);
         }

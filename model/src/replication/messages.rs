@@ -57,8 +57,11 @@ pub enum NackReason {
 pub enum Message {
     /// Broadcast by every member every heartbeat interval.
     Heartbeat { term: u64, role: Role, tail: LogPosition, commit: u64 },
-    /// A candidate asks for a vote in `term` (its candidacy's term).
-    RequestVote { term: u64, last: LogPosition },
+    /// A candidate asks for a vote in `term` (its candidacy's term). A `transfer` candidate
+    /// was promoted by a planned handover: voters waive the up-to-date check (the coordinator
+    /// froze the old primary and reports any writes the candidate lacks), never the one vote
+    /// per term.
+    RequestVote { term: u64, last: LogPosition, transfer: bool },
     /// A voter's answer; a grant carries the term voted in.
     VoteReply { term: u64, granted: bool },
     /// The leader pushes new entries that follow `prev` in its log.

@@ -108,6 +108,8 @@ pub struct ReplicationConfig {
     pub ack_policy: AckPolicy,
     /// A deliberately broken variant, for proving the checks bite.
     pub canary: Option<ReplicationCanary>,
+    /// A broken variant of the handover, on the member's side of it (`no-term-bump`).
+    pub handover_canary: Option<crate::failover::FailoverCanary>,
 }
 
 impl ReplicationConfig {
@@ -130,6 +132,7 @@ impl ReplicationConfig {
             unsynced_persists_max: 1_024,
             ack_policy: AckPolicy::Quorum,
             canary: None,
+            handover_canary: None,
         }
     }
 

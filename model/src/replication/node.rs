@@ -64,6 +64,8 @@ pub struct Node {
     pub(super) frozen: bool,
     /// A promotion to report once this node leads: (handover, term).
     pub(super) promotion: Option<(u64, u64)>,
+    /// The log's tail when this node last became leader (before its barrier entry).
+    pub(super) led_from: LogPosition,
     pub(super) stats: ReplicationStats,
     pub(super) timers: Timers,
 }
@@ -112,6 +114,7 @@ impl Node {
             acked: Vec::new(),
             frozen: false,
             promotion: None,
+            led_from: LogPosition::ZERO,
             stats: ReplicationStats::default(),
             timers: Timers::default(),
             config,
@@ -146,7 +149,9 @@ impl Node {
             Message::Heartbeat { term, role, tail, commit } => {
                 self.on_heartbeat(from, term, role, tail, commit, out)
             }
-            Message::RequestVote { term, last } => self.on_request_vote(from, term, last, out),
+            Message::RequestVote { term, last, transfer } => {
+                self.on_request_vote(from, term, last, transfer, out)
+            }
             Message::VoteReply { term, granted } => self.on_vote_reply(from, term, granted, out),
             Message::Append { term, prev, entries, commit } => {
                 self.on_append(from, term, prev, entries, commit, out)
@@ -244,6 +249,11 @@ impl Node {
     pub fn frozen(&self) -> bool {
         self.frozen
     }
+    /// The log's tail when this node last became leader, before its barrier entry: what a
+    /// promoted target held of the old primary's log.
+    pub fn led_from(&self) -> LogPosition {
+        self.led_from
+    }
     /// `Persist` outputs still waiting for their `Persisted`.
     pub fn unsynced_persists(&self) -> usize {
         self.unsynced.len()
@@ -338,10 +348,25 @@ impl Node {
         self.current_term = term;
         self.voted_for = None;
         self.persist(vec![StableRecord::Vote { term, voted_for: None }], out);
+        self.step_down();
+    }
+
+    /// Learns of `term` from outside the replica set (a newer lease record): moves to it if it
+    /// is newer, giving up any leadership.
+    pub fn observe_term(&mut self, term: u64, out: &mut Vec<Output>) {
+        if term > self.current_term {
+            self.adopt_term(term, out);
+        }
+    }
+
+    /// Stops leading, standing or following, in the current term: the node waits to hear of a
+    /// leader or, missing one, stands. A frozen primary whose handover went silent does this.
+    pub fn step_down(&mut self) {
         self.role = Role::Idle;
         self.leader = None;
         self.candidacy = None;
         self.leading = None;
+        self.frozen = false;
         self.sync.forget_leader();
     }
 

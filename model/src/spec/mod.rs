@@ -6,6 +6,7 @@
 //! `.tla` file spells it, so `tests/spec_mirror.rs` can check the two stay in step. Scenarios build
 //! the view from the cluster's real state (a refinement mapping) and call the checks.
 
+pub mod failover;
 pub mod lease;
 pub mod replication;
 
@@ -31,5 +32,6 @@ pub fn mirrored_operators() -> Vec<(&'static str, &'static str)> {
     let mut all = Vec::new();
     all.extend(lease::MIRRORED.iter().map(|name| ("Lease", *name)));
     all.extend(replication::MIRRORED.iter().map(|name| ("Replication", *name)));
+    all.extend(failover::MIRRORED.iter().map(|name| ("Failover", *name)));
     all
 }

@@ -109,7 +109,8 @@ fn election_without_term_bump_takes_office_in_the_old_term() {
         assert!(sent_non_heartbeat(&out).is_empty(), "asks once its own vote is durable");
         let asked = sent_non_heartbeat(&d.persist_all());
         let expected_term = if canary.is_some() { 0 } else { 1 };
-        let request = Message::RequestVote { term: expected_term, last: pos(0, 0) };
+        let request =
+            Message::RequestVote { term: expected_term, last: pos(0, 0), transfer: false };
         assert_eq!(asked, vec![(1, request.clone()), (2, request)], "{canary:?}");
         d.msg(1, Message::VoteReply { term: expected_term, granted: true });
         assert_eq!((d.node.role(), d.node.current_term()), (Role::Leader, expected_term));

@@ -31,7 +31,7 @@ fn a_candidate_needs_a_majority_and_leads_term_plus_one() {
     assert!(sent_non_heartbeat(&out).is_empty(), "no vote request before our own vote is durable");
     let out = d.persist_all();
     let requests = sent_non_heartbeat(&out);
-    let expected = Message::RequestVote { term: 1, last: LogPosition::ZERO };
+    let expected = Message::RequestVote { term: 1, last: LogPosition::ZERO, transfer: false };
     assert_eq!(requests, vec![(1, expected.clone()), (2, expected)]);
     d.msg(1, Message::VoteReply { term: 1, granted: false });
     assert_eq!(d.node.role(), Role::Candidate, "one vote of three is no majority");
@@ -45,14 +45,14 @@ fn a_candidate_needs_a_majority_and_leads_term_plus_one() {
 #[test]
 fn a_node_votes_once_per_term_and_only_once_the_vote_is_durable() {
     let mut d = Driver::new(config(3), 2);
-    let out = d.msg(0, Message::RequestVote { term: 1, last: LogPosition::ZERO });
+    let out = d.msg(0, Message::RequestVote { term: 1, last: LogPosition::ZERO, transfer: false });
     let vote = StableRecord::Vote { term: 1, voted_for: Some(0) };
     assert_eq!(persisted(&out).last(), Some(&vote), "after the move to term 1");
     assert!(vote_replies(&out).is_empty(), "the grant waits for the vote to be durable");
     assert_eq!(vote_replies(&d.persist_all()), vec![(0, 1, true)]);
-    let out = d.msg(1, Message::RequestVote { term: 1, last: pos(1, 9) });
+    let out = d.msg(1, Message::RequestVote { term: 1, last: pos(1, 9), transfer: false });
     assert_eq!(vote_replies(&out), vec![(1, 1, false)], "already voted in term 1");
-    d.msg(1, Message::RequestVote { term: 2, last: LogPosition::ZERO });
+    d.msg(1, Message::RequestVote { term: 2, last: LogPosition::ZERO, transfer: false });
     assert_eq!(vote_replies(&d.persist_all()), vec![(1, 2, true)], "a new term, a new vote");
     assert_eq!(d.node.stats().votes_granted, 2);
 }
@@ -60,13 +60,13 @@ fn a_node_votes_once_per_term_and_only_once_the_vote_is_durable() {
 #[test]
 fn the_vote_survives_a_crash_and_an_unsynced_one_never_left() {
     let mut d = Driver::new(config(3), 2);
-    d.msg(0, Message::RequestVote { term: 1, last: LogPosition::ZERO });
+    d.msg(0, Message::RequestVote { term: 1, last: LogPosition::ZERO, transfer: false });
     d.persist_all();
     d.crash_and_recover();
     assert_eq!((d.node.current_term(), d.node.voted_for()), (1, Some(0)));
-    let out = d.msg(1, Message::RequestVote { term: 1, last: LogPosition::ZERO });
+    let out = d.msg(1, Message::RequestVote { term: 1, last: LogPosition::ZERO, transfer: false });
     assert_eq!(vote_replies(&out), vec![(1, 1, false)], "the durable vote binds after a crash");
-    let out = d.msg(1, Message::RequestVote { term: 2, last: LogPosition::ZERO });
+    let out = d.msg(1, Message::RequestVote { term: 2, last: LogPosition::ZERO, transfer: false });
     assert!(vote_replies(&out).is_empty());
     d.crash_and_recover(); // before the vote for term 2 was synced: it was never sent either
     assert_eq!((d.node.current_term(), d.node.voted_for()), (1, Some(0)));
@@ -77,7 +77,7 @@ fn votes_go_only_to_logs_at_least_as_up_to_date() {
     // Our log ends at (term 2, index 3).
     let mut d = Driver::recover(config(3), 2, &records(2, &[1, 2, 2]));
     let mut ask = |term, last| {
-        d.msg(0, Message::RequestVote { term, last });
+        d.msg(0, Message::RequestVote { term, last, transfer: false });
         vote_replies(&d.persist_all()).first().map(|(_, _, granted)| *granted)
     };
     assert_eq!(ask(3, pos(1, 5)), None, "a lower last term loses, however long");
@@ -179,7 +179,7 @@ fn leaders_of_one_term_converge_on_the_higher_tail_then_the_lower_id_and_count_i
 #[test]
 fn a_higher_term_vote_request_deposes_a_leader() {
     let mut d = leader(3, 0, 1);
-    d.msg(1, Message::RequestVote { term: 2, last: pos(1, 1) });
+    d.msg(1, Message::RequestVote { term: 2, last: pos(1, 1), transfer: false });
     assert_eq!((d.node.role(), d.node.current_term()), (Role::Idle, 2));
     assert_eq!(vote_replies(&d.persist_all()), vec![(1, 2, true)]);
 }

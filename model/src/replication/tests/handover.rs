@@ -17,7 +17,10 @@ fn a_frozen_primary_reports_its_frontier_and_mints_nothing_until_resumed() {
     d.elect(&[0, 1]);
     d.feed(Input::ClientWrite { write_id: 1, payload: 0 });
     let out = d.feed(Input::Failover(Request::Freeze { handover: 7 }));
-    assert_eq!(failover_replies(&out), vec![Reply::Frontier { handover: 7, term: 1, frontier: 2 }]);
+    assert_eq!(
+        failover_replies(&out),
+        vec![Reply::Frontier { handover: 7, term: 1, frontier: pos(1, 2) }]
+    );
     let out = d.feed(Input::ClientWrite { write_id: 2, payload: 0 });
     assert!(out.contains(&Output::Reject { write_id: 2, leader_hint: Some(0) }));
     assert_eq!(d.node.log().last_index(), 2, "nothing minted after the freeze");
@@ -28,10 +31,16 @@ fn a_frozen_primary_reports_its_frontier_and_mints_nothing_until_resumed() {
 }
 
 #[test]
-fn only_a_leader_answers_a_freeze() {
+fn a_member_that_does_not_lead_refuses_a_freeze_naming_its_leader() {
     let mut d = Driver::new(config(3), 1);
     let out = d.feed(Input::Failover(Request::Freeze { handover: 1 }));
-    assert_eq!(failover_replies(&out), vec![]);
+    assert_eq!(failover_replies(&out), vec![Reply::NotPrimary { handover: 1, leader_hint: None }]);
+    d.msg(0, leader_heartbeat(1, pos(0, 0)));
+    let out = d.feed(Input::Failover(Request::Freeze { handover: 2 }));
+    assert_eq!(
+        failover_replies(&out),
+        vec![Reply::NotPrimary { handover: 2, leader_hint: Some(0) }]
+    );
     assert!(!d.node.frozen());
 }
 
@@ -44,10 +53,13 @@ fn progress_is_the_durable_frontier() {
     let query = Input::Failover(Request::QueryProgress { handover: 2 });
     assert_eq!(
         failover_replies(&d.feed(query.clone())),
-        vec![Reply::Progress { handover: 2, durable: 0 }]
+        vec![Reply::Progress { handover: 2, durable: pos(0, 0) }]
     );
     d.persist_all();
-    assert_eq!(failover_replies(&d.feed(query)), vec![Reply::Progress { handover: 2, durable: 1 }]);
+    assert_eq!(
+        failover_replies(&d.feed(query)),
+        vec![Reply::Progress { handover: 2, durable: pos(1, 1) }]
+    );
 }
 
 #[test]
@@ -61,9 +73,10 @@ fn a_promoted_target_stands_at_once_and_reports_once_leading() {
     d.persist_all();
     let out = d.msg(2, Message::VoteReply { term: 2, granted: true });
     assert_eq!(d.node.role(), Role::Leader);
-    assert_eq!(failover_replies(&out), vec![Reply::Promoted { handover: 4, term: 2 }]);
+    let promoted = Reply::Promoted { handover: 4, term: 2, led_from: pos(0, 0) };
+    assert_eq!(failover_replies(&out), vec![promoted.clone()]);
     let again = d.feed(promote);
-    assert_eq!(failover_replies(&again), vec![Reply::Promoted { handover: 4, term: 2 }], "a retry");
+    assert_eq!(failover_replies(&again), vec![promoted], "a retry");
     let stale = d.feed(Input::Failover(Request::Promote { handover: 4, term: 1 }));
     assert!(failover_replies(&stale).is_empty() && d.node.current_term() == 2);
 }
@@ -75,10 +88,36 @@ fn a_demoted_primary_follows_the_new_one_in_its_term() {
     d.feed(Input::Failover(Request::Freeze { handover: 5 }));
     let demote = Request::Demote { handover: 5, new_primary: 1, term: 2 };
     let out = d.feed(Input::Failover(demote));
-    assert_eq!(failover_replies(&out), vec![Reply::Demoted { handover: 5 }]);
+    assert_eq!(failover_replies(&out), vec![Reply::Demoted { handover: 5, committed: Some(0) }]);
     assert_eq!(
         (d.node.role(), d.node.leader(), d.node.current_term()),
         (Role::Replica, Some(1), 2)
     );
     assert!(!d.node.frozen());
+}
+
+#[test]
+fn voters_waive_the_up_to_date_check_for_a_transfer_only() {
+    let mut d = Driver::new(config(3), 0);
+    d.elect(&[0, 1]);
+    d.feed(Input::ClientWrite { write_id: 1, payload: 0 });
+    d.persist_all();
+    let behind = pos(1, 1); // our log ends at (1, 2)
+    let out = d.msg(1, Message::RequestVote { term: 2, last: behind, transfer: false });
+    assert!(!out
+        .iter()
+        .any(|o| matches!(o, Output::Send { msg: Message::VoteReply { granted: true, .. }, .. })));
+    d.msg(2, Message::RequestVote { term: 3, last: behind, transfer: true });
+    d.persist_all();
+    assert_eq!(d.node.voted_for(), Some(2), "the promoted target gets the vote");
+}
+
+#[test]
+fn with_the_no_term_bump_canary_a_target_leads_the_old_term_outright() {
+    let mut cfg = config(3);
+    cfg.handover_canary = Some(crate::failover::FailoverCanary::NoTermBump);
+    let mut d = Driver::new(cfg, 1);
+    d.msg(0, leader_heartbeat(1, pos(0, 0)));
+    d.feed(Input::Failover(Request::Promote { handover: 4, term: 1 }));
+    assert_eq!((d.node.role(), d.node.current_term()), (Role::Leader, 1), "a second leader of 1");
 }

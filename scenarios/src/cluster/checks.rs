@@ -1,0 +1,271 @@
+//! The cluster's checks: the refinement mappings onto `Failover.tla`, `Lease.tla` and
+//! `Replication.tla`, run after every step, and the liveness condition.
+//!
+//! What a handover lost is measured, not taken from the coordinator: when the promotion leaves,
+//! the old primary's log is recorded; when the target first leads the promised term, the
+//! entries of that log (up to the larger of the frozen frontier and its tail) that the
+//! target's log lacks are the loss, to be compared with what the coordinator reports.
+
+use super::coordinator::CoordinatorEvent;
+use super::ClusterNode;
+use crate::lease::record_view;
+use crate::replica_set::{ReplicaSetView, Seen};
+use model::cluster::MemberConfig;
+use model::failover::{HandoverPlan, HandoverResult};
+use model::lease::FencingToken;
+use model::replication::{LogPosition, Node as ReplicaNode, Role};
+use model::spec::failover::{self, FailoverView, HandoverView, Reported};
+use model::spec::lease::{self, LeaseView, RecordView};
+use sim::{NodeId, View, Violation};
+
+/// A handover whose promotion left, followed until its target leads.
+struct Tracked {
+    handover: u64,
+    term: u64,
+    plan: HandoverPlan,
+    frontier: LogPosition,
+    /// The old primary's log positions when the promotion left, and its tail.
+    old_log: Vec<(u64, u64)>,
+    old_tail: LogPosition,
+    taken_over: bool,
+}
+
+pub struct Checks {
+    repl: ReplicaSetView,
+    /// The lease record decoded at its version.
+    decoded: Option<(u64, RecordView)>,
+    previous_lease: Option<LeaseView>,
+    failover: FailoverView,
+    previous_failover: FailoverView,
+    /// Frontiers taken, by handover.
+    frontiers: Vec<(u64, LogPosition)>,
+    tracked: Vec<Tracked>,
+    /// How many of the coordinator's current incarnation's events were collected.
+    collected: usize,
+    coordinator_up: bool,
+}
+
+impl Checks {
+    pub fn new(config: &MemberConfig) -> Checks {
+        let replication = config.replication.clone();
+        let ack_policy = replication.ack_policy;
+        Checks {
+            repl: ReplicaSetView::new(replication, ack_policy),
+            decoded: None,
+            previous_lease: None,
+            failover: FailoverView::default(),
+            previous_failover: FailoverView::default(),
+            frontiers: Vec::new(),
+            tracked: Vec::new(),
+            collected: 0,
+            coordinator_up: false,
+        }
+    }
+
+    pub fn check(
+        &mut self,
+        view: &View<'_, ClusterNode>,
+        members: u32,
+        coordinator: NodeId,
+        resource: NodeId,
+    ) -> Result<(), Violation> {
+        self.repl.refresh(|id| match view.node(id) {
+            Some(ClusterNode::Member(m)) => Seen::Up(m.member.node(), &m.acked),
+            _ => Seen::Down(view.disk(id)),
+        });
+        self.collect_coordinator(view, coordinator);
+        self.measure_takeovers(view);
+        self.refresh_failover(view, members, resource);
+        let next = &self.failover;
+        for invariant in failover::INVARIANTS {
+            (invariant.check)(next).map_err(|seen| Violation::new(invariant.name, seen))?;
+        }
+        for property in failover::ACTION_PROPERTIES {
+            (property.check)(&self.previous_failover, next)
+                .map_err(|seen| Violation::new(property.name, seen))?;
+        }
+        self.check_lease(view, members)?;
+        self.repl.check()
+    }
+
+    /// Member `id`'s replica-set node: as it is, or as it would recover while down.
+    fn replica<'a>(&'a self, view: &View<'a, ClusterNode>, id: NodeId) -> Option<&'a ReplicaNode> {
+        match view.node(id) {
+            Some(ClusterNode::Member(m)) => Some(m.member.node()),
+            _ => self.repl.recovered(id),
+        }
+    }
+
+    fn collect_coordinator(&mut self, view: &View<'_, ClusterNode>, coordinator: NodeId) {
+        let Some(ClusterNode::Coordinator(driver)) = view.node(coordinator) else {
+            self.coordinator_up = false;
+            return;
+        };
+        if !self.coordinator_up {
+            self.coordinator_up = true;
+            self.collected = 0; // a new incarnation, with a new log
+        }
+        let new: Vec<CoordinatorEvent> = driver.events[self.collected..].to_vec();
+        self.collected = driver.events.len();
+        for event in &new {
+            match event {
+                CoordinatorEvent::Frozen { handover, frontier } => {
+                    self.frontiers.push((*handover, *frontier))
+                }
+                CoordinatorEvent::Promoting { handover, term, plan } => {
+                    let frontier = self.frontiers.iter().find(|(h, _)| h == handover);
+                    let old = self.replica(view, plan.primary);
+                    if let (Some((_, frontier)), Some(old)) = (frontier, old) {
+                        let old_log = old.log().entries().iter().map(|e| (e.index, e.term));
+                        self.tracked.push(Tracked {
+                            handover: *handover,
+                            term: *term,
+                            plan: *plan,
+                            frontier: *frontier,
+                            old_log: old_log.collect(),
+                            old_tail: old.log().last(),
+                            taken_over: false,
+                        });
+                    }
+                }
+                CoordinatorEvent::Done { handover, result } => {
+                    let reported = match result {
+                        HandoverResult::HandedOver { skipped, .. } => Reported::Exactly(*skipped),
+                        HandoverResult::PromotionUnconfirmed { skipped, .. } => {
+                            Reported::AtMost(*skipped)
+                        }
+                        _ => continue,
+                    };
+                    let seen = self.failover.handovers.iter_mut().find(|h| h.handover == *handover);
+                    if let Some(seen) = seen {
+                        seen.reported = reported;
+                    }
+                }
+            }
+        }
+    }
+
+    /// Measures each promoted target's takeover at the step it first leads the promised term.
+    fn measure_takeovers(&mut self, view: &View<'_, ClusterNode>) {
+        for tracked in self.tracked.iter_mut().filter(|t| !t.taken_over) {
+            let Some(ClusterNode::Member(m)) = view.node(tracked.plan.target) else { continue };
+            let target = m.member.node();
+            if target.role() != Role::Leader || target.current_term() != tracked.term {
+                continue;
+            }
+            tracked.taken_over = true;
+            let led_from = target.led_from();
+            let hi = tracked.frontier.index.max(tracked.old_tail.index);
+            // Entries the target holds of the old primary's log: up to its own tail when that
+            // tail is of the primary's term (every such entry came from the primary), and any
+            // entry it holds of the recorded log.
+            let same_term = led_from.term == tracked.frontier.term;
+            let kept_by_term = if same_term { led_from.index.min(hi) } else { 0 };
+            let kept_by_log = tracked
+                .old_log
+                .iter()
+                .rev()
+                .find(|(index, term)| {
+                    *index <= led_from.index
+                        && target.log().contains(LogPosition { term: *term, index: *index })
+                })
+                .map_or(0, |(index, _)| *index);
+            let kept = kept_by_term.max(kept_by_log);
+            let was_old = |(index, term): &(u64, u64)| {
+                *index > kept
+                    && *index <= hi
+                    && (*term == tracked.frontier.term
+                        || tracked.old_log.contains(&(*index, *term)))
+            };
+            let acked = &self.repl.current.acked;
+            let lost_acked = acked.iter().filter(|write| was_old(write)).count() as u64;
+            self.failover.handovers.push(HandoverView {
+                handover: tracked.handover,
+                mode: tracked.plan.mode,
+                term: tracked.term,
+                old_primary: tracked.plan.primary,
+                target: tracked.plan.target,
+                lost: hi.saturating_sub(kept),
+                lost_acked,
+                reported: Reported::Pending,
+            });
+        }
+        self.tracked.retain(|t| !t.taken_over);
+    }
+
+    fn refresh_failover(&mut self, view: &View<'_, ClusterNode>, members: u32, resource: NodeId) {
+        self.previous_failover.clone_from(&self.failover);
+        let failover = &mut self.failover;
+        failover.primaries.clear();
+        for id in 0..members {
+            let Some(ClusterNode::Member(m)) = view.node(id) else { continue };
+            let node = m.member.node();
+            if node.role() == Role::Leader {
+                failover.note_leader(node.current_term(), id);
+            }
+            if m.member.primary_token(view.local_ns(id)).is_some() {
+                failover.primaries.push(id);
+            }
+        }
+        failover.last_accepted = last_accepted(view, resource);
+    }
+
+    fn check_lease(&mut self, view: &View<'_, ClusterNode>, members: u32) -> Result<(), Violation> {
+        let record = record_view(view.store(), &mut self.decoded)?;
+        let believes = (0..members)
+            .map(|id| match view.node(id) {
+                Some(ClusterNode::Member(m)) => m.member.lease().belief(view.local_ns(id)),
+                _ => None,
+            })
+            .collect();
+        let last_accepted = self.failover.last_accepted;
+        let next = LeaseView { now: view.store_time_ns(), record, believes, last_accepted };
+        for invariant in lease::INVARIANTS {
+            (invariant.check)(&next).map_err(|seen| Violation::new(invariant.name, seen))?;
+        }
+        if let Some(previous) = &self.previous_lease {
+            for property in lease::ACTION_PROPERTIES {
+                (property.check)(previous, &next)
+                    .map_err(|seen| Violation::new(property.name, seen))?;
+            }
+        }
+        self.previous_lease = Some(next);
+        Ok(())
+    }
+}
+
+fn last_accepted(view: &View<'_, ClusterNode>, resource: NodeId) -> Option<FencingToken> {
+    match view.node(resource) {
+        Some(ClusterNode::Resource(resource)) => resource.accepted.last().map(|(token, _)| *token),
+        _ => None,
+    }
+}
+
+/// `WritesResume` (liveness): one member mints, and every member follows it at its tail.
+pub fn writes_resume(view: &View<'_, ClusterNode>, members: u32) -> Result<(), Violation> {
+    let up: Vec<(NodeId, &model::cluster::Member)> = (0..members)
+        .filter_map(|id| match view.node(id) {
+            Some(ClusterNode::Member(m)) => Some((id, &m.member)),
+            _ => None,
+        })
+        .collect();
+    let primaries: Vec<NodeId> = up
+        .iter()
+        .filter(|(id, member)| member.mints(view.local_ns(*id)))
+        .map(|(id, _)| *id)
+        .collect();
+    let [primary] = primaries[..] else {
+        return Err(Violation::new("WritesResume", format!("primaries: {primaries:?}")));
+    };
+    let tail = up.iter().find(|(id, _)| *id == primary).map(|(_, m)| m.node().log().last());
+    let behind: Vec<NodeId> = up
+        .iter()
+        .filter(|(_, m)| m.node().leader() != Some(primary) || Some(m.node().log().last()) != tail)
+        .map(|(id, _)| *id)
+        .collect();
+    if up.len() < members as usize || !behind.is_empty() {
+        let observed = format!("n{primary} is primary at {tail:?}; behind it: {behind:?}");
+        return Err(Violation::new("WritesResume", observed));
+    }
+    Ok(())
+}

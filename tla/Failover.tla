@@ -1,0 +1,238 @@
+----------------------------- MODULE Failover -----------------------------
+(***************************************************************************)
+(* The whole system at the level of a planned handover: a primary (the     *)
+(* replica-set leader holding the writer lease in its term) mints writes,  *)
+(* replicates and acknowledges them; a coordinator freezes it, waits for   *)
+(* the target to catch up (or, forced, gives up waiting), demotes it, then *)
+(* promotes the target under a new term, which takes the lease over and    *)
+(* fences the old token at the protected resource. Unplanned failover: a   *)
+(* primary's lease lapses (Expire: crash, partition) and the set elects an *)
+(* up-to-date member (Elect). Mirrored in model/src/spec/failover.rs; the  *)
+(* simulator checks the same invariants after every step of `cluster`.    *)
+(*                                                                         *)
+(* A log is the sequence of its entries' terms. Replication, votes and the *)
+(* lease's timing are specified in Replication.tla and Lease.tla; here a   *)
+(* member copies a prefix of a leader's log in one step (Replicate), and   *)
+(* the lease is its record's term and holder. Each canary is a broken      *)
+(* action switched on by `Canary`.                                         *)
+(***************************************************************************)
+EXTENDS Naturals, Sequences, FiniteSets
+
+CONSTANTS Nodes, MaxTerm, MaxIndex, Canary
+
+Canaries == {"None", "NoFreeze", "CommitBeforeFrontier", "NoTermBump",
+             "UnderReportSkipped", "OldPrimaryNotDemoted"}
+
+ASSUME /\ Canary \in Canaries
+       /\ MaxTerm >= 2 /\ MaxIndex >= 1
+       /\ 0 \notin Nodes
+
+Nil == 0
+Modes == {"Coordinated", "Force"}
+
+VARIABLES
+    log,          \* log[n]: the terms of n's entries
+    term,         \* term[n]: the term n is in
+    primary,      \* primary[n]: n leads term[n] and believes it holds the lease in it
+    frozen,       \* frozen[n]: a primary frozen for a handover (it mints nothing)
+    everLed,      \* every <<term, node>> that ever led
+    lease,        \* the lease record: [term, holder]
+    acked,        \* every acknowledged write, as <<index, term>>
+    ho,           \* the handover under way
+    handovers,    \* the handovers whose target took over: [mode, lost, lostAcked, reported]
+    inflight,     \* fenced writes on their way to the resource: the writer's token (a term)
+    lastAccepted  \* the last token the resource accepted (0: none)
+
+vars == <<log, term, primary, frozen, everLed, lease, acked, ho, handovers, inflight,
+          lastAccepted>>
+
+Max(a, b) == IF a > b THEN a ELSE b
+Min(a, b) == IF a < b THEN a ELSE b
+Majority(S) == 2 * Cardinality(S) > Cardinality(Nodes)
+LastTerm(l) == IF Len(l) = 0 THEN 0 ELSE l[Len(l)]
+UpToDate(a, b) == LastTerm(a) > LastTerm(b) \/ (LastTerm(a) = LastTerm(b) /\ Len(a) >= Len(b))
+\* The length of the longest common prefix of two logs.
+Common(a, b) == LET agree == {i \in 0..Min(Len(a), Len(b)) :
+                                \A j \in 1..i : a[j] = b[j]}
+                IN CHOOSE i \in agree : \A k \in agree : k <= i
+Idle == [phase |-> "Idle", from |-> Nil, to |-> Nil, mode |-> "Coordinated",
+         term |-> 0, frontier |-> 0]
+Leaders == {n \in Nodes : primary[n] \/ frozen[n]}
+MaxTermNow == LET terms == {term[n] : n \in Nodes} IN CHOOSE t \in terms : \A u \in terms : u <= t
+
+TypeOK ==
+    /\ log \in [Nodes -> Seq(0..MaxTerm)]
+    /\ term \in [Nodes -> 0..MaxTerm]
+    /\ primary \in [Nodes -> BOOLEAN]
+    /\ frozen \in [Nodes -> BOOLEAN]
+    /\ everLed \subseteq (0..MaxTerm) \X Nodes
+    /\ lease \in [term : 0..MaxTerm, holder : Nodes \cup {Nil}]
+    /\ acked \subseteq (1..MaxIndex) \X (0..MaxTerm)
+    /\ ho.phase \in {"Idle", "CatchUp", "Demoted"}
+    /\ inflight \subseteq 0..MaxTerm
+    /\ lastAccepted \in 0..MaxTerm
+
+Init ==
+    /\ log = [n \in Nodes |-> <<>>]
+    /\ term = [n \in Nodes |-> 0]
+    /\ primary = [n \in Nodes |-> FALSE]
+    /\ frozen = [n \in Nodes |-> FALSE]
+    /\ everLed = {}
+    /\ lease = [term |-> 0, holder |-> Nil]
+    /\ acked = {}
+    /\ ho = Idle
+    /\ handovers = {}
+    /\ inflight = {}
+    /\ lastAccepted = 0
+
+(* A primary mints a client write and stamps it on the resource.                        *)
+ClientWrite(n) ==
+    /\ primary[n] /\ ~frozen[n]
+    /\ Len(log[n]) < MaxIndex
+    /\ log' = [log EXCEPT ![n] = Append(@, term[n])]
+    /\ UNCHANGED <<term, primary, frozen, everLed, lease, acked, ho, handovers, inflight,
+                   lastAccepted>>
+
+FencedWrite(n) ==
+    /\ primary[n]
+    /\ inflight' = inflight \cup {term[n]}
+    /\ UNCHANGED <<log, term, primary, frozen, everLed, lease, acked, ho, handovers,
+                   lastAccepted>>
+
+(* The resource accepts a token no lower than the last it accepted.                     *)
+Deliver(t) ==
+    /\ t \in inflight
+    /\ inflight' = inflight \ {t}
+    /\ lastAccepted' = IF t >= lastAccepted THEN t ELSE lastAccepted
+    /\ UNCHANGED <<log, term, primary, frozen, everLed, lease, acked, ho, handovers>>
+
+(* A leader's log reaches m, which is in no newer term: m keeps what it shares with it.  *)
+Replicate(n, m) ==
+    /\ n \in Leaders /\ m # n /\ term[m] <= term[n]
+    /\ \E k \in (Common(log[n], log[m]) + 1)..Len(log[n]) :
+          log' = [log EXCEPT ![m] = SubSeq(log[n], 1, k)]
+    /\ term' = [term EXCEPT ![m] = term[n]]
+    /\ primary' = [primary EXCEPT ![m] = FALSE]
+    /\ UNCHANGED <<frozen, everLed, lease, acked, ho, handovers, inflight, lastAccepted>>
+
+(* A write of the leader's term that a majority holds is acknowledged.                  *)
+AckWrite(n, i) ==
+    /\ n \in Leaders
+    /\ i \in 1..Len(log[n]) /\ log[n][i] = term[n]
+    /\ Majority({m \in Nodes : Common(log[m], log[n]) >= i})
+    /\ acked' = acked \cup {<<i, log[n][i]>>}
+    /\ UNCHANGED <<log, term, primary, frozen, everLed, lease, ho, handovers, inflight,
+                   lastAccepted>>
+
+(* A primary's lease lapses (it crashed, or cannot reach the store or its replicas).    *)
+Expire(n) ==
+    /\ n \in Leaders
+    /\ primary' = [primary EXCEPT ![n] = FALSE]
+    /\ frozen' = [frozen EXCEPT ![n] = FALSE]
+    /\ UNCHANGED <<log, term, everLed, lease, acked, ho, handovers, inflight, lastAccepted>>
+
+(* Unplanned failover: with no leader left, a member up to date with a majority wins a   *)
+(* new term and acquires the (expired) lease under it.                                  *)
+Elect(n, voters) ==
+    /\ Leaders = {} /\ ho.phase = "Idle"
+    /\ n \in voters /\ Majority(voters)
+    /\ \A v \in voters : UpToDate(log[n], log[v])
+    /\ MaxTermNow < MaxTerm /\ lease.term <= MaxTermNow
+    /\ term' = [v \in Nodes |-> IF v \in voters THEN MaxTermNow + 1 ELSE term[v]]
+    /\ primary' = [primary EXCEPT ![n] = TRUE]
+    /\ everLed' = everLed \cup {<<MaxTermNow + 1, n>>}
+    /\ lease' = [term |-> MaxTermNow + 1, holder |-> n]
+    /\ UNCHANGED <<log, frozen, acked, ho, handovers, inflight, lastAccepted>>
+
+(* The coordinator freezes primary p for a handover to q and takes its frontier.         *)
+Freeze(p, q, mode) ==
+    /\ ho.phase = "Idle" /\ primary[p] /\ ~frozen[p] /\ q # p
+    /\ term[p] < MaxTerm
+    /\ frozen' = [frozen EXCEPT ![p] = (Canary # "NoFreeze")]
+    /\ ho' = [phase |-> "CatchUp", from |-> p, to |-> q, mode |-> mode,
+              term |-> IF Canary = "NoTermBump" THEN term[p] ELSE term[p] + 1,
+              frontier |-> Len(log[p])]
+    /\ UNCHANGED <<log, term, primary, everLed, lease, acked, handovers, inflight,
+                   lastAccepted>>
+
+Reached == Common(log[ho.from], log[ho.to])
+CaughtUp == Reached >= ho.frontier
+
+(* Coordinated, at the deadline: the primary mints again.                                *)
+Resume ==
+    /\ ho.phase = "CatchUp" /\ ho.mode = "Coordinated" /\ ~CaughtUp
+    /\ frozen' = [frozen EXCEPT ![ho.from] = FALSE]
+    /\ ho' = Idle
+    /\ UNCHANGED <<log, term, primary, everLed, lease, acked, handovers, inflight,
+                   lastAccepted>>
+
+(* The target caught up (or, forced, the deadline passed): the old primary steps down.   *)
+(* Forced, a target lacking an acknowledged write is refused and the set elects anew.    *)
+Demote ==
+    /\ ho.phase = "CatchUp"
+    /\ CaughtUp \/ ho.mode = "Force" \/ Canary = "CommitBeforeFrontier"
+    /\ LET refused == ho.mode = "Force" /\ \E a \in acked : a[1] > Reached
+           keep == Canary = "OldPrimaryNotDemoted" /\ ~refused
+       IN /\ primary' = [primary EXCEPT ![ho.from] = keep /\ @]
+          /\ frozen' = [frozen EXCEPT ![ho.from] = keep /\ @]
+          /\ term' = [term EXCEPT ![ho.from] = IF keep THEN @ ELSE Max(@, ho.term)]
+          /\ ho' = IF refused THEN Idle ELSE [ho EXCEPT !.phase = "Demoted"]
+    /\ UNCHANGED <<log, everLed, lease, acked, handovers, inflight, lastAccepted>>
+
+(* The target wins the handover's term and takes the lease over under it. What it lacks  *)
+(* of the old primary's log is lost; the coordinator reports what it skipped.            *)
+Promote ==
+    /\ ho.phase = "Demoted" /\ lease.term <= ho.term
+    /\ LET q == ho.to
+           kept == Reached
+           top == Max(ho.frontier, Len(log[ho.from]))
+           skipped == IF ho.mode = "Coordinated" THEN 0 ELSE ho.frontier - Min(kept, ho.frontier)
+           reported == IF Canary = "UnderReportSkipped" /\ skipped > 0 THEN skipped - 1
+                       ELSE skipped
+       IN /\ primary' = [primary EXCEPT ![q] = TRUE]
+          /\ term' = [term EXCEPT ![q] = ho.term]
+          /\ everLed' = everLed \cup {<<ho.term, q>>}
+          /\ lease' = [term |-> ho.term, holder |-> q]
+          /\ handovers' = handovers \cup
+                {[mode |-> ho.mode, lost |-> top - Min(kept, top), reported |-> reported,
+                  lostAcked |-> Cardinality({a \in acked : a[1] > kept /\ a[1] <= top})]}
+    /\ ho' = Idle
+    /\ UNCHANGED <<log, frozen, acked, inflight, lastAccepted>>
+
+Next ==
+    \/ \E n \in Nodes : ClientWrite(n) \/ FencedWrite(n) \/ Expire(n)
+    \/ \E t \in inflight : Deliver(t)
+    \/ \E n, m \in Nodes : Replicate(n, m)
+    \/ \E n \in Nodes, i \in 1..MaxIndex : AckWrite(n, i)
+    \/ \E n \in Nodes, voters \in SUBSET Nodes : Elect(n, voters)
+    \/ \E p, q \in Nodes, mode \in Modes : Freeze(p, q, mode)
+    \/ Resume \/ Demote \/ Promote
+
+Spec == Init /\ [][Next]_vars
+
+StateBound == \A n \in Nodes : Len(log[n]) <= MaxIndex
+
+(***************************************************************************)
+(* Invariants                                                              *)
+(***************************************************************************)
+
+\* No two nodes ever lead one term, and at most one is primary at any instant.
+SinglePrimaryPerTerm ==
+    /\ \A a, b \in everLed : a[1] = b[1] => a[2] = b[2]
+    /\ Cardinality({n \in Nodes : primary[n]}) <= 1
+
+\* No handover loses an acknowledged write.
+NoAckedWriteLost == \A h \in handovers : h.lostAcked = 0
+
+\* Every handover reports exactly what its target lacked (none when coordinated).
+SkippedExactlyReported ==
+    \A h \in handovers : h.lost = h.reported /\ (h.mode = "Coordinated" => h.lost = 0)
+
+\* The resource never accepts a token below one it accepted: a demoted primary's late
+\* writes bounce.
+StaleWriterFenced == [][lastAccepted' >= lastAccepted]_vars
+
+\* Liveness (checked by the simulator's convergence phase): some member is primary again.
+WritesResume == <>(\E n \in Nodes : primary[n] /\ ~frozen[n])
+
+=============================================================================

@@ -1,10 +1,15 @@
 //! The replica set's half of a checker, shared by `replication` and `cluster`: maps the
 //! members onto `Replication.tla`'s variables every step and checks its invariants.
 
-use model::replication::{AckPolicy, Node as Member, ReplicationConfig, StableRecord};
+use model::replication::{
+    AckPolicy, Node as Member, ReplicationConfig, ReplicationStats, StableRecord,
+};
 use model::spec::replication::{self as spec, ReplicationView};
 use sim::disk::Disk;
-use sim::Violation;
+use sim::faults::{FaultPlan, SwarmProfile};
+use sim::rng::Stream;
+use sim::time::{millis, MILLISECOND};
+use sim::{Context, Node, Violation};
 
 /// A member as a checker sees it: up (its state and the (index, term) of every write its
 /// current incarnation acknowledged), or down.
@@ -99,4 +104,36 @@ impl ReplicaSetView {
         self.checked_once = true;
         Ok(())
     }
+}
+
+/// Probes for the protocol's rarer paths, from the counters a step moved.
+pub fn probe_stats<N: Node>(
+    cx: &mut Context<'_, N>,
+    before: &ReplicationStats,
+    after: &ReplicationStats,
+) {
+    let moved = [
+        (before.elections_started, after.elections_started, "election-started"),
+        (before.truncations, after.truncations, "suffix-truncated"),
+        (before.skip_aheads, after.skip_aheads, "skip-ahead"),
+        (before.backoffs, after.backoffs, "sync-backoff"),
+        (before.sync_timeouts, after.sync_timeouts, "sync-timeout"),
+        (before.backpressure_sent, after.backpressure_sent, "backpressure-sent"),
+        (before.rejected_appends, after.rejected_appends, "append-rejected"),
+        (before.rejected_responses, after.rejected_responses, "sync-answer-rejected"),
+    ];
+    for (was, is, probe) in moved {
+        if is > was {
+            cx.sometimes(probe);
+        }
+    }
+}
+
+/// The seed's swarm plan under `profile`, with realistic fsyncs (0.5 to 10 ms), so crashes do
+/// find unsynced records.
+pub fn plan_with_fsyncs(seed: u64, profile: &SwarmProfile) -> FaultPlan {
+    let mut plan = FaultPlan::swarm(&mut Stream::fork(seed, "faults"), profile);
+    plan.disk.sync_latency_ns_min = MILLISECOND / 2;
+    plan.disk.sync_latency_ns_max = millis(10);
+    plan
 }

@@ -11,14 +11,14 @@
 //! The client is the last node, outside the replica set and out of the faults' reach: it sends
 //! writes to the member it believes leads and follows the members' redirects.
 
-use crate::replica_set::{ReplicaSetView, Seen};
+use crate::replica_set::{probe_stats, ReplicaSetView, Seen};
 use model::replication::{
     AckPolicy, Input, Message, Node as Member, Output, ReplTimer, ReplicationCanary,
-    ReplicationConfig, ReplicationStats, Role, StableRecord,
+    ReplicationConfig, Role, StableRecord,
 };
 use sim::faults::{FaultKind, FaultPlan, SwarmProfile};
 use sim::rng::Stream;
-use sim::time::{millis, secs, MILLISECOND};
+use sim::time::{millis, secs};
 use sim::{Context, Node, NodeId, RunLimits, Scenario, View, Violation};
 use std::collections::VecDeque;
 
@@ -104,29 +104,6 @@ impl MemberDriver {
         if let Some(through) = through {
             cx.spec_action("Persisted", || format!("{{\"through\":{through}}}"));
             self.drive(cx, Input::Persisted { through });
-        }
-    }
-}
-
-/// Probes for the protocol's rarer paths, from the counters a step moved.
-fn probe_stats(
-    cx: &mut Context<'_, ReplNode>,
-    before: &ReplicationStats,
-    after: &ReplicationStats,
-) {
-    let moved = [
-        (before.elections_started, after.elections_started, "election-started"),
-        (before.truncations, after.truncations, "suffix-truncated"),
-        (before.skip_aheads, after.skip_aheads, "skip-ahead"),
-        (before.backoffs, after.backoffs, "sync-backoff"),
-        (before.sync_timeouts, after.sync_timeouts, "sync-timeout"),
-        (before.backpressure_sent, after.backpressure_sent, "backpressure-sent"),
-        (before.rejected_appends, after.rejected_appends, "append-rejected"),
-        (before.rejected_responses, after.rejected_responses, "sync-answer-rejected"),
-    ];
-    for (was, is, probe) in moved {
-        if is > was {
-            cx.sometimes(probe);
         }
     }
 }
@@ -326,10 +303,7 @@ pub fn swarm_profile(members: u32) -> SwarmProfile {
 
 /// The seed's swarm plan with realistic fsync latencies.
 pub fn plan(seed: u64, members: u32) -> FaultPlan {
-    let mut plan = FaultPlan::swarm(&mut Stream::fork(seed, "faults"), &swarm_profile(members));
-    plan.disk.sync_latency_ns_min = MILLISECOND / 2;
-    plan.disk.sync_latency_ns_max = millis(10);
-    plan
+    crate::replica_set::plan_with_fsyncs(seed, &swarm_profile(members))
 }
 
 /// 20 s of faults, then up to 10 s to elect one leader and catch every member up.

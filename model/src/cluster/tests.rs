@@ -116,6 +116,14 @@ impl Driver {
         LeaseRecord::decode(&self.stored.as_ref().expect("a record").0).expect("well formed")
     }
 
+    /// Stores a lease of node 5 in term 0, expiring at `expires_at`.
+    fn held_by_another(&mut self, expires_at: u64) {
+        let (holder, term, generation, acquired_at) = (5, 0, 3, 0);
+        let record =
+            LeaseRecord { key: "lease".into(), holder, term, generation, acquired_at, expires_at };
+        self.stored = Some((record.encode(), 9));
+    }
+
     /// Elects the member (three missed ticks) and lets it take the lease.
     fn elected(&mut self) {
         for _ in 0..4 {
@@ -165,15 +173,7 @@ fn only_the_primary_answers_a_freeze_and_a_frozen_one_steps_down_when_it_runs_ou
 #[test]
 fn a_promoted_member_takes_a_live_lease_over_and_answers_only_once_it_holds_it() {
     let mut d = Driver::new();
-    let someone_else = LeaseRecord {
-        key: "lease".into(),
-        holder: 5,
-        term: 0,
-        generation: 3,
-        acquired_at: 0,
-        expires_at: u64::MAX, // live for ever: only a takeover gets past it
-    };
-    d.stored = Some((someone_else.encode(), 9));
+    d.held_by_another(u64::MAX); // live for ever: only a takeover gets past it
     let promote = Request::Promote { handover: 4, term: 1 };
     d.feed(Input::Replication(replication::Input::Failover(promote)));
     assert_eq!(d.member.node().role(), Role::Leader, "a one-member set elects at once");
@@ -188,15 +188,7 @@ fn a_promoted_member_takes_a_live_lease_over_and_answers_only_once_it_holds_it()
 #[test]
 fn a_normal_election_waits_out_a_live_lease() {
     let mut d = Driver::new();
-    let someone_else = LeaseRecord {
-        key: "lease".into(),
-        holder: 5,
-        term: 0,
-        generation: 3,
-        acquired_at: 0,
-        expires_at: 1_000 * MS,
-    };
-    d.stored = Some((someone_else.encode(), 9));
+    d.held_by_another(1_000 * MS);
     d.elected(); // at 400 ms: the lease is still live
     assert_eq!(d.record().holder, 5);
     assert!(!d.member.mints(d.now));

@@ -3,10 +3,11 @@
 
 use super::{ClusterMsg, ClusterNode};
 use crate::lease::{from_sim, probe, to_sim};
+use crate::replica_set::probe_stats;
 use model::cluster::{Input, Member, MemberTimer, Output};
 use model::failover::Reply;
 use model::lease::LeaseTimer;
-use model::replication::{self, ReplTimer, ReplicationStats};
+use model::replication::{self, ReplTimer};
 use sim::storage::{StorageError, StorageReply};
 use sim::time::{millis, secs};
 use sim::{Context, NodeId, RequestId};
@@ -201,22 +202,5 @@ fn spec_action(cx: &mut Context<'_, ClusterNode>, reply: &Reply) {
         }
         Reply::Resumed { .. } => cx.spec_action("Resume", || "{\"frozen\":false}".to_string()),
         Reply::NotPrimary { .. } | Reply::Progress { .. } => {}
-    }
-}
-
-/// Probes for the protocol's rarer paths, from the counters a step moved.
-fn probe_stats(
-    cx: &mut Context<'_, ClusterNode>,
-    before: &ReplicationStats,
-    after: &ReplicationStats,
-) {
-    let moved = [
-        (before.elections_started, after.elections_started, "election-started"),
-        (before.truncations, after.truncations, "suffix-truncated"),
-    ];
-    for (was, is, probe) in moved {
-        if is > was {
-            cx.sometimes(probe);
-        }
     }
 }

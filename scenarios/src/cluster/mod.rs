@@ -28,7 +28,7 @@ use model::replication::{self, Message, Node as ReplicaNode, ReplicationConfig, 
 use sim::faults::{FaultKind, FaultPlan, SwarmProfile};
 use sim::rng::Stream;
 use sim::storage::StorageReply;
-use sim::time::{millis, secs, MILLISECOND};
+use sim::time::{millis, secs};
 use sim::{Context, Node, NodeId, RequestId, RunLimits, Scenario, View, Violation};
 
 /// Messages between members, with the coordinator, the client and the resource.
@@ -309,10 +309,7 @@ pub fn swarm_profile(members: u32) -> SwarmProfile {
 
 /// The seed's swarm plan with realistic fsync latencies.
 pub fn plan(seed: u64, members: u32) -> FaultPlan {
-    let mut plan = FaultPlan::swarm(&mut Stream::fork(seed, "faults"), &swarm_profile(members));
-    plan.disk.sync_latency_ns_min = MILLISECOND / 2;
-    plan.disk.sync_latency_ns_max = millis(10);
-    plan
+    crate::replica_set::plan_with_fsyncs(seed, &swarm_profile(members))
 }
 
 /// 20 s of faults, then up to 15 s for writes to resume everywhere (a lease to expire, an

@@ -282,6 +282,7 @@ const CLUSTER_PROBES: &[&str] = &[
     "handover-done",
     "handover-skipped-writes",
     "handover-aborted",
+    "handover-overtaken",
     "freeze-expired",
     "torn-tail-discarded",
 ];

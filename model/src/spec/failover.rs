@@ -17,6 +17,7 @@ use super::{ActionProperty, Invariant};
 use crate::failover::Mode;
 use crate::lease::FencingToken;
 use crate::NodeId;
+use std::fmt;
 
 /// What the coordinator said of a handover's skipped writes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -58,6 +59,31 @@ pub struct FailoverView {
     pub last_accepted: Option<FencingToken>,
 }
 
+impl fmt::Display for HandoverView {
+    /// "handover 3f2a0c11/4 (Force) from n0 to n1 in term 2": the id as coordinator
+    /// incarnation / handover number.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (incarnation, number) = (self.handover >> 32, self.handover & 0xffff_ffff);
+        write!(
+            f,
+            "handover {incarnation:08x}/{number} ({:?}) from n{} to n{} in term {}",
+            self.mode, self.old_primary, self.target, self.term
+        )
+    }
+}
+
+impl fmt::Display for Reported {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Reported::Pending => write!(f, "the coordinator has not reported yet"),
+            Reported::Exactly(skipped) => write!(f, "the coordinator reported {skipped} skipped"),
+            Reported::AtMost(skipped) => {
+                write!(f, "the coordinator reported at most {skipped} skipped (unconfirmed)")
+            }
+        }
+    }
+}
+
 impl FailoverView {
     /// Records that `node` leads `term` (idempotent).
     pub fn note_leader(&mut self, term: u64, node: NodeId) {
@@ -83,10 +109,7 @@ pub fn single_primary_per_term(view: &FailoverView) -> Result<(), String> {
 /// all of them, a forced one refuses a target that lacks any.
 pub fn no_acked_write_lost(view: &FailoverView) -> Result<(), String> {
     match view.handovers.iter().find(|h| h.lost_acked > 0) {
-        Some(h) => Err(format!(
-            "handover {} ({:?}) from n{} to n{} in term {} lost {} acknowledged writes",
-            h.handover, h.mode, h.old_primary, h.target, h.term, h.lost_acked
-        )),
+        Some(h) => Err(format!("{h} lost {} acknowledged writes", h.lost_acked)),
         None => Ok(()),
     }
 }
@@ -102,10 +125,10 @@ pub fn skipped_exactly_reported(view: &FailoverView) -> Result<(), String> {
         };
         let coordinated_loss = h.mode == Mode::Coordinated && h.lost > 0;
         if wrong || coordinated_loss {
+            let lost = h.lost;
+            let reported = h.reported;
             return Err(format!(
-                "handover {} ({:?}) from n{} to n{} in term {}: the target lacked {} of the old \
-                 primary's writes; reported {:?}",
-                h.handover, h.mode, h.old_primary, h.target, h.term, h.lost, h.reported
+                "{h}: the target lacked {lost} of the old primary's writes; {reported}"
             ));
         }
     }
@@ -185,6 +208,18 @@ mod tests {
         assert!(skipped_exactly_reported(&unconfirmed).is_ok());
         let pending = with(handover(Mode::Force, 3, 0, Reported::Pending));
         assert!(skipped_exactly_reported(&pending).is_ok());
+    }
+
+    #[test]
+    fn violations_name_the_handover_readably() {
+        let mut h = handover(Mode::Force, 3, 0, Reported::Exactly(2));
+        h.handover = (0x3f2a_0c11 << 32) | 4;
+        assert_eq!(
+            skipped_exactly_reported(&with(h)),
+            Err("handover 3f2a0c11/4 (Force) from n0 to n1 in term 2: the target lacked 3 of \
+                 the old primary's writes; the coordinator reported 2 skipped"
+                .to_string())
+        );
     }
 
     #[test]

@@ -8,6 +8,7 @@
 //! `lease-unsafe-drift` is the same system with clock error beyond what the margin covers; it
 //! is expected to find `BeliefConsistency`/`LeaseUniqueness` violations.
 
+use crate::spec_check::check_step;
 use model::lease::{
     FencingToken, Input, LeaseCanary, LeaseClient, LeaseConfig, LeaseError, LeaseEvent,
     LeaseRecord, LeaseTimer, Output, ProtectedResource,
@@ -349,15 +350,8 @@ impl Scenario for LeaseScenario {
 
     fn check(&mut self, view: &View<'_, LeaseNode>) -> Result<(), Violation> {
         let next = self.spec_view(view)?;
-        for invariant in spec::INVARIANTS {
-            (invariant.check)(&next).map_err(|seen| Violation::new(invariant.name, seen))?;
-        }
-        if let Some(previous) = &self.previous {
-            for property in spec::ACTION_PROPERTIES {
-                (property.check)(previous, &next)
-                    .map_err(|seen| Violation::new(property.name, seen))?;
-            }
-        }
+        let (invariants, properties) = (spec::INVARIANTS, spec::ACTION_PROPERTIES);
+        check_step(invariants, properties, self.previous.as_ref(), &next)?;
         self.previous = Some(next);
         Ok(())
     }

@@ -6,6 +6,7 @@ pub mod lease;
 pub mod pingpong;
 pub mod replica_set;
 pub mod replication;
+pub mod spec_check;
 
 use model::failover::FailoverCanary;
 use model::lease::LeaseCanary;

@@ -1,6 +1,7 @@
 //! The replica set's half of a checker, shared by `replication` and `cluster`: maps the
 //! members onto `Replication.tla`'s variables every step and checks its invariants.
 
+use crate::spec_check::check_step;
 use model::replication::{
     AckPolicy, Node as Member, ReplicationConfig, ReplicationStats, StableRecord,
 };
@@ -92,15 +93,8 @@ impl ReplicaSetView {
         if self.checked_once && *next == self.previous {
             return Ok(());
         }
-        for invariant in spec::INVARIANTS {
-            (invariant.check)(next).map_err(|seen| Violation::new(invariant.name, seen))?;
-        }
-        if self.checked_once {
-            for property in spec::ACTION_PROPERTIES {
-                (property.check)(&self.previous, next)
-                    .map_err(|seen| Violation::new(property.name, seen))?;
-            }
-        }
+        let previous = self.checked_once.then_some(&self.previous);
+        check_step(spec::INVARIANTS, spec::ACTION_PROPERTIES, previous, next)?;
         self.checked_once = true;
         Ok(())
     }

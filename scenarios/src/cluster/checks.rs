@@ -10,6 +10,7 @@ use super::coordinator::CoordinatorEvent;
 use super::ClusterNode;
 use crate::lease::record_view;
 use crate::replica_set::{ReplicaSetView, Seen};
+use crate::spec_check::check_step;
 use model::cluster::MemberConfig;
 use model::failover::{HandoverPlan, HandoverResult};
 use model::lease::FencingToken;
@@ -76,14 +77,8 @@ impl Checks {
         self.collect_coordinator(view, coordinator);
         self.measure_takeovers(view);
         self.refresh_failover(view, members, resource);
-        let next = &self.failover;
-        for invariant in failover::INVARIANTS {
-            (invariant.check)(next).map_err(|seen| Violation::new(invariant.name, seen))?;
-        }
-        for property in failover::ACTION_PROPERTIES {
-            (property.check)(&self.previous_failover, next)
-                .map_err(|seen| Violation::new(property.name, seen))?;
-        }
+        let (invariants, properties) = (failover::INVARIANTS, failover::ACTION_PROPERTIES);
+        check_step(invariants, properties, Some(&self.previous_failover), &self.failover)?;
         self.check_lease(view, members)?;
         self.repl.check()
     }
@@ -220,15 +215,8 @@ impl Checks {
             .collect();
         let last_accepted = self.failover.last_accepted;
         let next = LeaseView { now: view.store_time_ns(), record, believes, last_accepted };
-        for invariant in lease::INVARIANTS {
-            (invariant.check)(&next).map_err(|seen| Violation::new(invariant.name, seen))?;
-        }
-        if let Some(previous) = &self.previous_lease {
-            for property in lease::ACTION_PROPERTIES {
-                (property.check)(previous, &next)
-                    .map_err(|seen| Violation::new(property.name, seen))?;
-            }
-        }
+        let (invariants, properties) = (lease::INVARIANTS, lease::ACTION_PROPERTIES);
+        check_step(invariants, properties, self.previous_lease.as_ref(), &next)?;
         self.previous_lease = Some(next);
         Ok(())
     }

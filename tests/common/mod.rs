@@ -4,24 +4,85 @@
 #![allow(dead_code)] // each test file uses a different part
 
 use scenarios::{RunRequest, ScenarioEntry};
+use sim::seeds::SeedSelection;
 use sim::Outcome;
 
 /// Runs the scenario over the seeds the environment selects (`default_count` from 0 when
-/// neither `DST_SEED` nor `DST_SEEDS` is set). Panics with the full report of the first failure.
+/// neither `DST_SEED` nor `DST_SEEDS` is set), on every core. Panics with the full report of the
+/// lowest failing seed. Over a range of at least `default_count` seeds it also asserts coverage:
+/// every probe the scenario declares was hit and every fault kind its swarm may enable fired (a
+/// fault that silently does nothing makes a green run worthless). `DST_SEEDS=10000` is the
+/// nightly's long run.
 pub fn seed_range(name: &str, default_count: u64) {
     let entry = scenarios::find(name).expect("registered scenario");
     let selection = match sim::seeds::from_env(default_count) {
         Ok(selection) => selection,
         Err(error) => panic!("{error}"),
     };
-    for seed in selection.seeds() {
-        let request = RunRequest { seed, ..RunRequest::default() };
+    let (failures, coverage) = run_seeds(entry, selection.seeds());
+    if let Some(seed) = failures.first() {
+        let request = RunRequest { seed: *seed, ..RunRequest::default() };
         let report = entry.run_for_report(&request);
-        if report.outcome != Outcome::Passed {
-            let rendered = sim::report::render(entry.name, &report, &entry.reproduce(&request));
-            panic!("seed {seed} of {name} failed:\n{rendered}");
-        }
+        let rendered = sim::report::render(entry.name, &report, &entry.reproduce(&request));
+        panic!(
+            "{} of the seeds of {name} failed; the first, seed {seed}:\n{rendered}",
+            failures.len()
+        );
     }
+    if matches!(selection, SeedSelection::Range { count, .. } if count >= default_count) {
+        assert_coverage_complete(entry, &coverage, selection.seeds().count() as u64);
+    }
+}
+
+/// Runs `seeds` on every core (each seed alone on its thread; results do not depend on the
+/// split). Returns the failing seeds, sorted, and the merged coverage.
+fn run_seeds(entry: &ScenarioEntry, seeds: std::ops::Range<u64>) -> (Vec<u64>, sim::Coverage) {
+    let jobs = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let results: Vec<(Vec<u64>, sim::Coverage)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..jobs)
+            .map(|job| {
+                let seeds = seeds.clone();
+                scope.spawn(move || {
+                    let (mut failures, mut coverage) = (Vec::new(), sim::Coverage::default());
+                    for seed in seeds.skip(job).step_by(jobs) {
+                        let report = (entry.run)(&RunRequest { seed, ..RunRequest::default() });
+                        coverage.merge(&report.coverage);
+                        if report.outcome != Outcome::Passed {
+                            failures.push(seed);
+                        }
+                    }
+                    (failures, coverage)
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().expect("a seed runner panicked")).collect()
+    });
+    let mut failures = Vec::new();
+    let mut coverage = sim::Coverage::default();
+    for (job_failures, job_coverage) in results {
+        failures.extend(job_failures);
+        coverage.merge(&job_coverage);
+    }
+    failures.sort_unstable();
+    (failures, coverage)
+}
+
+fn assert_coverage_complete(entry: &ScenarioEntry, coverage: &sim::Coverage, seeds: u64) {
+    let name = entry.name;
+    let missing_probes: Vec<&str> =
+        entry.probes.iter().copied().filter(|p| !coverage.probes.contains_key(p)).collect();
+    let missing_faults: Vec<&str> = (entry.fault_kinds)()
+        .into_iter()
+        .filter(|k| !coverage.faults.contains_key(k))
+        .map(|k| k.name())
+        .collect();
+    assert!(
+        missing_probes.is_empty() && missing_faults.is_empty(),
+        "{name} over {seeds} seeds never hit probes {missing_probes:?} nor fired {missing_faults:?}"
+    );
+    let undeclared: Vec<&str> =
+        coverage.probes.keys().copied().filter(|p| !entry.probes.contains(p)).collect();
+    assert!(undeclared.is_empty(), "{name} hits undeclared probes {undeclared:?}");
 }
 
 /// The first seed below `limit` at which `canary` makes the scenario fail, with the outcome.
@@ -66,58 +127,6 @@ pub fn every_canary_caught(name: &str, limit: u64) {
             None => panic!("canary {} of {name} was not caught in {limit} seeds", canary.name),
         }
     }
-}
-
-/// Asserts that across `seeds` seeds every probe the scenario declares was hit and every fault
-/// kind its swarm may enable actually fired: a fault that silently does nothing is a bug.
-pub fn coverage_complete(name: &str, seeds: u64) {
-    let entry = scenarios::find(name).expect("registered scenario");
-    let mut coverage = sim::Coverage::default();
-    for seed in 0..seeds {
-        coverage.merge(&(entry.run)(&RunRequest { seed, ..RunRequest::default() }).coverage);
-    }
-    let missing_probes: Vec<&str> =
-        entry.probes.iter().copied().filter(|p| !coverage.probes.contains_key(p)).collect();
-    let missing_faults: Vec<&str> = (entry.fault_kinds)()
-        .into_iter()
-        .filter(|k| !coverage.faults.contains_key(k))
-        .map(|k| k.name())
-        .collect();
-    assert!(
-        missing_probes.is_empty() && missing_faults.is_empty(),
-        "{name} over {seeds} seeds never hit probes {missing_probes:?} nor fired {missing_faults:?}"
-    );
-    let undeclared: Vec<&str> =
-        coverage.probes.keys().copied().filter(|p| !entry.probes.contains(p)).collect();
-    assert!(undeclared.is_empty(), "{name} hits undeclared probes {undeclared:?}");
-}
-
-/// Asserts that `count` seeds from 0 of the scenario, with no canary, all pass. Runs them on
-/// every core (each seed alone on its thread; results do not depend on the split).
-pub fn clean_seeds_pass(name: &str, count: u64) {
-    let entry = scenarios::find(name).expect("registered scenario");
-    let jobs = std::thread::available_parallelism().map_or(2, |n| n.get()) as u64;
-    let failures: Vec<(u64, Outcome)> = std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..jobs)
-            .map(|job| {
-                scope.spawn(move || {
-                    (job..count)
-                        .step_by(jobs as usize)
-                        .map(|seed| (seed, (entry.run)(&RunRequest { seed, ..Default::default() })))
-                        .filter(|(_, report)| report.outcome != Outcome::Passed)
-                        .map(|(seed, report)| (seed, report.outcome))
-                        .collect::<Vec<_>>()
-                })
-            })
-            .collect();
-        handles.into_iter().flat_map(|h| h.join().unwrap()).collect()
-    });
-    assert!(
-        failures.is_empty(),
-        "{} of {count} seeds of {name} failed, first: {:?}",
-        failures.len(),
-        failures.first()
-    );
 }
 
 /// One line of outcome, steps and trace hash, then the fault and probe counts: what a seed's

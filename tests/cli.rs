@@ -164,17 +164,18 @@ fn html_diagrams_from_a_run_and_from_a_saved_trace() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-/// Goal: shrinking also takes nodes away. Method: lease seed 24's no-term-fence failure needs one
-/// contender and no faults; the written case replays to the same violation.
+/// Goal: shrinking also takes nodes and writes away. Method: lease seed 15's no-term-fence
+/// failure (3 contenders, 3 faults) needs one contender, a few writes and no faults; the written
+/// case replays to the same violation.
 #[test]
 fn shrink_pins_a_smaller_size_and_the_case_replays() {
     let case = std::env::temp_dir().join(format!("fencepost-shrink-{}.json", std::process::id()));
     let case = case.to_string_lossy().into_owned();
-    let failing = ["--scenario", "lease", "--seed", "24", "--canary", "no-term-fence"];
+    let failing = ["--scenario", "lease", "--seed", "15", "--canary", "no-term-fence"];
     let (code, out, err) = fencepost(&[&["shrink"][..], &failing, &["--out", &case]].concat());
     assert_eq!(code, 0, "{err}");
     let after = out.lines().find(|line| line.starts_with("after:")).expect("an after line");
-    assert!(after.contains("size pinned to 1, writes capped at 1 per writer, 0 discrete faults"));
+    assert!(after.contains("size pinned to 1, writes capped at 8 per writer, 0 discrete faults"));
     let (code, out, _) = fencepost(&[&["run"][..], &failing, &["--schedule", &case]].concat());
     assert_eq!(code, 1, "{out}");
     assert!(out.contains("size: 1 (pinned by the plan)") && out.contains("of FencingMonotonic"));

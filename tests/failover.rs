@@ -33,6 +33,11 @@ fn canaries_are_caught() {
             &["SinglePrimaryPerTerm", "BeliefConsistency", "LeaseUniqueness", "NoAckedWriteLost"],
         ),
         ("unchecked-resource", &["StaleWriterFenced"]),
+        (
+            "promote-before-demoted",
+            &["NoAckedWriteLost", "BeliefConsistency", "LeaseUniqueness", "SinglePrimaryPerTerm"],
+        ),
+        ("progress-from-working-log", &["DurablePromises"]),
     ];
     assert_eq!(expected.len(), entry.canaries.len(), "every canary is listed here");
     for (canary, invariants) in expected {

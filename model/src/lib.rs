@@ -10,6 +10,8 @@
 pub mod cluster;
 pub mod failover;
 pub mod lease;
+pub mod moment;
+pub mod promise;
 pub mod replication;
 pub mod spec;
 pub mod store;

@@ -13,6 +13,7 @@ use model::lease::{
     FencingToken, Input, LeaseCanary, LeaseClient, LeaseConfig, LeaseError, LeaseEvent,
     LeaseRecord, LeaseTimer, Output, ProtectedResource,
 };
+use model::promise::Promise;
 use model::spec::lease::{self as spec, LeaseView, RecordView};
 use model::store::{StoreError, StoreReply, StoreRequest};
 use sim::faults::{FaultKind, SwarmProfile};
@@ -51,6 +52,10 @@ pub struct Contender {
     /// Writes the application stalled on after getting its token: (timer tag, write).
     stalled: Vec<(u64, LeaseMsg)>,
     next_stall_tag: u64,
+    /// The application's own idea of whether it holds the lease, from the client's last word
+    /// (acquired or renewed: yes; released, refused, stale or fenced: no). It asks the client
+    /// to write on that idea and relies on the client to refuse once belief lapsed.
+    thinks_it_holds: bool,
 }
 
 /// A node of the lease scenario.
@@ -70,6 +75,9 @@ impl Contender {
     }
 
     fn carry_out(&mut self, cx: &mut Context<'_, LeaseNode>, output: Output) {
+        if let Some(promise) = output.promise() {
+            cx.promise(promise);
+        }
         match output {
             Output::Store { request_id, request } => {
                 let kernel_id = cx.storage(to_sim(request));
@@ -95,14 +103,25 @@ impl Contender {
                     cx.send(cx.node_count() - 1, write);
                 }
             }
-            Output::Event(event) => probe(cx, &event),
+            Output::Event(event) => {
+                self.thinks_it_holds = match event {
+                    LeaseEvent::Acquired { .. } | LeaseEvent::Renewed { .. } => true,
+                    LeaseEvent::Released { .. }
+                    | LeaseEvent::WriteRefused
+                    | LeaseEvent::RenewFailed(LeaseError::Stale | LeaseError::Fenced { .. }) => {
+                        false
+                    }
+                    _ => self.thinks_it_holds,
+                };
+                probe(cx, &event)
+            }
         }
     }
 
-    /// One workload tick: try to acquire when not holding, else write, sometimes release.
+    /// One workload tick: try to acquire when the application thinks it does not hold the
+    /// lease, else write (the client refuses if belief lapsed), sometimes release.
     fn tick(&mut self, cx: &mut Context<'_, LeaseNode>) {
-        let now = cx.now_local_ns();
-        let holding = self.client.belief(now).is_some();
+        let holding = self.thinks_it_holds;
         let roll = cx.rng().below(100);
         if !holding && !self.client.busy() {
             // Usually the newest term known; sometimes a new epoch, as after a failover.
@@ -190,6 +209,7 @@ impl Node for LeaseNode {
     type Msg = LeaseMsg;
     type Value = Vec<u8>;
     type Record = ();
+    type Promise = Promise;
 
     fn on_message(&mut self, cx: &mut Context<'_, Self>, _from: NodeId, msg: LeaseMsg) {
         let (LeaseNode::Resource(resource), LeaseMsg::Write { token, payload }) = (self, msg)
@@ -296,7 +316,9 @@ impl LeaseScenario {
             Some(LeaseNode::Resource(resource)) => resource.accepted.last().map(|(t, _)| *t),
             _ => None,
         };
-        Ok(LeaseView { now: view.store_time_ns(), record, believes, last_accepted })
+        let issued_max = LeaseView::issued_max_after(self.previous.as_ref(), record);
+        let now = view.store_time_ns();
+        Ok(LeaseView { now, record, believes, last_accepted, issued_max })
     }
 }
 
@@ -316,7 +338,7 @@ pub fn record_view(
                 Violation::new("WellFormedRecord", format!("stored record: {}", e.0))
             })?;
             let (holder, token, expires) = (record.holder, record.token(), record.expires_at);
-            let record = RecordView { holder, token, expires };
+            let record = RecordView { holder, token, expires, acquired: record.acquired_at };
             *decoded = Some((*version, record));
             Ok(Some(record))
         }
@@ -345,6 +367,7 @@ impl Scenario for LeaseScenario {
             writes_max: self.writes_max,
             stalled: Vec::new(),
             next_stall_tag: 0,
+            thinks_it_holds: false,
         }))
     }
 
@@ -353,6 +376,20 @@ impl Scenario for LeaseScenario {
         let (invariants, properties) = (spec::INVARIANTS, spec::ACTION_PROPERTIES);
         check_step(invariants, properties, self.previous.as_ref(), &next)?;
         self.previous = Some(next);
+        Ok(())
+    }
+
+    fn check_promises(
+        &mut self,
+        view: &View<'_, LeaseNode>,
+        promises: &[(NodeId, Promise)],
+    ) -> Result<(), Violation> {
+        let record = record_view(view.store(), &mut self.decoded)?;
+        let lease = LeaseView { now: view.store_time_ns(), record, ..LeaseView::default() };
+        for (from, promise) in promises {
+            spec::durable_promises(&lease, *from, promise)
+                .map_err(|seen| Violation::new("DurablePromises", seen))?;
+        }
         Ok(())
     }
 
@@ -377,6 +414,7 @@ pub fn swarm_profile(contenders: u32) -> SwarmProfile {
             &FaultKind::PROCESS,
             &[FaultKind::ClockDrift],
             &FaultKind::STORAGE,
+            &[FaultKind::AimedStrike],
         ]
         .concat(),
         window_ns: secs(15),
@@ -385,6 +423,7 @@ pub fn swarm_profile(contenders: u32) -> SwarmProfile {
         clock_offset_ns_max: millis(40),
         clock_jump_ns_max: 0,
         disruption_ns_max: secs(3),
+        moments: vec![sim::aim::AFTER_SEND],
     }
 }
 

@@ -49,6 +49,9 @@ pub struct ScenarioEntry {
     pub probes: &'static [&'static str],
     /// The fault kinds its swarm plans may enable; each must fire across the test seed range.
     pub fault_kinds: fn() -> Vec<FaultKind>,
+    /// The moments its aimed faults may strike (`sim::aim`); each must be struck across the
+    /// test seed range.
+    pub moments: fn() -> Vec<&'static str>,
     /// True for a variant that is *expected* to find violations (its configuration is outside
     /// what the protocol can survive): stress reports it broken if it finds none.
     pub expects_violations: bool,
@@ -131,7 +134,10 @@ const LEASE_CANARIES: &[CanaryInfo] = &[
     lease_canary(LeaseCanary::BlindRefresh),
     lease_canary(LeaseCanary::NoConfirmRead),
     lease_canary(LeaseCanary::UncheckedResource),
-    lease_canary(LeaseCanary::BeliefAfterStale),
+    lease_canary(LeaseCanary::RetryStaleRenewal),
+    lease_canary(LeaseCanary::ReleaseDeletesRecord),
+    lease_canary(LeaseCanary::ExpiryFromReply),
+    lease_canary(LeaseCanary::WriteAfterLapse),
 ];
 
 const fn lease_canary(canary: LeaseCanary) -> CanaryInfo {
@@ -188,6 +194,10 @@ const REPLICATION_CANARIES: &[CanaryInfo] = &[
     replication_canary(ReplicationCanary::TruncateOnLowerTerm),
     replication_canary(ReplicationCanary::AckBeforeDurable),
     replication_canary(ReplicationCanary::ElectionWithoutTermBump),
+    replication_canary(ReplicationCanary::GrantBeforeDurable),
+    replication_canary(ReplicationCanary::RecoverForgetsVote),
+    replication_canary(ReplicationCanary::VoteWithoutLogCheck),
+    replication_canary(ReplicationCanary::CountOwnUnsyncedAppend),
 ];
 
 const fn replication_canary(canary: ReplicationCanary) -> CanaryInfo {
@@ -205,6 +215,7 @@ const REPLICATION_PROBES: &[&str] = &[
     "backpressure-sent",
     "append-rejected",
     "sync-answer-rejected",
+    "same-term-contention",
     "torn-tail-discarded",
 ];
 
@@ -249,6 +260,8 @@ const CLUSTER_CANARIES: &[CanaryInfo] = &[
     failover_canary(FailoverCanary::NoTermBump),
     failover_canary(FailoverCanary::UnderReportSkipped),
     failover_canary(FailoverCanary::OldPrimaryNotDemoted),
+    failover_canary(FailoverCanary::PromoteBeforeDemoted),
+    failover_canary(FailoverCanary::ProgressFromWorkingLog),
     lease_canary(LeaseCanary::UncheckedResource),
 ];
 
@@ -267,6 +280,7 @@ const CLUSTER_PROBES: &[&str] = &[
     "backpressure-sent",
     "append-rejected",
     "sync-answer-rejected",
+    "same-term-contention",
     "lease-acquired",
     "lease-renewed",
     "lease-released",
@@ -325,6 +339,7 @@ pub static SCENARIOS: &[ScenarioEntry] = &[
         canaries: LEASE_CANARIES,
         probes: LEASE_PROBES,
         fault_kinds: || lease::swarm_profile(3).kinds,
+        moments: || lease::swarm_profile(3).moments,
         expects_violations: false,
         plan: lease_plan,
         smaller_sizes: lease_smaller_sizes,
@@ -338,6 +353,7 @@ pub static SCENARIOS: &[ScenarioEntry] = &[
         canaries: &[],
         probes: &[],
         fault_kinds: || lease::unsafe_swarm_profile(3).kinds,
+        moments: || lease::unsafe_swarm_profile(3).moments,
         expects_violations: true,
         plan: lease_unsafe_plan,
         smaller_sizes: lease_smaller_sizes,
@@ -351,6 +367,7 @@ pub static SCENARIOS: &[ScenarioEntry] = &[
         canaries: REPLICATION_CANARIES,
         probes: REPLICATION_PROBES,
         fault_kinds: || replication::swarm_profile(3).kinds,
+        moments: || replication::swarm_profile(3).moments,
         expects_violations: false,
         plan: replication_plan,
         smaller_sizes: replication_smaller_sizes,
@@ -364,6 +381,7 @@ pub static SCENARIOS: &[ScenarioEntry] = &[
         canaries: &[],
         probes: &[],
         fault_kinds: || replication::swarm_profile(3).kinds,
+        moments: || replication::swarm_profile(3).moments,
         expects_violations: true,
         plan: replication_plan,
         smaller_sizes: replication_smaller_sizes,
@@ -377,6 +395,7 @@ pub static SCENARIOS: &[ScenarioEntry] = &[
         canaries: CLUSTER_CANARIES,
         probes: CLUSTER_PROBES,
         fault_kinds: || cluster::swarm_profile(3).kinds,
+        moments: || cluster::swarm_profile(3).moments,
         expects_violations: false,
         plan: cluster_plan,
         smaller_sizes: cluster_smaller_sizes,
@@ -390,6 +409,7 @@ pub static SCENARIOS: &[ScenarioEntry] = &[
         canaries: PINGPONG_CANARIES,
         probes: &["grant-received", "grant-denied"],
         fault_kinds: || pingpong::swarm_profile().kinds,
+        moments: || pingpong::swarm_profile().moments,
         expects_violations: false,
         plan: pingpong_plan,
         smaller_sizes: |_| Vec::new(),

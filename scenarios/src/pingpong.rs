@@ -110,6 +110,7 @@ impl Node for PingPongNode {
     type Msg = Msg;
     type Value = ();
     type Record = ();
+    type Promise = ();
 
     fn on_message(&mut self, cx: &mut Context<'_, Self>, from: NodeId, msg: Msg) {
         let now = cx.now_local_ns();
@@ -246,6 +247,7 @@ pub fn swarm_profile() -> SwarmProfile {
         clock_offset_ns_max: millis(50),
         clock_jump_ns_max: 0,
         disruption_ns_max: secs(2),
+        moments: Vec::new(),
     }
 }
 

@@ -2,21 +2,38 @@
 //! members onto `Replication.tla`'s variables every step and checks its invariants.
 
 use crate::spec_check::check_step;
+use model::promise::Promise;
 use model::replication::{
-    AckPolicy, Node as Member, ReplicationConfig, ReplicationStats, StableRecord,
+    AckPolicy, DurableState, Node as Member, ReplicationConfig, ReplicationStats, StableRecord,
 };
-use model::spec::replication::{self as spec, ReplicationView};
+use model::spec::replication::{self as spec, History, ReplicationView};
 use sim::disk::Disk;
-use sim::faults::{FaultPlan, SwarmProfile};
-use sim::rng::Stream;
-use sim::time::{millis, MILLISECOND};
 use sim::{Context, Node, Violation};
 
 /// A member as a checker sees it: up (its state and the (index, term) of every write its
-/// current incarnation acknowledged), or down.
-pub enum Seen<'a> {
-    Up(&'a Member, &'a [(u64, u64)]),
-    Down(&'a Disk<StableRecord>),
+/// current incarnation acknowledged), or down; and its disk either way.
+pub struct Seen<'a> {
+    pub up: Option<(&'a Member, &'a [(u64, u64)])>,
+    pub disk: &'a Disk<StableRecord>,
+}
+
+/// What a member's disk would give back after a crash now, followed as it syncs: the disk is
+/// append-only and its synced prefix only grows, so folding each newly synced record once
+/// keeps the state exact at a cost per record, not per step.
+#[derive(Clone, Debug, Default)]
+struct DiskShadow {
+    state: DurableState,
+    folded: usize,
+}
+
+impl DiskShadow {
+    fn follow(&mut self, disk: &Disk<StableRecord>) {
+        let synced = &disk.records()[..disk.synced_len()];
+        for record in &synced[self.folded..] {
+            self.state.apply(record);
+        }
+        self.folded = synced.len();
+    }
 }
 
 /// The spec's view of the replica set, refreshed every step (buffers reused).
@@ -26,6 +43,10 @@ pub struct ReplicaSetView {
     collected: Vec<usize>,
     /// Per member: its state as recovered from disk while it is down (None while up).
     down: Vec<Option<Member>>,
+    /// Per member: what its disk would give back after a crash now.
+    shadows: Vec<DiskShadow>,
+    /// The spec's history variables: every entry committed, every vote granted.
+    pub history: History,
     /// The spec's variables after the last step and the step before.
     pub current: ReplicationView,
     previous: ReplicationView,
@@ -40,6 +61,8 @@ impl ReplicaSetView {
             config,
             collected: vec![0; members],
             down: vec![None; members],
+            shadows: vec![DiskShadow::default(); members],
+            history: History::default(),
             previous: view.clone(),
             current: view,
             checked_once: false,
@@ -47,8 +70,9 @@ impl ReplicaSetView {
     }
 
     /// Maps the members onto the spec's variables in `self.current`: collects new acks, counts
-    /// crashes (the spec's `Crash` increments `restarts`), and shows a down member as it would
-    /// recover.
+    /// crashes (the spec's `Crash` increments `restarts`), shows a down member as it would
+    /// recover, and takes every durable log from the disk itself (what a crash would leave, not
+    /// what the member believes it synced). Then records new commits in the history.
     pub fn refresh<'a>(&mut self, seen: impl Fn(u32) -> Seen<'a>) {
         std::mem::swap(&mut self.current, &mut self.previous);
         let spec_view = &mut self.current;
@@ -56,8 +80,9 @@ impl ReplicaSetView {
         for n in 0..self.collected.len() {
             let id = n as u32;
             let restarts = self.previous.restarts[n];
-            match seen(id) {
-                Seen::Up(member, acked) => {
+            let Seen { up, disk } = seen(id);
+            match up {
+                Some((member, acked)) => {
                     if self.down[n].take().is_some() {
                         self.collected[n] = 0; // a new incarnation
                     }
@@ -65,7 +90,7 @@ impl ReplicaSetView {
                     self.collected[n] = acked.len();
                     spec_view.set_node(member, restarts);
                 }
-                Seen::Down(disk) => {
+                None => {
                     let restarts = restarts + u64::from(self.down[n].is_none());
                     let recovered = self.down[n].get_or_insert_with(|| {
                         let durable = &disk.records()[..disk.synced_len()];
@@ -74,7 +99,10 @@ impl ReplicaSetView {
                     spec_view.set_node(recovered, restarts);
                 }
             }
+            self.shadows[n].follow(disk);
+            spec_view.set_durable(n, &self.shadows[n].state.log);
         }
+        self.history.record_commits(spec_view);
         // Writes at or below every durable floor are out of both checks' scope for good
         // (durable floors never fall): forgetting them keeps each check short.
         let floor = spec_view.durable_floor.iter().copied().min().unwrap_or(0);
@@ -95,7 +123,33 @@ impl ReplicaSetView {
         }
         let previous = self.checked_once.then_some(&self.previous);
         check_step(spec::INVARIANTS, spec::ACTION_PROPERTIES, previous, next)?;
+        for invariant in spec::HISTORY_INVARIANTS {
+            (invariant.check)(next, &self.history)
+                .map_err(|seen| Violation::new(invariant.name, seen))?;
+        }
         self.checked_once = true;
+        Ok(())
+    }
+
+    /// Holds a promise member `from` made this step against what the disks would give back
+    /// after a crash now (`DurablePromises`), and records a vote grant in the history
+    /// (`OneVotePerTerm`). Other promises (the lease's) pass.
+    pub fn check_promise<'a>(
+        &mut self,
+        from: u32,
+        promise: &Promise,
+        disk: impl Fn(u32) -> &'a Disk<StableRecord>,
+    ) -> Result<(), Violation> {
+        for (n, shadow) in self.shadows.iter_mut().enumerate() {
+            shadow.follow(disk(n as u32));
+        }
+        let durable: Vec<&DurableState> = self.shadows.iter().map(|s| &s.state).collect();
+        spec::durable_promises(&durable, from, promise)
+            .map_err(|seen| Violation::new("DurablePromises", seen))?;
+        if let Promise::Vote { term, candidate } = promise.as_grant(from) {
+            spec::one_vote_per_term(&mut self.history, from, term, candidate)
+                .map_err(|seen| Violation::new("OneVotePerTerm", seen))?;
+        }
         Ok(())
     }
 }
@@ -115,19 +169,11 @@ pub fn probe_stats<N: Node>(
         (before.backpressure_sent, after.backpressure_sent, "backpressure-sent"),
         (before.rejected_appends, after.rejected_appends, "append-rejected"),
         (before.rejected_responses, after.rejected_responses, "sync-answer-rejected"),
+        (before.contended_elections, after.contended_elections, "same-term-contention"),
     ];
     for (was, is, probe) in moved {
         if is > was {
             cx.sometimes(probe);
         }
     }
-}
-
-/// The seed's swarm plan under `profile`, with realistic fsyncs (0.5 to 10 ms), so crashes do
-/// find unsynced records.
-pub fn plan_with_fsyncs(seed: u64, profile: &SwarmProfile) -> FaultPlan {
-    let mut plan = FaultPlan::swarm(&mut Stream::fork(seed, "faults"), profile);
-    plan.disk.sync_latency_ns_min = MILLISECOND / 2;
-    plan.disk.sync_latency_ns_max = millis(10);
-    plan
 }

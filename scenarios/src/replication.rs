@@ -12,10 +12,13 @@
 //! writes to the member it believes leads and follows the members' redirects.
 
 use crate::replica_set::{probe_stats, ReplicaSetView, Seen};
+use model::moment::Moment;
+use model::promise::Promise;
 use model::replication::{
     AckPolicy, Input, Message, Node as Member, Output, ReplTimer, ReplicationCanary,
     ReplicationConfig, Role, StableRecord,
 };
+use sim::aim;
 use sim::faults::{FaultKind, FaultPlan, SwarmProfile};
 use sim::rng::Stream;
 use sim::time::{millis, secs};
@@ -72,6 +75,9 @@ impl MemberDriver {
     }
 
     fn carry_out(&mut self, cx: &mut Context<'_, ReplNode>, output: Output) {
+        if let Some(promise) = output.promise(self.member.config().ack_policy) {
+            cx.promise(promise);
+        }
         match output {
             Output::Send { to, msg } => cx.send(to, ReplMsg::Peer(msg)),
             Output::SetTimer { after_local_ns, timer } => cx.set_timer(after_local_ns, timer.tag()),
@@ -89,6 +95,9 @@ impl MemberDriver {
                 cx.send(self.client, ReplMsg::Acked { write_id, index, term });
             }
             Output::Failover(_) => {} // no coordinator in this scenario
+            Output::Moment(moment) => {
+                cx.moment_at(moment.name(), moment.target().unwrap_or(cx.id()))
+            }
             Output::Reject { write_id, leader_hint } => {
                 cx.sometimes("write-redirected");
                 cx.send(self.client, ReplMsg::Rejected { write_id, leader_hint });
@@ -140,6 +149,7 @@ impl Node for ReplNode {
     type Msg = ReplMsg;
     type Value = ();
     type Record = StableRecord;
+    type Promise = Promise;
 
     fn on_message(&mut self, cx: &mut Context<'_, Self>, from: NodeId, msg: ReplMsg) {
         match (self, msg) {
@@ -195,6 +205,7 @@ impl ReplicationScenario {
     ) -> Self {
         let drawn = if Stream::fork(seed, "workload").coin() { 3 } else { 5 };
         let members = size.unwrap_or(drawn);
+        let (election_retry_ns, election_stagger_ns) = election_timing(seed);
         // Small retention and sync batches, so trimming, skip-ahead and backpressure happen
         // within a run; a patient sync timeout, so a request outlives a change of leader
         // (which is when the checks on an answer's sender and channel matter).
@@ -205,6 +216,8 @@ impl ReplicationScenario {
             sync_responses_per_interval_max: 8,
             ack_policy,
             canary,
+            election_retry_ns,
+            election_stagger_ns,
             ..ReplicationConfig::new((0..members).collect())
         };
         let view = ReplicaSetView::new(config.clone(), ack_policy);
@@ -246,11 +259,25 @@ impl Scenario for ReplicationScenario {
     }
 
     fn check(&mut self, view: &View<'_, ReplNode>) -> Result<(), Violation> {
-        self.view.refresh(|id| match view.node(id) {
-            Some(ReplNode::Member(m)) => Seen::Up(&m.member, &m.acked),
-            _ => Seen::Down(view.disk(id)),
+        self.view.refresh(|id| Seen {
+            up: match view.node(id) {
+                Some(ReplNode::Member(m)) => Some((&m.member, &m.acked)),
+                _ => None,
+            },
+            disk: view.disk(id),
         });
         self.view.check()
+    }
+
+    fn check_promises(
+        &mut self,
+        view: &View<'_, ReplNode>,
+        promises: &[(NodeId, Promise)],
+    ) -> Result<(), Violation> {
+        for (from, promise) in promises {
+            self.view.check_promise(*from, promise, |id| view.disk(id))?;
+        }
+        Ok(())
     }
 
     fn converged(&mut self, view: &View<'_, ReplNode>) -> Result<(), Violation> {
@@ -281,8 +308,35 @@ impl Scenario for ReplicationScenario {
     }
 }
 
+/// Election timing per seed: usually the defaults (a 300 ms retry, candidates staggered by
+/// 150 ms a rank); one seed in three clusters the timeouts (a retry of 10 to 100 ms and a
+/// stagger of 2 to 20 ms, under a vote's round trip and fsync), so that two or more candidates
+/// stand in one term and split its votes until the doubling stagger separates them. Drawn
+/// from a `config` stream of its own.
+pub fn election_timing(seed: u64) -> (u64, u64) {
+    let defaults = ReplicationConfig::new(vec![0]);
+    let mut rng = Stream::fork(seed, "config");
+    if rng.below(3) == 0 {
+        (rng.between(millis(10), millis(100)), rng.between(millis(2), millis(20)))
+    } else {
+        (defaults.election_retry_ns, defaults.election_stagger_ns)
+    }
+}
+
+/// The moments aimed faults may strike in a replica set: the kernel's (an fsync under way, a
+/// message just sent) and the members' (an election stood, a vote granted, a catch-up request
+/// sent, which strikes the leader it went to).
+pub const MOMENTS: &[&str] = &[
+    aim::FSYNC_WINDOW,
+    aim::AFTER_SEND,
+    Moment::Election.name(),
+    Moment::VoteGranted.name(),
+    Moment::NAMES[3], // sync-requested: the leader a catch-up request went to
+];
+
 /// Faults: every kind but the object store's (the replica set does not use it). Crashes tear
-/// unsynced tails; fsyncs take 0.5 to 10 ms, so crashes do find unsynced records.
+/// unsynced tails; fsyncs vary per seed and per node, with slow outliers, so crashes do find
+/// unsynced records; aimed strikes hit fsyncs under way, sends, elections and vote grants.
 pub fn swarm_profile(members: u32) -> SwarmProfile {
     SwarmProfile {
         nodes: members,
@@ -290,6 +344,7 @@ pub fn swarm_profile(members: u32) -> SwarmProfile {
             &FaultKind::NETWORK[..],
             &FaultKind::PROCESS,
             &[FaultKind::ClockDrift, FaultKind::ClockJump, FaultKind::TornWrite],
+            &[FaultKind::SlowFsync, FaultKind::AimedStrike],
         ]
         .concat(),
         window_ns: secs(15),
@@ -298,12 +353,13 @@ pub fn swarm_profile(members: u32) -> SwarmProfile {
         clock_offset_ns_max: millis(500),
         clock_jump_ns_max: secs(1),
         disruption_ns_max: secs(3),
+        moments: MOMENTS.to_vec(),
     }
 }
 
-/// The seed's swarm plan with realistic fsync latencies.
+/// The seed's swarm plan.
 pub fn plan(seed: u64, members: u32) -> FaultPlan {
-    crate::replica_set::plan_with_fsyncs(seed, &swarm_profile(members))
+    FaultPlan::swarm(&mut Stream::fork(seed, "faults"), &swarm_profile(members))
 }
 
 /// 20 s of faults, then up to 10 s to elect one leader and catch every member up.

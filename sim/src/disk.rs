@@ -2,6 +2,8 @@
 //! unsynced tail and, when the fault is on, leaves the last write torn (a record recovery must
 //! detect and discard, as a checksum would).
 
+use crate::rng::{Ratio, Stream};
+use crate::time::{millis, MICROSECOND};
 use serde::{Deserialize, Serialize};
 
 /// Knobs of the local disk. `Default`: 100 us syncs, no torn writes.
@@ -12,17 +14,55 @@ pub struct DiskOptions {
     pub sync_latency_ns_min: u64,
     /// Longest time an fsync takes, nanoseconds.
     pub sync_latency_ns_max: u64,
+    /// Each node gets a disk of its own speed: its fsyncs take up to a latency drawn once per
+    /// node (log-uniform in min..=max) and at least half that, so one node's disk can be a
+    /// hundred times slower than its peer's. Otherwise every fsync is uniform in min..=max.
+    pub per_node_latency: bool,
+    /// Chance that an fsync is a slow outlier (a device hiccup): it then takes up to
+    /// `slow_sync_ns_max`, beyond the node's usual latency.
+    pub slow_sync_ratio: Ratio,
+    /// The slowest outlier fsync, nanoseconds.
+    pub slow_sync_ns_max: u64,
     /// Chance that a crash with unsynced writes leaves the first of them torn on disk.
-    pub torn_write_ratio: crate::rng::Ratio,
+    pub torn_write_ratio: Ratio,
 }
 
 impl Default for DiskOptions {
     fn default() -> Self {
         DiskOptions {
-            sync_latency_ns_min: 100 * crate::time::MICROSECOND,
-            sync_latency_ns_max: 100 * crate::time::MICROSECOND,
-            torn_write_ratio: crate::rng::Ratio::NEVER,
+            sync_latency_ns_min: 100 * MICROSECOND,
+            sync_latency_ns_max: 100 * MICROSECOND,
+            per_node_latency: false,
+            slow_sync_ratio: Ratio::NEVER,
+            slow_sync_ns_max: 0,
+            torn_write_ratio: Ratio::NEVER,
         }
+    }
+}
+
+impl DiskOptions {
+    /// Realistic fsyncs for a run: a range per seed from microseconds to tens of milliseconds,
+    /// each node its own speed, and with `outliers`, slow fsyncs of up to half a second.
+    pub fn swarm(&mut self, rng: &mut Stream, outliers: bool) {
+        self.sync_latency_ns_max = rng.log_uniform(20 * MICROSECOND, millis(40));
+        self.sync_latency_ns_min = rng.log_uniform(2 * MICROSECOND, self.sync_latency_ns_max);
+        self.per_node_latency = true;
+        if outliers {
+            self.slow_sync_ratio = Ratio::per_10k(rng.log_uniform(1, 1_000) as u32);
+            self.slow_sync_ns_max = rng.log_uniform(millis(20), millis(500));
+        }
+    }
+
+    /// Node `node`'s usual fsync latency bounds, drawn once per run from the `disk-speed`
+    /// stream (a stream of its own, so the draws shift nothing else).
+    pub fn node_bounds(&self, rng: &mut Stream) -> (u64, u64) {
+        let min = self.sync_latency_ns_min;
+        let max = self.sync_latency_ns_max.max(min);
+        if !self.per_node_latency {
+            return (min, max);
+        }
+        let node_max = rng.log_uniform(min, max);
+        ((node_max / 2).max(min), node_max)
     }
 }
 

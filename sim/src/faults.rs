@@ -2,6 +2,7 @@
 //! faults; [`FaultPlan::swarm`] enables a random subset of fault kinds with random intensities
 //! (swarm testing); `schedule` lists the discrete faults, which is what shrinking minimizes.
 
+use crate::aim::AimOptions;
 use crate::disk::DiskOptions;
 use crate::network::{NetworkOptions, Partition, STORE};
 use crate::rng::{Ratio, Stream};
@@ -28,11 +29,15 @@ pub enum FaultKind {
     StorageAmbiguousWrite,
     StorageOutage,
     TornWrite,
+    /// An fsync far slower than the node's usual (a device hiccup).
+    SlowFsync,
+    /// A crash or pause aimed at a moment (see `crate::aim`).
+    AimedStrike,
 }
 
 impl FaultKind {
     /// Every kind, in a fixed order.
-    pub const ALL: [FaultKind; 13] = [
+    pub const ALL: [FaultKind; 15] = [
         FaultKind::MessageDrop,
         FaultKind::MessageDuplicate,
         FaultKind::MessageReorder,
@@ -46,6 +51,8 @@ impl FaultKind {
         FaultKind::StorageAmbiguousWrite,
         FaultKind::StorageOutage,
         FaultKind::TornWrite,
+        FaultKind::SlowFsync,
+        FaultKind::AimedStrike,
     ];
 
     /// Faults of the network: loss, duplication, reordering, partitions, clogged links.
@@ -81,6 +88,8 @@ impl FaultKind {
             FaultKind::StorageAmbiguousWrite => "storage-ambiguous-write",
             FaultKind::StorageOutage => "storage-outage",
             FaultKind::TornWrite => "torn-write",
+            FaultKind::SlowFsync => "slow-fsync",
+            FaultKind::AimedStrike => "aimed-strike",
         }
     }
 }
@@ -174,6 +183,9 @@ pub struct FaultPlan {
     pub clock: ClockOptions,
     /// Discrete faults, in the order they begin.
     pub schedule: Vec<ScheduledFault>,
+    /// Crashes and pauses aimed at moments (off unless a plan says so).
+    #[serde(default, skip_serializing_if = "AimOptions::is_off")]
+    pub aim: AimOptions,
     /// The scenario's size (lease: contenders; replication: members) when a plan pins it, as
     /// a shrunk plan does; None: the seed decides.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -202,6 +214,9 @@ pub struct SwarmProfile {
     pub clock_jump_ns_max: u64,
     /// The longest partition, pause, crash downtime, clog and store outage, ns.
     pub disruption_ns_max: u64,
+    /// The moments aimed strikes may target (`crate::aim`): the kernel's own and those the
+    /// scenario's machines mark. Used when `kinds` holds `AimedStrike`.
+    pub moments: Vec<&'static str>,
 }
 
 impl FaultPlan {
@@ -277,6 +292,15 @@ impl FaultPlan {
         let timeout_ns_min = (3 * plan.storage.latency_ns_max).max(millis(20));
         plan.storage.timeout_ns =
             rng.log_uniform(timeout_ns_min, millis(1_000).max(timeout_ns_min));
+        // Drawn after everything above, and only for profiles that allow them, so the plans of
+        // scenarios without disks or aims are what they always were.
+        if profile.kinds.contains(&FaultKind::SlowFsync) {
+            plan.disk.swarm(rng, on(FaultKind::SlowFsync));
+        }
+        if on(FaultKind::AimedStrike) {
+            let faults_max = profile.faults_max as u32;
+            plan.aim = AimOptions::swarm(rng, profile.nodes, &profile.moments, faults_max);
+        }
         plan
     }
 
@@ -294,6 +318,8 @@ impl FaultPlan {
         add(!self.storage.transient_error_ratio.is_never(), FaultKind::StorageTransientError);
         add(!self.storage.ambiguous_ratio.is_never(), FaultKind::StorageAmbiguousWrite);
         add(!self.disk.torn_write_ratio.is_never(), FaultKind::TornWrite);
+        add(!self.disk.slow_sync_ratio.is_never(), FaultKind::SlowFsync);
+        add(!self.aim.is_off(), FaultKind::AimedStrike);
         add(self.clock.drift_ppm_max > 0 || self.clock.offset_ns_max > 0, FaultKind::ClockDrift);
         for scheduled in &self.schedule {
             add(true, scheduled.fault.kind());
@@ -388,13 +414,35 @@ impl fmt::Display for FaultPlan {
         if let Some(writes_max) = self.writes_max {
             writeln!(f, "  writes: at most {writes_max} per writer (capped by the plan)")?;
         }
+        let d = &self.disk;
+        let slow = match d.slow_sync_ratio.is_never() {
+            true => String::new(),
+            false => format!(", slow {} (up to {} ns)", d.slow_sync_ratio, d.slow_sync_ns_max),
+        };
         writeln!(
             f,
-            "  disk: sync {}..{} ns, torn write {}",
-            self.disk.sync_latency_ns_min,
-            self.disk.sync_latency_ns_max,
-            self.disk.torn_write_ratio
+            "  disk: sync {}..{} ns{}{slow}, torn write {}",
+            d.sync_latency_ns_min,
+            d.sync_latency_ns_max,
+            if d.per_node_latency { " (each node its own speed)" } else { "" },
+            d.torn_write_ratio
         )?;
+        if !self.aim.is_off() {
+            let a = &self.aim;
+            let moments: Vec<String> =
+                a.moments.iter().map(|m| format!("{} {}", m.name, m.ratio)).collect();
+            writeln!(
+                f,
+                "  aim: up to {} strikes on nodes 0..{} at {}; crash {} (down <= {} ns), \
+                 else pause <= {} ns",
+                a.strikes_max,
+                a.targets,
+                moments.join(", "),
+                a.crash_ratio,
+                a.down_ns_max,
+                a.pause_ns_max
+            )?;
+        }
         writeln!(
             f,
             "  clock: offset up to ±{} ns, drift up to ±{} ppm",
@@ -428,6 +476,7 @@ mod tests {
             clock_offset_ns_max: millis(5),
             clock_jump_ns_max: millis(100),
             disruption_ns_max: secs(2),
+            moments: vec![crate::aim::AFTER_SEND],
         }
     }
 
@@ -463,6 +512,27 @@ mod tests {
         let a = FaultPlan::swarm(&mut Stream::fork(5, "faults"), &all);
         let b = FaultPlan::swarm(&mut Stream::fork(5, "faults"), &all);
         assert_eq!(a, b);
+    }
+
+    #[test]
+    fn swarm_aims_and_varies_disks_only_where_the_profile_allows() {
+        let without = profile(vec![FaultKind::Crash]);
+        let with = profile(vec![FaultKind::Crash, FaultKind::SlowFsync, FaultKind::AimedStrike]);
+        let (mut aimed, mut per_node) = (0, 0);
+        for seed in 0..200 {
+            let plain = FaultPlan::swarm(&mut Stream::fork(seed, "faults"), &without);
+            assert!(plain.aim.is_off() && !plain.disk.per_node_latency);
+            let plan = FaultPlan::swarm(&mut Stream::fork(seed, "faults"), &with);
+            per_node += u32::from(plan.disk.per_node_latency);
+            if !plan.aim.is_off() {
+                aimed += 1;
+                assert_eq!(plan.aim.targets, 3);
+                assert!(plan.aim.moments.iter().all(|m| m.name == crate::aim::AFTER_SEND));
+                assert!((1..=6).contains(&plan.aim.strikes_max));
+            }
+        }
+        assert_eq!(per_node, 200, "disks vary whenever the profile has them");
+        assert!((60..140).contains(&aimed), "about half the plans aim: {aimed}");
     }
 
     #[test]

@@ -54,11 +54,13 @@ pub(crate) enum Event<N: Node> {
     FaultEnd(usize),
 }
 
-/// How often each fault kind actually fired and each "sometimes" probe was hit.
+/// How often each fault kind actually fired, each "sometimes" probe was hit and each moment
+/// was struck by an aimed fault.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct Coverage {
     pub faults: BTreeMap<FaultKind, u64>,
     pub probes: BTreeMap<&'static str, u64>,
+    pub strikes: BTreeMap<&'static str, u64>,
 }
 
 impl Coverage {
@@ -68,6 +70,10 @@ impl Coverage {
     pub(crate) fn probe(&mut self, name: &'static str) {
         *self.probes.entry(name).or_insert(0) += 1;
     }
+    pub(crate) fn strike(&mut self, moment: &'static str) {
+        self.fault(FaultKind::AimedStrike);
+        *self.strikes.entry(moment).or_insert(0) += 1;
+    }
     /// Adds another run's counts to these.
     pub fn merge(&mut self, other: &Coverage) {
         for (kind, count) in &other.faults {
@@ -75,6 +81,9 @@ impl Coverage {
         }
         for (probe, count) in &other.probes {
             *self.probes.entry(probe).or_insert(0) += count;
+        }
+        for (moment, count) in &other.strikes {
+            *self.strikes.entry(moment).or_insert(0) += count;
         }
     }
 }
@@ -94,8 +103,18 @@ pub struct Kernel<N: Node> {
     pub(crate) incarnations: Vec<u32>,
     pub(crate) paused: Vec<bool>,
     pub(crate) deferred: Vec<Vec<Event<N>>>,
-    /// Per scheduled fault: began and not yet ended.
+    /// The discrete faults: the plan's schedule, then the strikes aimed during the run.
+    pub(crate) faults: Vec<Fault>,
+    /// Per fault: began and not yet ended.
     pub(crate) fault_active: Vec<bool>,
+    pub(crate) strikes_made: u32,
+    /// The aim's chances at the kernel's own moments, looked up once.
+    pub(crate) fsync_window_ratio: Ratio,
+    pub(crate) after_send_ratio: Ratio,
+    /// Per node: the least and most its fsyncs usually take, nanoseconds.
+    pub(crate) sync_bounds_ns: Vec<(u64, u64)>,
+    /// Durable promises the nodes made during the current step, for the scenario to verify.
+    pub(crate) promises: Vec<(NodeId, N::Promise)>,
     pub(crate) healed: bool,
     /// The last label recorded per node (capture only).
     pub(crate) labels: Vec<Option<String>>,
@@ -103,6 +122,7 @@ pub struct Kernel<N: Node> {
     pub(crate) rng_net: Stream,
     pub(crate) rng_storage: Stream,
     pub(crate) rng_disk: Stream,
+    pub(crate) rng_strikes: Stream,
     pub(crate) rng_nodes: Vec<Stream>,
     pub(crate) trace: Trace,
     pub(crate) coverage: Coverage,
@@ -130,12 +150,20 @@ impl<N: Node> Kernel<N> {
             coverage.fault(FaultKind::ClockDrift);
         }
         let n = nodes as usize;
+        let mut rng_disk_speed = Stream::fork(seed, "disk-speed");
+        let sync_bounds_ns = (0..n).map(|_| plan.disk.node_bounds(&mut rng_disk_speed)).collect();
         Kernel {
             now: 0,
             step: 0,
             queue: Queue::new(queue_len_max),
             overflow: None,
+            faults: plan.schedule.iter().map(|s| s.fault.clone()).collect(),
             fault_active: vec![false; plan.schedule.len()],
+            strikes_made: 0,
+            fsync_window_ratio: plan.aim.ratio_at(crate::aim::FSYNC_WINDOW),
+            after_send_ratio: plan.aim.ratio_at(crate::aim::AFTER_SEND),
+            sync_bounds_ns,
+            promises: Vec::new(),
             plan,
             clocks,
             network: Network::new(n),
@@ -151,6 +179,7 @@ impl<N: Node> Kernel<N> {
             rng_net: Stream::fork(seed, "net"),
             rng_storage: Stream::fork(seed, "storage"),
             rng_disk: Stream::fork(seed, "disk"),
+            rng_strikes: Stream::fork(seed, "strikes"),
             rng_nodes: (0..nodes).map(|id| Stream::for_node(seed, id)).collect(),
             trace,
             coverage,
@@ -164,6 +193,13 @@ impl<N: Node> Kernel<N> {
         if let Err(full) = self.queue.push(at, event) {
             self.overflow.get_or_insert(full);
         }
+    }
+
+    /// Adds a discrete fault (a strike) to the run's list; returns its index.
+    pub(crate) fn add_fault(&mut self, fault: Fault) -> usize {
+        self.faults.push(fault);
+        self.fault_active.push(false);
+        self.faults.len() - 1
     }
 
     /// The store's clock: perfect, and in the same frame as node clocks (the local epoch), so a
@@ -384,7 +420,7 @@ impl<N: Node> World<N> {
         if self.kernel.healed {
             return;
         }
-        let fault = self.kernel.plan.schedule[index].fault.clone();
+        let fault = self.kernel.faults[index].clone();
         let applies = match &fault {
             Fault::Crash { node, .. } | Fault::Pause { node, .. } => {
                 self.nodes[*node as usize].is_some() && !self.kernel.paused[*node as usize]
@@ -413,7 +449,7 @@ impl<N: Node> World<N> {
             Fault::ClockJump { node, delta_ns } => kernel.clocks[node as usize].jump(delta_ns),
             Fault::StoreOutage { .. } => kernel.store_outages += 1,
         }
-        let end_at = self.kernel.now + fault_duration(&self.kernel.plan, index);
+        let end_at = self.kernel.now + self.kernel.faults[index].duration_ns();
         self.kernel.schedule(end_at, Event::FaultEnd(index));
     }
 
@@ -423,12 +459,12 @@ impl<N: Node> World<N> {
         }
         let kernel = &mut self.kernel;
         let record = kernel.record(RecordKind::FaultEnd, NO_ENDPOINT, NO_ENDPOINT, index as u64, 0);
-        kernel.trace.record(record, || format!("end of {:?}", kernel.plan.schedule[index].fault));
+        kernel.trace.record(record, || format!("end of {:?}", kernel.faults[index]));
         self.undo_fault(index, scenario);
     }
 
     fn undo_fault<S: Scenario<Node = N>>(&mut self, index: usize, scenario: &S) {
-        match self.kernel.plan.schedule[index].fault.clone() {
+        match self.kernel.faults[index].clone() {
             Fault::Partition { .. } | Fault::Clog { .. } => self.kernel.network.heal(index as u64),
             Fault::Crash { node, .. } => self.boot(node, scenario),
             Fault::Pause { node, .. } => self.resume(node),
@@ -452,15 +488,12 @@ impl<N: Node> World<N> {
         kernel.plan.storage.transient_error_ratio = Ratio::NEVER;
         kernel.plan.storage.ambiguous_ratio = Ratio::NEVER;
         kernel.plan.disk.torn_write_ratio = Ratio::NEVER;
-        for index in 0..kernel.plan.schedule.len() {
+        kernel.plan.disk.slow_sync_ratio = Ratio::NEVER;
+        for index in 0..kernel.faults.len() {
             if std::mem::replace(&mut self.kernel.fault_active[index], false) {
                 self.undo_fault(index, scenario);
             }
         }
         self.kernel.network.heal_all();
     }
-}
-
-fn fault_duration(plan: &FaultPlan, index: usize) -> u64 {
-    plan.schedule[index].fault.duration_ns()
 }

@@ -3,6 +3,7 @@
 //! invariant checks. It knows nothing about leases or logs: a user plugs in a state machine by
 //! implementing [`Node`] and describes a run with a [`Scenario`].
 
+pub mod aim;
 pub mod clock;
 pub mod disk;
 pub mod faults;

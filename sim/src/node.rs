@@ -26,6 +26,9 @@ pub trait Node: Sized {
     type Value: Clone + Debug + Hash;
     /// Records of the node's durable log.
     type Record: Clone + Debug;
+    /// What a node promises is durable when it sends something (see [`Context::promise`]);
+    /// `()` for a scenario that checks no promises.
+    type Promise: Clone + Debug;
 
     /// A message from `from` arrived.
     fn on_message(&mut self, cx: &mut Context<'_, Self>, from: NodeId, msg: Self::Msg);
@@ -100,6 +103,8 @@ impl<N: Node> Context<'_, N> {
                 kernel.schedule(sent_at + latency_ns, Event::Deliver { from, to, sent_at, msg });
             }
         }
+        let ratio = kernel.after_send_ratio;
+        kernel.maybe_strike(from, crate::aim::AFTER_SEND, ratio, 0);
     }
 
     /// Fires [`Node::on_timer`] with `tag` after `after_local_ns` as measured by this node's
@@ -137,6 +142,8 @@ impl<N: Node> Context<'_, N> {
                 Event::StoreArrive { node, incarnation, request, op, timeout_at, answered };
             kernel.schedule(arrive_at, arrive);
         }
+        let ratio = kernel.after_send_ratio;
+        kernel.maybe_strike(node, crate::aim::AFTER_SEND, ratio, 0);
         request
     }
 
@@ -147,15 +154,44 @@ impl<N: Node> Context<'_, N> {
     }
 
     /// Starts an fsync of everything appended so far; [`Node::on_disk_synced`] reports it.
+    /// It takes as long as this node's disk usually does, or, as a slow outlier, longer.
     pub fn sync_disk(&mut self) {
         let kernel = &mut *self.kernel;
         let node = self.node;
         let len = kernel.disks[node as usize].records().len();
+        let (least, most) = kernel.sync_bounds_ns[node as usize];
+        let mut latency = kernel.rng_disk.between(least, most);
         let options = &kernel.plan.disk;
-        let latency =
-            kernel.rng_disk.between(options.sync_latency_ns_min, options.sync_latency_ns_max);
+        if kernel.rng_disk.chance(options.slow_sync_ratio) {
+            latency = kernel.rng_disk.between(most, options.slow_sync_ns_max.max(most));
+            kernel.coverage.fault(FaultKind::SlowFsync);
+        }
         let incarnation = kernel.incarnations[node as usize];
         kernel.schedule(kernel.now + latency, Event::DiskSynced { node, incarnation, len });
+        let ratio = kernel.fsync_window_ratio;
+        kernel.maybe_strike(node, crate::aim::FSYNC_WINDOW, ratio, latency);
+    }
+
+    /// Marks a moment the state machine finds interesting (an election stood, a vote granted,
+    /// a handover step): an aimed fault may strike this node right after it. The kernel decides
+    /// from the seed; `moment` means nothing to it beyond its name.
+    pub fn moment(&mut self, moment: &'static str) {
+        self.moment_at(moment, self.node);
+    }
+
+    /// Marks a moment at which a fault would best hit another node, `node` (the leader a
+    /// request just went to, say): an aimed fault may strike it right after.
+    pub fn moment_at(&mut self, moment: &'static str, node: NodeId) {
+        let ratio = self.kernel.plan.aim.ratio_at(moment);
+        self.kernel.maybe_strike(node, moment, ratio, 0);
+    }
+
+    /// Declares that what this node sends now relies on `promise` being durable (a vote grant
+    /// on the durable vote, a progress report on the durable log). The scenario verifies every
+    /// promise of a step right after it ([`crate::Scenario::check_promises`]), against the
+    /// state that would survive a crash then: before anything else can change.
+    pub fn promise(&mut self, promise: N::Promise) {
+        self.kernel.promises.push((self.node, promise));
     }
 
     /// This node's own random stream (for workload choices; never for the protocol itself).

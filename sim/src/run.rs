@@ -23,6 +23,16 @@ pub trait Scenario {
     fn boot(&self, id: NodeId, cx: &mut Context<'_, Self::Node>) -> Self::Node;
     /// Safety: called after every step; `Err` stops the run as a safety violation.
     fn check(&mut self, view: &View<'_, Self::Node>) -> Result<(), Violation>;
+    /// Safety: the durable promises nodes made during the step (`Context::promise`), as
+    /// (node, promise), verified against the world right after it, before [`Scenario::check`].
+    /// `Err` stops the run as a safety violation. The default checks nothing.
+    fn check_promises(
+        &mut self,
+        _view: &View<'_, Self::Node>,
+        _promises: &[(NodeId, <Self::Node as Node>::Promise)],
+    ) -> Result<(), Violation> {
+        Ok(())
+    }
     /// Liveness: `Ok` once the system has converged after faults healed. The last `Err` seen
     /// when the bound runs out is reported as the liveness violation.
     fn converged(&mut self, view: &View<'_, Self::Node>) -> Result<(), Violation>;
@@ -239,10 +249,20 @@ impl<S: Scenario> Simulation<S> {
         if !self.world.step(&self.scenario) {
             return false;
         }
+        let promises = std::mem::take(&mut self.world.kernel.promises);
         let kernel = &self.world.kernel;
         // Safety first: a violation in the step that hits a bound is still a violation.
         let view = View { kernel, nodes: &self.world.nodes };
-        if let Err(violation) = self.scenario.check(&view) {
+        let checked = if promises.is_empty() {
+            self.scenario.check(&view)
+        } else {
+            let promised = self.scenario.check_promises(&view, &promises);
+            promised.and_then(|()| self.scenario.check(&view))
+        };
+        self.world.kernel.promises = promises;
+        self.world.kernel.promises.clear();
+        let kernel = &self.world.kernel;
+        if let Err(violation) = checked {
             self.outcome = Some(Outcome::Safety(violation));
         } else if let Some(full) = kernel.overflow {
             let bound = format!("queue length {} reached", full.capacity);

@@ -76,9 +76,12 @@ fn assert_coverage_complete(entry: &ScenarioEntry, coverage: &sim::Coverage, see
         .filter(|k| !coverage.faults.contains_key(k))
         .map(|k| k.name())
         .collect();
+    let missing_strikes: Vec<&str> =
+        (entry.moments)().into_iter().filter(|m| !coverage.strikes.contains_key(m)).collect();
     assert!(
-        missing_probes.is_empty() && missing_faults.is_empty(),
-        "{name} over {seeds} seeds never hit probes {missing_probes:?} nor fired {missing_faults:?}"
+        missing_probes.is_empty() && missing_faults.is_empty() && missing_strikes.is_empty(),
+        "{name} over {seeds} seeds never hit probes {missing_probes:?} nor fired \
+         {missing_faults:?} nor struck at {missing_strikes:?}"
     );
     let undeclared: Vec<&str> =
         coverage.probes.keys().copied().filter(|p| !entry.probes.contains(p)).collect();

@@ -268,6 +268,17 @@ fn each_canary_changes_exactly_its_behaviour() {
     d.progress(7);
     d.complete(4, 7);
     assert_eq!(d.done, Some(handed_over(10, 7, 0, 0)), "handed over short, reporting nothing");
+
+    let mut d = Driver::new(Some(FailoverCanary::PromoteBeforeDemoted));
+    d.start(Mode::Coordinated);
+    d.frozen();
+    d.progress(10);
+    let demote = (PRIMARY, Request::Demote { handover: 1, new_primary: TARGET, term: 4 });
+    let promote = (TARGET, Request::Promote { handover: 1, term: 4 });
+    assert_eq!(d.sent[d.sent.len() - 2..], [demote, promote], "both leave at once");
+    d.complete(4, 10);
+    assert_eq!(d.done, Some(handed_over(10, 10, 0, 0)));
+    // progress-from-working-log is the target's side: `model::replication`'s handover tests.
 }
 
 #[test]

@@ -17,6 +17,7 @@ use crate::failover::{Reply, Request};
 use crate::lease::{
     self, FencingToken, LeaseClient, LeaseConfig, LeaseError, LeaseEvent, LeaseTimer,
 };
+use crate::promise::Promise;
 use crate::replication::{self, Node, ReplicationConfig, Role};
 use crate::store::{StoreReply, StoreRequest};
 
@@ -75,6 +76,18 @@ pub enum Output {
     },
     /// The lease's outcomes, for probes and traces.
     Lease(LeaseEvent),
+}
+
+impl Output {
+    /// What this output promises is durable (see [`crate::promise`]): the replica set's
+    /// promises, and a minted write's reliance on the lease.
+    pub fn promise(&self, ack_policy: replication::AckPolicy) -> Option<Promise> {
+        match self {
+            Output::Replication(output) => output.promise(ack_policy),
+            Output::FencedWrite { token, .. } => Some(Promise::LeaseHeld { token: *token }),
+            _ => None,
+        }
+    }
 }
 
 /// One member: the replica-set node and its lease client.

@@ -227,6 +227,11 @@ impl Coordinator {
             return self.enter(Phase::Promoting { handover }, out);
         }
         self.enter(Phase::Demoting { handover }, out);
+        if let (true, Some(plan)) = (self.canary(FailoverCanary::PromoteBeforeDemoted), self.plan) {
+            // Canary: the promotion leaves with the demotion instead of after its answer.
+            let request = Request::Promote { handover: self.handover, term };
+            out.push(Output::Send { to: plan.target, request });
+        }
     }
 
     /// (frontier, reached, skipped) as indices, the target holding the primary's log up to

@@ -219,15 +219,19 @@ pub enum FailoverCanary {
     NoTermBump,
     UnderReportSkipped,
     OldPrimaryNotDemoted,
+    PromoteBeforeDemoted,
+    ProgressFromWorkingLog,
 }
 
 impl FailoverCanary {
-    pub const ALL: [FailoverCanary; 5] = [
+    pub const ALL: [FailoverCanary; 7] = [
         FailoverCanary::NoFreeze,
         FailoverCanary::CommitBeforeFrontier,
         FailoverCanary::NoTermBump,
         FailoverCanary::UnderReportSkipped,
         FailoverCanary::OldPrimaryNotDemoted,
+        FailoverCanary::PromoteBeforeDemoted,
+        FailoverCanary::ProgressFromWorkingLog,
     ];
 
     /// The kebab-case name on the command line.
@@ -238,6 +242,8 @@ impl FailoverCanary {
             FailoverCanary::NoTermBump => "no-term-bump",
             FailoverCanary::UnderReportSkipped => "under-report-skipped",
             FailoverCanary::OldPrimaryNotDemoted => "old-primary-not-demoted",
+            FailoverCanary::PromoteBeforeDemoted => "promote-before-demoted",
+            FailoverCanary::ProgressFromWorkingLog => "progress-from-working-log",
         }
     }
 
@@ -251,6 +257,12 @@ impl FailoverCanary {
             FailoverCanary::NoTermBump => "promotes the target in the old primary's term",
             FailoverCanary::UnderReportSkipped => "forced mode reports one write fewer skipped",
             FailoverCanary::OldPrimaryNotDemoted => "never tells the old primary to step down",
+            FailoverCanary::PromoteBeforeDemoted => {
+                "promotes the target as it demotes the old primary, not once the demotion is done"
+            }
+            FailoverCanary::ProgressFromWorkingLog => {
+                "the target reports its working log as caught up, before its fsync"
+            }
         }
     }
 }

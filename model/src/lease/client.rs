@@ -4,6 +4,7 @@
 
 use super::record::{FencingToken, LeaseRecord};
 use super::{LeaseCanary, LeaseError};
+use crate::promise::Promise;
 use crate::store::{StoreError, StoreReply, StoreRequest, Version};
 use crate::NodeId;
 
@@ -70,6 +71,17 @@ pub enum Output {
         payload: u64,
     },
     Event(LeaseEvent),
+}
+
+impl Output {
+    /// What this output promises is durable (see [`crate::promise`]): a fenced write relies on
+    /// the store's record naming its sender as holder with its token, unexpired.
+    pub fn promise(&self) -> Option<Promise> {
+        match self {
+            Output::FencedWrite { token, .. } => Some(Promise::LeaseHeld { token: *token }),
+            _ => None,
+        }
+    }
 }
 
 /// Outcomes, named after the spec's actions where one exists.
@@ -173,10 +185,17 @@ impl LeaseClient {
             Input::Acquire { term } => self.acquire(term, false, out),
             Input::Takeover { term } => self.acquire(term, true, out),
             Input::Release => self.release(out),
-            Input::Write { payload } => match self.belief(now_local_ns) {
-                Some(token) => out.push(Output::FencedWrite { token, payload }),
-                None => out.push(Output::Event(LeaseEvent::WriteRefused)),
-            },
+            Input::Write { payload } => {
+                let token = if self.canary == Some(LeaseCanary::WriteAfterLapse) {
+                    self.held_record().map(LeaseRecord::token) // canary: lapsed or not
+                } else {
+                    self.belief(now_local_ns)
+                };
+                match token {
+                    Some(token) => out.push(Output::FencedWrite { token, payload }),
+                    None => out.push(Output::Event(LeaseEvent::WriteRefused)),
+                }
+            }
             Input::ObserveTerm { term } => {
                 self.highest_term_seen = self.highest_term_seen.max(term)
             }
@@ -223,8 +242,12 @@ impl LeaseClient {
         let expired = LeaseRecord { expires_at: record.acquired_at, ..record.clone() };
         out.push(Output::Event(LeaseEvent::Released { token: record.token() }));
         let key = self.config_key.clone();
-        let put = StoreRequest::PutIfVersion { key, value: expired.encode(), version };
-        self.request(Pending::Release, put, out);
+        let request = if self.canary == Some(LeaseCanary::ReleaseDeletesRecord) {
+            StoreRequest::DeleteIfVersion { key, version } // canary: the generation restarts
+        } else {
+            StoreRequest::PutIfVersion { key, value: expired.encode(), version }
+        };
+        self.request(Pending::Release, request, out);
     }
 
     fn renew(&mut self, now: u64, out: &mut Vec<Output>) {
@@ -266,7 +289,8 @@ impl LeaseClient {
             Pending::AcquireWrite { record } => self.on_acquire_write(record, reply, out),
             Pending::AcquireConfirm { record } => self.on_acquire_confirm(record, reply, out),
             Pending::RenewRead { record } => {
-                // Canary `blind-refresh`: overwrite whatever is there, whoever holds it.
+                // Canaries `blind-refresh` and `retry-stale-renewal`: overwrite whatever is
+                // there, whoever holds it.
                 let key = self.config_key.clone();
                 let request = match reply {
                     StoreReply::Got { object: Some((_, version)), .. } => {
@@ -277,6 +301,21 @@ impl LeaseClient {
                 self.request(Pending::RenewWrite { record }, request, out);
             }
             Pending::RenewWrite { record } => match reply {
+                StoreReply::ConditionFailed
+                    if self.canary == Some(LeaseCanary::RetryStaleRenewal) =>
+                {
+                    // Canary: a conflict is "retried" with the version read now, whoever wrote it.
+                    let get = self.get();
+                    self.request(Pending::RenewRead { record }, get, out);
+                }
+                StoreReply::Written { version }
+                    if self.canary == Some(LeaseCanary::ExpiryFromReply) =>
+                {
+                    // Canary: the lease runs from the answer, though the store's runs from the
+                    // request.
+                    let record = LeaseRecord { expires_at: now + self.ttl_ns, ..record };
+                    self.renewed(record, version, out)
+                }
                 StoreReply::Written { version } => self.renewed(record, version, out),
                 StoreReply::ConditionFailed => self.stale(out),
                 StoreReply::Failed(StoreError::Timeout) => {
@@ -327,11 +366,10 @@ impl LeaseClient {
                         LeaseError::Held { holder: record.holder, expires_at: record.expires_at };
                     return self.acquire_failed(error, out);
                 }
-                if record.holder == self.id {
-                    record.generation
-                } else {
-                    record.generation + 1
-                }
+                // Every acquisition issues a new token, ours included: writes stamped in an
+                // earlier tenure (a crashed incarnation's, a stalled one) must not pass for
+                // this one's.
+                record.generation + 1
             }
         };
         let key = self.config_key.clone();
@@ -417,9 +455,7 @@ impl LeaseClient {
     }
 
     fn stale(&mut self, out: &mut Vec<Output>) {
-        if self.canary != Some(LeaseCanary::BeliefAfterStale) {
-            self.held = None;
-        }
+        self.held = None;
         out.push(Output::Event(LeaseEvent::RenewFailed(LeaseError::Stale)));
     }
 

@@ -65,17 +65,23 @@ pub enum LeaseCanary {
     BlindRefresh,
     NoConfirmRead,
     UncheckedResource,
-    BeliefAfterStale,
+    RetryStaleRenewal,
+    ReleaseDeletesRecord,
+    ExpiryFromReply,
+    WriteAfterLapse,
 }
 
 impl LeaseCanary {
-    pub const ALL: [LeaseCanary; 6] = [
+    pub const ALL: [LeaseCanary; 9] = [
         LeaseCanary::NoTermFence,
         LeaseCanary::NoSafetyMargin,
         LeaseCanary::BlindRefresh,
         LeaseCanary::NoConfirmRead,
         LeaseCanary::UncheckedResource,
-        LeaseCanary::BeliefAfterStale,
+        LeaseCanary::RetryStaleRenewal,
+        LeaseCanary::ReleaseDeletesRecord,
+        LeaseCanary::ExpiryFromReply,
+        LeaseCanary::WriteAfterLapse,
     ];
 
     /// The kebab-case name on the command line.
@@ -86,7 +92,10 @@ impl LeaseCanary {
             LeaseCanary::BlindRefresh => "blind-refresh",
             LeaseCanary::NoConfirmRead => "no-confirm-read",
             LeaseCanary::UncheckedResource => "unchecked-resource",
-            LeaseCanary::BeliefAfterStale => "belief-after-stale",
+            LeaseCanary::RetryStaleRenewal => "retry-stale-renewal",
+            LeaseCanary::ReleaseDeletesRecord => "release-deletes-record",
+            LeaseCanary::ExpiryFromReply => "expiry-from-reply",
+            LeaseCanary::WriteAfterLapse => "write-after-lapse",
         }
     }
 
@@ -102,7 +111,18 @@ impl LeaseCanary {
                 "acquire trusts its write (even a timed-out one) without re-reading"
             }
             LeaseCanary::UncheckedResource => "the protected resource accepts stale fencing tokens",
-            LeaseCanary::BeliefAfterStale => "holder keeps believing after a Stale answer",
+            LeaseCanary::RetryStaleRenewal => {
+                "a renewal answered Stale reads the new version and writes again"
+            }
+            LeaseCanary::ReleaseDeletesRecord => {
+                "release deletes the record, so the next acquire restarts the generation"
+            }
+            LeaseCanary::ExpiryFromReply => {
+                "a renewed lease is timed from the store's answer, not from the request"
+            }
+            LeaseCanary::WriteAfterLapse => {
+                "a write is stamped with the held token even after belief lapsed"
+            }
         }
     }
 }

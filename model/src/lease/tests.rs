@@ -115,13 +115,16 @@ fn a_live_lease_of_another_holder_is_held_and_an_expired_one_is_taken() {
     assert_eq!(LeaseRecord::decode(&value).unwrap().generation, 5, "a new holder bumps it");
 }
 
+/// Found by `IssuedTokensIncrease` on the first lease seeds: a holder re-acquiring its own
+/// expired record kept its generation, so its earlier tenure's token (and any write stamped with
+/// it, stalled or sent by a crashed incarnation) stayed valid in the new tenure.
 #[test]
-fn the_same_holder_reacquiring_keeps_its_generation() {
+fn the_same_holder_reacquiring_gets_a_new_token() {
     let mut d = driver(2, None);
     d.input(Input::Acquire { term: 1 });
     d.reply(got(Some(&record(2, 1, 4, 0)), 7, 1)); // our own record, expired (or released)
     let (_, StoreRequest::PutIfVersion { value, .. }) = d.request() else { panic!() };
-    assert_eq!(LeaseRecord::decode(&value).unwrap().generation, 4);
+    assert_eq!(LeaseRecord::decode(&value).unwrap().generation, 5);
 }
 
 #[test]
@@ -134,7 +137,7 @@ fn reacquiring_under_a_newer_term_drops_the_old_belief_before_writing() {
     let (_, StoreRequest::PutIfVersion { value, .. }) = d.request() else { panic!() };
     assert_eq!(
         LeaseRecord::decode(&value).unwrap().token(),
-        FencingToken { term: 4, generation: 1 }
+        FencingToken { term: 4, generation: 2 }
     );
 }
 
@@ -258,11 +261,32 @@ fn each_canary_changes_exactly_its_behaviour() {
     d.reply(got(None, 0, 0));
     d.reply(StoreReply::Failed(crate::store::StoreError::Timeout));
     assert!(d.client.belief(d.now).is_some());
-    // belief-after-stale: a Stale renewal leaves the belief in place.
-    let mut d = driver(1, Some(LeaseCanary::BeliefAfterStale));
+    // retry-stale-renewal: a Stale renewal reads the version and writes over it.
+    let mut d = driver(1, Some(LeaseCanary::RetryStaleRenewal));
     d.acquire_fresh(1);
     d.input(Input::Timer(LeaseTimer::Renew));
     d.reply(StoreReply::ConditionFailed);
-    assert!(d.client.belief(d.now).is_some());
+    assert!(matches!(d.request().1, StoreRequest::Get { .. }));
+    d.reply(got(Some(&record(2, 1, 2, u64::MAX)), 9, 0));
+    assert!(matches!(d.request().1, StoreRequest::PutIfVersion { version: 9, .. }));
+    // release-deletes-record: release deletes instead of marking the record expired.
+    let mut d = driver(1, Some(LeaseCanary::ReleaseDeletesRecord));
+    d.acquire_fresh(1);
+    d.input(Input::Release);
+    assert!(matches!(d.request().1, StoreRequest::DeleteIfVersion { .. }));
+    // expiry-from-reply: a renewal answered late is believed from the answer.
+    let mut d = driver(1, Some(LeaseCanary::ExpiryFromReply));
+    d.acquire_fresh(1);
+    d.input(Input::Timer(LeaseTimer::Renew));
+    let asked_at = d.now;
+    d.now += 400;
+    d.reply(StoreReply::Written { version: 2 });
+    assert!(d.client.belief(asked_at + TTL - MARGIN + 100).is_some());
+    // write-after-lapse: a write is stamped with the held token after belief lapsed.
+    let mut d = driver(1, Some(LeaseCanary::WriteAfterLapse));
+    let written = d.acquire_fresh(1);
+    d.now = written.expires_at;
+    let out = d.input(Input::Write { payload: 7 });
+    assert!(matches!(out[..], [Output::FencedWrite { .. }]));
     // The correct client does none of these (covered by the tests above).
 }

@@ -14,6 +14,7 @@ use super::messages::{LogPosition, Message, NackReason, Output, ReplTimer, Stabl
 use super::node::Node;
 use super::replica::Applied;
 use super::{ReplicationCanary, Role};
+use crate::moment::Moment;
 use crate::NodeId;
 
 /// At most this many sync requests outstanding (older ones are forgotten first).
@@ -98,6 +99,7 @@ impl Node {
         let durable = self.acked_tail();
         self.sync.last_reported = durable;
         self.send(leader, Message::SyncRequest { term, request_id, since, durable }, out);
+        out.push(Output::Moment(Moment::SyncRequested { leader }));
         let after_local_ns = self.config.sync_timeout_ns;
         out.push(Output::SetTimer { after_local_ns, timer: ReplTimer::SyncTimeout { request_id } });
     }

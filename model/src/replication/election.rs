@@ -9,6 +9,7 @@ use super::messages::{LogPosition, Message, Output, ReplTimer, StableRecord};
 use super::node::Node;
 use super::writes::LeaderState;
 use super::{ReplicationCanary, Role};
+use crate::moment::Moment;
 use crate::NodeId;
 use std::cmp::Reverse;
 use std::collections::BTreeSet;
@@ -147,16 +148,26 @@ impl Node {
             .all(|(id, peer)| (peer.tail, Reverse(*id)) < ours)
     }
 
+    /// Arms the wait before standing (again): the retry, the rank's stagger, and a share of
+    /// the retry that looks random but comes from (id, term, failed rounds), Raft's randomized
+    /// timeout without an RNG. The share's window doubles with each round that found no leader
+    /// (up to 8 retries), so candidates whose timeouts are clustered, or whose votes take
+    /// longer than the retry to come back, stop duelling after a few rounds.
     fn arm_election_timer(&mut self, out: &mut Vec<Output>) {
         let generation = self.next_generation();
         self.timers.election = generation;
+        let window_ns = self.config.election_retry_ns << self.election_rounds.min(3);
+        let mix = scramble(u64::from(self.id) << 48 ^ self.current_term << 8)
+            ^ u64::from(self.election_rounds);
+        let share_ns = scramble(mix) % window_ns.max(1);
         let after_local_ns =
-            self.config.election_retry_ns + self.rank * self.config.election_stagger_ns;
+            self.config.election_retry_ns + self.rank * self.config.election_stagger_ns + share_ns;
         out.push(Output::SetTimer { after_local_ns, timer: ReplTimer::Election { generation } });
     }
 
     pub(super) fn on_election_timer(&mut self, out: &mut Vec<Output>) {
         if self.role == Role::Candidate {
+            self.election_rounds = self.election_rounds.saturating_add(1);
             self.stand(out);
         }
     }
@@ -185,12 +196,13 @@ impl Node {
         let granted = BTreeSet::new();
         self.candidacy = Some(Candidacy { term, granted, requested: false, transfer });
         self.arm_election_timer(out);
+        out.push(Output::Moment(Moment::Election));
     }
 
     /// Sends the vote requests once the candidate's own vote is durable.
     pub(super) fn request_votes_once_durable(&mut self, out: &mut Vec<Output>) {
         let own_vote_durable = self.candidacy.as_ref().is_some_and(|candidacy| {
-            !candidacy.requested && self.durable_vote == (candidacy.term, Some(self.id))
+            !candidacy.requested && self.durable.vote == (candidacy.term, Some(self.id))
         });
         if self.role == Role::Candidate && own_vote_durable {
             self.send_vote_requests(out);
@@ -223,8 +235,12 @@ impl Node {
         if term > self.current_term {
             self.adopt_term(term, out);
         }
+        if self.candidacy.as_ref().is_some_and(|c| c.term == term) {
+            self.stats.contended_elections += 1;
+        }
         let free = self.voted_for.is_none() || self.voted_for == Some(from);
-        if !free || (last < self.log.last() && !transfer) {
+        let checks_log = !transfer && !self.canary(ReplicationCanary::VoteWithoutLogCheck);
+        if !free || (checks_log && last < self.log.last()) {
             let msg = Message::VoteReply { term: self.current_term, granted: false };
             return self.send(from, msg, out);
         }
@@ -232,8 +248,19 @@ impl Node {
         self.missed_ticks = 0;
         self.stats.votes_granted += 1;
         let id = self.persist(vec![StableRecord::Vote { term, voted_for: Some(from) }], out);
+        let grant = Message::VoteReply { term, granted: true };
+        if self.canary(ReplicationCanary::GrantBeforeDurable) {
+            return self.send_grant(from, grant, out); // canary: before the vote is on disk
+        }
         // The grant leaves only once the vote is durable: a crash cannot make us vote twice.
-        self.held.push((id, from, Message::VoteReply { term, granted: true }));
+        self.held.push((id, from, grant));
+    }
+
+    /// Sends a vote grant, a moment worth a fault (the voter may be back, having forgotten
+    /// nothing it promised, within the same election).
+    pub(super) fn send_grant(&mut self, to: NodeId, grant: Message, out: &mut Vec<Output>) {
+        self.send(to, grant, out);
+        out.push(Output::Moment(Moment::VoteGranted));
     }
 
     pub(super) fn on_vote_reply(
@@ -269,6 +296,7 @@ impl Node {
 
     /// Takes the lead in the current term: announces it and appends the barrier.
     pub(super) fn lead(&mut self, out: &mut Vec<Output>) {
+        self.election_rounds = 0;
         self.role = Role::Leader;
         self.leader = Some(self.id);
         self.candidacy = None;
@@ -280,4 +308,11 @@ impl Node {
         self.append_as_leader(None, 0, out);
         self.report_promotion(out);
     }
+}
+
+/// A well-mixed bijection on u64 (SplitMix64's finaliser), for the election timer's share.
+fn scramble(mut x: u64) -> u64 {
+    x = (x ^ (x >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    x = (x ^ (x >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    x ^ (x >> 31)
 }

@@ -7,10 +7,17 @@ use super::messages::Output;
 use super::node::Node;
 use super::Role;
 use crate::failover::{FailoverCanary, Reply, Request};
+use crate::moment::Moment;
 use crate::NodeId;
 
 impl Node {
     pub(super) fn on_failover(&mut self, request: Request, out: &mut Vec<Output>) {
+        if matches!(
+            request,
+            Request::Freeze { .. } | Request::Demote { .. } | Request::Promote { .. }
+        ) {
+            out.push(Output::Moment(Moment::HandoverStep));
+        }
         let reply = match request {
             Request::Freeze { handover } | Request::ReadFrontier { handover } => {
                 if self.role != Role::Leader {
@@ -21,7 +28,14 @@ impl Node {
                 Reply::Frontier { handover, term: self.current_term, frontier: self.log.last() }
             }
             Request::QueryProgress { handover } => {
-                Reply::Progress { handover, durable: self.durable_tail() }
+                let durable = if self.config.handover_canary
+                    == Some(FailoverCanary::ProgressFromWorkingLog)
+                {
+                    self.log.last() // canary: the working log, fsync or not
+                } else {
+                    self.durable_tail()
+                };
+                Reply::Progress { handover, durable }
             }
             Request::Promote { handover, term } => return self.promote(handover, term, out),
             Request::Demote { handover, new_primary, term } => {

@@ -1,7 +1,8 @@
 //! What crosses a node's boundary: messages between members, inputs, outputs, timers and the
 //! records a node asks its caller to make durable.
 
-use super::Role;
+use super::{AckPolicy, Role};
+use crate::promise::Promise;
 use crate::NodeId;
 use serde::{Deserialize, Serialize};
 
@@ -201,4 +202,35 @@ pub enum Output {
     },
     /// The answer to a [`Input::Failover`] request, for the coordinator.
     Failover(crate::failover::Reply),
+    /// A moment worth a fault (see [`crate::moment`]); nothing to carry out.
+    Moment(crate::moment::Moment),
+}
+
+impl Output {
+    /// What this output promises is durable when it leaves (see [`crate::promise`]): a vote
+    /// grant its vote, an append ack or sync request its reported tail, a caught-up answer its
+    /// durable frontier, and under `Quorum` acks an acknowledgement a majority's logs. A vote
+    /// request promises the candidate's vote for itself.
+    pub fn promise(&self, ack_policy: AckPolicy) -> Option<Promise> {
+        let holds = |position: LogPosition| {
+            (position != LogPosition::ZERO).then_some(Promise::LogHolds { position })
+        };
+        match self {
+            Output::Send { to, msg: Message::VoteReply { term, granted: true } } => {
+                Some(Promise::Vote { term: *term, candidate: *to })
+            }
+            // A candidate's request carries its own vote (each copy promises the same).
+            Output::Send { msg: Message::RequestVote { term, .. }, .. } => {
+                Some(Promise::SelfVote { term: *term })
+            }
+            Output::Send { msg: Message::AppendAck { durable, .. }, .. }
+            | Output::Send { msg: Message::SyncRequest { durable, .. }, .. } => holds(*durable),
+            Output::Failover(crate::failover::Reply::Progress { durable, .. }) => holds(*durable),
+            Output::Ack { index, term, .. } if ack_policy == AckPolicy::Quorum => {
+                let position = LogPosition { term: *term, index: *index };
+                Some(Promise::QuorumHolds { position })
+            }
+            _ => None,
+        }
+    }
 }

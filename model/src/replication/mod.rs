@@ -49,7 +49,7 @@ mod replica;
 mod tests;
 mod writes;
 
-pub use log::Log;
+pub use log::{DurableState, Log};
 pub use messages::{
     Entry, Input, LogPosition, Message, NackReason, Output, ReplTimer, StableRecord,
 };
@@ -177,6 +177,9 @@ pub struct ReplicationStats {
     pub elections_started: u64,
     /// Votes this node granted.
     pub votes_granted: u64,
+    /// Vote requests of another candidate for the very term this node stands in (same-term
+    /// contention: two or more candidates split one term's votes).
+    pub contended_elections: u64,
     /// `Backpressure` nacks this node sent as leader.
     pub backpressure_sent: u64,
     /// `NotLeader` nacks this node received.
@@ -194,16 +197,24 @@ pub enum ReplicationCanary {
     TruncateOnLowerTerm,
     AckBeforeDurable,
     ElectionWithoutTermBump,
+    GrantBeforeDurable,
+    RecoverForgetsVote,
+    VoteWithoutLogCheck,
+    CountOwnUnsyncedAppend,
 }
 
 impl ReplicationCanary {
-    pub const ALL: [ReplicationCanary; 6] = [
+    pub const ALL: [ReplicationCanary; 10] = [
         ReplicationCanary::AcceptFromNonLeader,
         ReplicationCanary::SkipRequestIdCorrelation,
         ReplicationCanary::NoDualLeaderConvergence,
         ReplicationCanary::TruncateOnLowerTerm,
         ReplicationCanary::AckBeforeDurable,
         ReplicationCanary::ElectionWithoutTermBump,
+        ReplicationCanary::GrantBeforeDurable,
+        ReplicationCanary::RecoverForgetsVote,
+        ReplicationCanary::VoteWithoutLogCheck,
+        ReplicationCanary::CountOwnUnsyncedAppend,
     ];
 
     /// The kebab-case name on the command line.
@@ -215,6 +226,10 @@ impl ReplicationCanary {
             ReplicationCanary::TruncateOnLowerTerm => "truncate-on-lower-term",
             ReplicationCanary::AckBeforeDurable => "ack-before-durable",
             ReplicationCanary::ElectionWithoutTermBump => "election-without-term-bump",
+            ReplicationCanary::GrantBeforeDurable => "grant-before-durable",
+            ReplicationCanary::RecoverForgetsVote => "recover-forgets-vote",
+            ReplicationCanary::VoteWithoutLogCheck => "vote-without-log-check",
+            ReplicationCanary::CountOwnUnsyncedAppend => "count-own-unsynced-append",
         }
     }
 
@@ -227,6 +242,10 @@ impl ReplicationCanary {
             ReplicationCanary::TruncateOnLowerTerm => "TruncateOnLowerTerm",
             ReplicationCanary::AckBeforeDurable => "AckBeforeDurable",
             ReplicationCanary::ElectionWithoutTermBump => "ElectionWithoutTermBump",
+            ReplicationCanary::GrantBeforeDurable => "GrantBeforeDurable",
+            ReplicationCanary::RecoverForgetsVote => "RecoverForgetsVote",
+            ReplicationCanary::VoteWithoutLogCheck => "VoteWithoutLogCheck",
+            ReplicationCanary::CountOwnUnsyncedAppend => "CountOwnUnsyncedAppend",
         }
     }
 
@@ -250,6 +269,18 @@ impl ReplicationCanary {
             }
             ReplicationCanary::ElectionWithoutTermBump => {
                 "a candidate stands in its current term instead of term + 1"
+            }
+            ReplicationCanary::GrantBeforeDurable => {
+                "a voter's grant leaves before its vote is on disk"
+            }
+            ReplicationCanary::RecoverForgetsVote => {
+                "a restarted node recovers its term but not the vote it cast in it"
+            }
+            ReplicationCanary::VoteWithoutLogCheck => {
+                "a voter grants without checking the candidate's log is as up to date as its own"
+            }
+            ReplicationCanary::CountOwnUnsyncedAppend => {
+                "the leader counts its own append towards the quorum before its fsync"
             }
         }
     }

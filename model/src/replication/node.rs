@@ -3,7 +3,7 @@
 
 use super::catchup::SyncState;
 use super::election::{Candidacy, PeerInfo};
-use super::log::Log;
+use super::log::{DurableState, Log};
 use super::messages::{Input, LogPosition, Message, Output, ReplTimer, StableRecord};
 use super::writes::LeaderState;
 use super::{ReplicationCanary, ReplicationConfig, ReplicationStats, Role};
@@ -39,14 +39,12 @@ pub struct Node {
     pub(super) voted_for: Option<NodeId>,
     /// The log as the node works with it (ahead of the disk until `Persisted`).
     pub(super) log: Log,
-    /// The log as the durable records rebuild it: what a crash would leave.
-    pub(super) durable_log: Log,
-    /// The (term, vote) the durable records hold.
-    pub(super) durable_vote: (u64, Option<NodeId>),
+    /// What the confirmed durable records rebuild: what a crash would leave.
+    pub(super) durable: DurableState,
     pub(super) next_persist_id: u64,
     /// `Persist` outputs not yet confirmed, oldest first.
     pub(super) unsynced: VecDeque<(u64, Vec<StableRecord>)>,
-    /// Messages that may leave only once persist `id` is durable (vote grants).
+    /// Vote grants, which may leave only once persist `id` (the vote) is durable.
     pub(super) held: Vec<(u64, NodeId, Message)>,
     pub(super) role: Role,
     /// The believed leader; its term is always `current_term`.
@@ -54,6 +52,9 @@ pub struct Node {
     pub(super) ticks: u64,
     /// Heartbeat intervals since the believed leader was last heard.
     pub(super) missed_ticks: u32,
+    /// Election timers that fired with no leader found since this node last followed or led:
+    /// each widens the next wait (see `arm_election_timer`).
+    pub(super) election_rounds: u32,
     pub(super) peers: BTreeMap<NodeId, PeerInfo>,
     pub(super) candidacy: Option<Candidacy>,
     pub(super) leading: Option<LeaderState>,
@@ -82,24 +83,20 @@ impl Node {
     pub fn recover(config: ReplicationConfig, id: NodeId, durable: &[StableRecord]) -> Node {
         assert!(config.members.contains(&id), "node {id} is not a member of {:?}", config.members);
         assert!(config.retain_entries_max >= 1, "retain_entries_max must be at least 1");
-        let mut log = Log::default();
-        let mut vote = (0, None);
-        for record in durable {
-            match record {
-                StableRecord::Vote { term, voted_for } => vote = (*term, *voted_for),
-                other => log.apply(other),
-            }
-        }
+        let durable = DurableState::from_records(durable);
+        let (log, vote) = (durable.log.clone(), durable.vote);
         let rank = config.members.iter().filter(|member| **member < id).count() as u64;
         Node {
             rank,
             id,
             current_term: vote.0,
-            voted_for: vote.1,
+            // Canary `recover-forgets-vote`: the term comes back, the vote cast in it does not.
+            voted_for: vote
+                .1
+                .filter(|_| config.canary != Some(ReplicationCanary::RecoverForgetsVote)),
             commit_index: log.base().index,
-            durable_log: log.clone(),
+            durable,
             log,
-            durable_vote: vote,
             next_persist_id: 1,
             unsynced: VecDeque::new(),
             held: Vec::new(),
@@ -107,6 +104,7 @@ impl Node {
             leader: None,
             ticks: 0,
             missed_ticks: 0,
+            election_rounds: 0,
             peers: BTreeMap::new(),
             candidacy: None,
             leading: None,
@@ -215,15 +213,16 @@ impl Node {
     }
     /// The log a crash would leave: what the confirmed `Persist` records rebuild.
     pub fn durable_log(&self) -> &Log {
-        &self.durable_log
+        &self.durable.log
     }
     /// The highest position that is both durable and in the working log (what the node
     /// reports as appended): the entries up to it survive a crash unchanged.
     pub fn durable_tail(&self) -> LogPosition {
-        let floor = self.log.base().index.max(self.durable_log.base().index);
-        let mut index = self.log.last_index().min(self.durable_log.last_index());
+        let durable = &self.durable.log;
+        let floor = self.log.base().index.max(durable.base().index);
+        let mut index = self.log.last_index().min(durable.last_index());
         while index >= floor {
-            match (self.log.term_at(index), self.durable_log.term_at(index)) {
+            match (self.log.term_at(index), durable.term_at(index)) {
                 (Some(a), Some(b)) if a == b => return LogPosition { term: a, index },
                 _ if index == 0 => break,
                 _ => index -= 1,
@@ -318,20 +317,13 @@ impl Node {
         }
         while self.unsynced.front().is_some_and(|(id, _)| *id <= through) {
             let (_, records) = self.unsynced.pop_front().expect("checked above");
-            for record in &records {
-                match record {
-                    StableRecord::Vote { term, voted_for } => {
-                        self.durable_vote = (*term, *voted_for)
-                    }
-                    other => self.durable_log.apply(other),
-                }
-            }
+            records.iter().for_each(|record| self.durable.apply(record));
         }
         let held = std::mem::take(&mut self.held);
         let (ready, waiting): (Vec<_>, Vec<_>) = held.into_iter().partition(|h| h.0 <= through);
         self.held = waiting;
         for (_, to, msg) in ready {
-            self.send(to, msg, out);
+            self.send_grant(to, msg, out); // only vote grants wait for the disk
         }
         self.request_votes_once_durable(out);
         if self.role == Role::Leader {
@@ -373,6 +365,7 @@ impl Node {
     /// Follows `leader` of the current term.
     pub(super) fn follow(&mut self, leader: NodeId) {
         self.missed_ticks = 0;
+        self.election_rounds = 0;
         if self.role == Role::Replica && self.leader == Some(leader) {
             return;
         }

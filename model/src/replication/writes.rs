@@ -7,7 +7,7 @@
 
 use super::messages::{Entry, LogPosition, Message, Output, StableRecord};
 use super::node::{AckedWrite, Node};
-use super::AckPolicy;
+use super::{AckPolicy, ReplicationCanary};
 use crate::NodeId;
 use std::collections::{BTreeMap, VecDeque};
 
@@ -102,7 +102,11 @@ impl Node {
     /// included) holds durably.
     pub(super) fn update_commit(&mut self, out: &mut Vec<Output>) {
         let Some(leading) = self.leading.as_ref() else { return };
-        let own = self.acked_tail().index;
+        let own = if self.canary(ReplicationCanary::CountOwnUnsyncedAppend) {
+            self.log.last_index() // canary: its own append counts before its fsync
+        } else {
+            self.acked_tail().index
+        };
         let mut tails: Vec<u64> = self
             .config
             .members

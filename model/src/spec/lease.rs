@@ -4,6 +4,7 @@
 
 use super::{ActionProperty, Invariant};
 use crate::lease::FencingToken;
+use crate::promise::Promise;
 use crate::NodeId;
 
 /// The spec's `record`, as far as the invariants read it.
@@ -13,6 +14,16 @@ pub struct RecordView {
     pub token: FencingToken,
     /// `record.expires`, in the store's clock frame.
     pub expires: u64,
+    /// `record.acquired`: when its holder acquired it (its local clock). A record with a token,
+    /// holder and acquisition not seen before is a new issuance of its token.
+    pub acquired: u64,
+}
+
+impl RecordView {
+    /// What makes two records the same issuance of a token (renewals change only `expires`).
+    fn issuance(&self) -> (FencingToken, NodeId, u64) {
+        (self.token, self.holder, self.acquired)
+    }
 }
 
 /// The spec's variables. `believes[n]` is `held[n]` when the spec's `Believes(n)` holds (n's
@@ -27,6 +38,21 @@ pub struct LeaseView {
     pub believes: Vec<Option<FencingToken>>,
     /// `lastAccepted` (None for `NoToken`).
     pub last_accepted: Option<FencingToken>,
+    /// The history variable `issuedMax`: the highest token ever issued in the run (None before
+    /// the first), which outlives a deleted record.
+    pub issued_max: Option<FencingToken>,
+}
+
+impl LeaseView {
+    /// `issuedMax` after a step from `previous` to this view's record: the refinement
+    /// mapping's update of the history variable.
+    pub fn issued_max_after(
+        previous: Option<&LeaseView>,
+        record: Option<RecordView>,
+    ) -> Option<FencingToken> {
+        let before = previous.and_then(|p| p.issued_max);
+        before.max(record.map(|r| r.token))
+    }
 }
 
 impl LeaseView {
@@ -98,6 +124,44 @@ pub fn fencing_monotonic(previous: &LeaseView, next: &LeaseView) -> Result<(), S
     Ok(())
 }
 
+/// `IssuedTokensIncrease`: every token issued over the run (a record whose token, holder and
+/// acquisition were not there before) is above every token issued before it, so no token is
+/// ever issued twice, even when a record was deleted in between.
+pub fn issued_tokens_increase(previous: &LeaseView, next: &LeaseView) -> Result<(), String> {
+    let Some(record) = next.record else { return Ok(()) };
+    if previous.record.map(|r| r.issuance()) == Some(record.issuance()) {
+        return Ok(()); // a renewal (or no change)
+    }
+    match previous.issued_max {
+        Some(max) if record.token <= max => Err(format!(
+            "n{} was issued token {} though {max} had already been issued{}",
+            record.holder,
+            record.token,
+            if record.token == max { " (the same token twice)" } else { "" }
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// `DurablePromises` (the lease's part): a fenced write leaves only while the store's record
+/// names its sender as holder with the write's token, unexpired at the store's clock.
+pub fn durable_promises(view: &LeaseView, from: NodeId, promise: &Promise) -> Result<(), String> {
+    let Promise::LeaseHeld { token } = promise else { return Ok(()) };
+    match view.record {
+        Some(r) if r.holder == from && r.token == *token && view.now < r.expires => Ok(()),
+        record => {
+            let store = record.map_or("no record".to_string(), |r| {
+                format!("holder n{} {} expires {}", r.holder, r.token, r.expires)
+            });
+            Err(format!(
+                "n{from}'s {} with token {token} at store time {}: the store has {store}",
+                promise.name(),
+                view.now
+            ))
+        }
+    }
+}
+
 /// State invariants of `Lease.tla`.
 pub const INVARIANTS: &[Invariant<LeaseView>] = &[
     Invariant { name: "LeaseUniqueness", check: lease_uniqueness },
@@ -108,6 +172,7 @@ pub const INVARIANTS: &[Invariant<LeaseView>] = &[
 pub const ACTION_PROPERTIES: &[ActionProperty<LeaseView>] = &[
     ActionProperty { name: "RenewalRequiresOwnership", check: renewal_requires_ownership },
     ActionProperty { name: "FencingMonotonic", check: fencing_monotonic },
+    ActionProperty { name: "IssuedTokensIncrease", check: issued_tokens_increase },
 ];
 
 /// Every operator of `Lease.tla` mirrored here; `ExpiredLeaseClaimable` (liveness) is checked
@@ -117,6 +182,8 @@ pub const MIRRORED: &[&str] = &[
     "BeliefConsistency",
     "RenewalRequiresOwnership",
     "FencingMonotonic",
+    "IssuedTokensIncrease",
+    "DurablePromises",
     "ExpiredLeaseClaimable",
     "TypeOK",
 ];
@@ -130,7 +197,7 @@ mod tests {
     }
 
     fn view(believes: Vec<Option<FencingToken>>, record: Option<RecordView>) -> LeaseView {
-        LeaseView { now: 10, record, believes, last_accepted: None }
+        LeaseView { now: 10, record, believes, last_accepted: None, issued_max: None }
     }
 
     #[test]
@@ -141,7 +208,7 @@ mod tests {
 
     #[test]
     fn belief_consistency_needs_holder_token_and_time() {
-        let record = RecordView { holder: 0, token: token(1, 1), expires: 11 };
+        let record = RecordView { holder: 0, token: token(1, 1), expires: 11, acquired: 0 };
         assert!(belief_consistency(&view(vec![Some(token(1, 1))], Some(record))).is_ok());
         let expired = RecordView { expires: 10, ..record };
         assert!(belief_consistency(&view(vec![Some(token(1, 1))], Some(expired))).is_err());
@@ -153,18 +220,64 @@ mod tests {
 
     #[test]
     fn renewal_requires_ownership_flags_a_holder_change_under_one_token() {
-        let before = view(vec![], Some(RecordView { holder: 0, token: token(1, 1), expires: 5 }));
-        let renewed = view(vec![], Some(RecordView { holder: 0, token: token(1, 1), expires: 9 }));
-        let taken = view(vec![], Some(RecordView { holder: 1, token: token(1, 2), expires: 9 }));
-        let hijacked = view(vec![], Some(RecordView { holder: 1, token: token(1, 1), expires: 9 }));
+        let before = view(
+            vec![],
+            Some(RecordView { holder: 0, token: token(1, 1), expires: 5, acquired: 0 }),
+        );
+        let renewed = view(
+            vec![],
+            Some(RecordView { holder: 0, token: token(1, 1), expires: 9, acquired: 0 }),
+        );
+        let taken = view(
+            vec![],
+            Some(RecordView { holder: 1, token: token(1, 2), expires: 9, acquired: 0 }),
+        );
+        let hijacked = view(
+            vec![],
+            Some(RecordView { holder: 1, token: token(1, 1), expires: 9, acquired: 0 }),
+        );
         assert!(renewal_requires_ownership(&before, &renewed).is_ok());
         assert!(renewal_requires_ownership(&before, &taken).is_ok());
         assert!(renewal_requires_ownership(&before, &hijacked).is_err());
     }
 
     #[test]
+    fn issued_tokens_increase_across_a_deleted_record() {
+        let record = |t, holder, acquired| RecordView { holder, token: t, expires: 9, acquired };
+        let with = |record: Option<RecordView>, max: Option<FencingToken>| LeaseView {
+            record,
+            issued_max: max,
+            ..LeaseView::default()
+        };
+        let first = with(Some(record(token(1, 1), 0, 5)), Some(token(1, 1)));
+        let renewed = with(Some(RecordView { expires: 20, ..record(token(1, 1), 0, 5) }), None);
+        assert!(issued_tokens_increase(&first, &renewed).is_ok(), "a renewal issues nothing");
+        let next = with(Some(record(token(1, 2), 1, 7)), None);
+        assert!(issued_tokens_increase(&first, &next).is_ok());
+        let deleted = with(None, Some(token(1, 2)));
+        let restarted = with(Some(record(token(1, 1), 2, 9)), None);
+        assert!(issued_tokens_increase(&deleted, &restarted).is_err(), "generation restarted");
+        let again = with(Some(record(token(1, 2), 1, 8)), None);
+        let error = issued_tokens_increase(&deleted, &again).unwrap_err();
+        assert!(error.contains("the same token twice"), "{error}");
+        let max = LeaseView::issued_max_after(Some(&deleted), Some(record(token(2, 1), 0, 1)));
+        assert_eq!(max, Some(token(2, 1)));
+    }
+
+    #[test]
+    fn a_fenced_write_is_backed_by_an_unexpired_record_naming_its_writer() {
+        let promise = Promise::LeaseHeld { token: token(1, 1) };
+        let record = RecordView { holder: 0, token: token(1, 1), expires: 11, acquired: 0 };
+        assert!(durable_promises(&view(vec![], Some(record)), 0, &promise).is_ok());
+        assert!(durable_promises(&view(vec![], Some(record)), 1, &promise).is_err());
+        let expired = RecordView { expires: 10, ..record };
+        assert!(durable_promises(&view(vec![], Some(expired)), 0, &promise).is_err());
+        assert!(durable_promises(&view(vec![], None), 0, &promise).is_err());
+    }
+
+    #[test]
     fn fencing_monotonic_flags_store_and_resource_regressions() {
-        let record = |t| Some(RecordView { holder: 0, token: t, expires: 5 });
+        let record = |t| Some(RecordView { holder: 0, token: t, expires: 5, acquired: 0 });
         assert!(fencing_monotonic(
             &view(vec![], record(token(2, 1))),
             &view(vec![], record(token(2, 2)))

@@ -26,6 +26,17 @@ pub struct ActionProperty<V> {
     pub check: fn(&V, &V) -> Result<(), String>,
 }
 
+/// An invariant over the state and the spec's history variables: ghost state that the
+/// refinement mapping keeps over the whole run (what was ever committed, granted or issued),
+/// so it survives crashes, truncations and deletions that a comparison of two neighbouring
+/// steps would miss.
+pub struct HistoryInvariant<V, H> {
+    /// The operator's name in the `.tla` file, e.g. `StateMachineSafety`.
+    pub name: &'static str,
+    /// `Err` describes what was observed that breaks the invariant.
+    pub check: fn(&V, &H) -> Result<(), String>,
+}
+
 /// Every operator mirrored in Rust, as (spec module name, operator name). Liveness properties,
 /// which the simulator checks as a bounded convergence phase rather than per step, are listed too.
 pub fn mirrored_operators() -> Vec<(&'static str, &'static str)> {

@@ -8,14 +8,19 @@
 //!   spec): its durable state, `Idle`, commit index at its log's base.
 //! - `log[n]` and `logFloor[n]`: the working log, [`Node::log`]. The spec keeps trimmed entries
 //!   in the sequence and marks them with the floor; the view lists only the retained entries.
-//! - `durableLog[n]` and `durableFloor[n]`: [`Node::durable_log`], what a crash would leave.
+//! - `durableLog[n]` and `durableFloor[n]`: what a crash would leave, as the node's disk itself
+//!   holds it (set with [`ReplicationView::set_durable`]; a checker follows the disk rather than
+//!   trust [`Node::durable_log`], the node's own account).
 //! - `acked`: every acknowledged write, cluster-wide and for the whole run, as (index, term):
 //!   the driver collects [`crate::replication::Output::Ack`].
 //! - `restarts[n]`: how often node n crashed and came back (the driver counts).
 //! - `AckPolicy` (a constant): [`crate::replication::ReplicationConfig::ack_policy`].
 
-use super::{ActionProperty, Invariant};
-use crate::replication::{AckPolicy, Log, Node, Role};
+use super::{ActionProperty, HistoryInvariant, Invariant};
+use crate::promise::Promise;
+use crate::replication::{AckPolicy, DurableState, Log, LogPosition, Node, Role};
+use crate::NodeId;
+use std::collections::BTreeMap;
 
 /// The spec's variables, indexed by node id (dense from 0).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -64,8 +69,16 @@ impl ReplicationView {
         }
     }
 
-    /// Sets member `node.id()` from the node; `restarts` is the driver's count. For a node that
-    /// is down, pass [`Node::recover`] of its durable records. Reuses the view's buffers, so a
+    /// Sets member `n`'s `durableLog` and `durableFloor` from `log`, the log its disk would
+    /// give back (a checker that follows the disk knows better than the node's own account).
+    pub fn set_durable(&mut self, n: usize, log: &Log) {
+        set_positions(&mut self.durable_log[n], log);
+        self.durable_floor[n] = log.base().index;
+    }
+
+    /// Sets member `node.id()` from the node (all but its durable log: [`Self::set_durable`]);
+    /// `restarts` is the driver's count. For a node that is down, pass [`Node::recover`] of its
+    /// durable records. Reuses the view's buffers, so a
     /// checker can refresh one view every step without allocating.
     pub fn set_node(&mut self, node: &Node, restarts: u64) {
         let n = node.id() as usize;
@@ -73,8 +86,6 @@ impl ReplicationView {
         self.current_term[n] = node.current_term();
         set_positions(&mut self.log[n], node.log());
         self.log_floor[n] = node.log().base().index;
-        set_positions(&mut self.durable_log[n], node.durable_log());
-        self.durable_floor[n] = node.durable_log().base().index;
         self.commit_index[n] = node.commit_index();
         self.restarts[n] = restarts;
     }
@@ -206,6 +217,187 @@ pub fn monotonic_commit(previous: &ReplicationView, next: &ReplicationView) -> R
     Ok(())
 }
 
+/// The history variables of `Replication.tla`, kept by the refinement mapping over the whole
+/// run: `committed` (every entry any node ever counted committed, with the term in which it
+/// was first seen committed) and `grants` (every vote ever granted). Updated incrementally and
+/// never cloned per step.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct History {
+    /// At `index - 1`: (the entry's term, the term it was first seen committed in); (0, 0) for
+    /// an index no node showed while it held the entry.
+    committed: Vec<(u64, u64)>,
+    /// Per node: the commit index up to which its entries are recorded.
+    recorded_through: Vec<u64>,
+    /// (voter, term) -> the candidate granted.
+    grants: BTreeMap<(NodeId, u64), NodeId>,
+}
+
+impl History {
+    /// The entry committed at `index`, as (term, term it was first seen committed in).
+    pub fn committed(&self, index: u64) -> Option<(u64, u64)> {
+        let at = usize::try_from(index.checked_sub(1)?).ok()?;
+        self.committed.get(at).copied().filter(|(term, _)| *term > 0)
+    }
+
+    /// The highest index known committed.
+    pub fn committed_through(&self) -> u64 {
+        self.committed.len() as u64
+    }
+
+    /// Records the entries each node newly counts committed (its commit index moved past them
+    /// and it holds them); the first node to show an index decides what was committed there.
+    /// Only each node's new commits are read: the cost follows the commits, not the history.
+    pub fn record_commits(&mut self, view: &ReplicationView) {
+        let nodes = view.commit_index.len();
+        self.recorded_through.resize(nodes, 0);
+        for n in 0..nodes {
+            let commit = view.commit_index[n];
+            let from = self.recorded_through[n].max(view.log_floor[n]);
+            self.recorded_through[n] = commit; // a restart lowers it: record again from there
+            for index in from + 1..=commit {
+                let Some(term) = term_at(&view.log[n], index) else { continue };
+                let at = (index - 1) as usize;
+                if self.committed.len() <= at {
+                    self.committed.resize(at + 1, (0, 0));
+                }
+                if self.committed[at].0 == 0 {
+                    self.committed[at] = (term, view.current_term[n]);
+                }
+            }
+        }
+    }
+
+    /// Records that `voter` granted `candidate` its vote in `term`; `Err` names the candidate
+    /// an earlier grant of the same term went to.
+    pub fn record_grant(
+        &mut self,
+        voter: NodeId,
+        term: u64,
+        candidate: NodeId,
+    ) -> Result<(), NodeId> {
+        match *self.grants.entry((voter, term)).or_insert(candidate) {
+            earlier if earlier != candidate => Err(earlier),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// `StateMachineSafety` (Raft): a committed entry never changes. Every entry a node holds at or
+/// below its commit index is the entry first committed at that index, on every node, for the
+/// whole run (the history outlives crashes, truncations and trims).
+pub fn state_machine_safety(view: &ReplicationView, history: &History) -> Result<(), String> {
+    for n in 0..view.log.len() {
+        let commit = view.commit_index[n];
+        for &(index, term) in view.log[n].iter().take_while(|(index, _)| *index <= commit) {
+            match history.committed(index) {
+                Some((committed, _)) if committed != term => {
+                    return Err(format!(
+                        "n{n} holds term {term} at index {index}, at or below its commit index \
+                         {commit}, where term {committed} was committed"
+                    ));
+                }
+                _ => {}
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `LeaderCompleteness` (Raft): a leader's log holds every entry committed in an earlier term
+/// (above its floor: trimmed entries were committed and are out of scope).
+pub fn leader_completeness(view: &ReplicationView, history: &History) -> Result<(), String> {
+    for n in (0..view.role.len()).filter(|n| view.role[*n] == Role::Leader) {
+        let term = view.current_term[n];
+        for index in view.log_floor[n] + 1..=history.committed_through() {
+            let Some((committed, in_term)) = history.committed(index) else { continue };
+            if in_term < term && term_at(&view.log[n], index) != Some(committed) {
+                let held = term_at(&view.log[n], index)
+                    .map_or("nothing".to_string(), |t| format!("term {t}"));
+                return Err(format!(
+                    "n{n} leads term {term} holding {held} at index {index}, where term \
+                     {committed} was committed in term {in_term}"
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `OneVotePerTerm`: a voter grants at most one candidate per term, across crashes. Checked on
+/// each grant as it leaves, against every grant of the run.
+pub fn one_vote_per_term(
+    history: &mut History,
+    voter: NodeId,
+    term: u64,
+    candidate: NodeId,
+) -> Result<(), String> {
+    history.record_grant(voter, term, candidate).map_err(|earlier| {
+        format!("n{voter} granted its vote in term {term} to n{earlier}, then to n{candidate}")
+    })
+}
+
+/// True if `durable` holds `position`, or trimmed it (trimmed entries are committed).
+fn durable_holds(durable: &DurableState, position: LogPosition) -> bool {
+    position.index <= durable.log.base().index || durable.log.contains(position)
+}
+
+/// What `durable` holds, for a violation.
+fn describe(durable: &DurableState) -> String {
+    let (base, last) = (durable.log.base(), durable.log.last());
+    let vote = match durable.vote {
+        (term, Some(candidate)) => format!("term {term}, vote for n{candidate}"),
+        (term, None) => format!("term {term}, no vote"),
+    };
+    format!("log {}@t{} ..= {}@t{}, {vote}", base.index, base.term, last.index, last.term)
+}
+
+/// `DurablePromises`: a message that promises something durable is backed, as it leaves, by
+/// what a crash would leave (`durable`, per node): a vote grant by the voter's durable vote (or
+/// a newer durable term), a progress report by the sender's durable log, a quorum
+/// acknowledgement by a majority's durable logs.
+pub fn durable_promises(
+    durable: &[&DurableState],
+    from: NodeId,
+    promise: &Promise,
+) -> Result<(), String> {
+    let sender = &durable[from as usize];
+    let promise = &promise.as_grant(from);
+    let backed = match *promise {
+        Promise::SelfVote { .. } => unreachable!("a self vote is checked as a grant"),
+        Promise::Vote { term, candidate } => {
+            let (durable_term, vote) = sender.vote;
+            durable_term > term || (durable_term == term && vote == Some(candidate))
+        }
+        Promise::LogHolds { position } => durable_holds(sender, position),
+        Promise::QuorumHolds { position } => {
+            let holders = durable.iter().filter(|d| durable_holds(d, position)).count();
+            if holders * 2 > durable.len() {
+                return Ok(());
+            }
+            return Err(format!(
+                "n{from}'s {} ({promise}) is backed by {holders} of {} disks",
+                promise.name(),
+                durable.len()
+            ));
+        }
+        Promise::LeaseHeld { .. } => true, // the lease's promise: `spec::lease`
+    };
+    if backed {
+        return Ok(());
+    }
+    Err(format!(
+        "n{from}'s {} ({promise}) is not on its disk: {}",
+        promise.name(),
+        describe(sender)
+    ))
+}
+
+/// Invariants of `Replication.tla` over its history variables.
+pub const HISTORY_INVARIANTS: &[HistoryInvariant<ReplicationView, History>] = &[
+    HistoryInvariant { name: "StateMachineSafety", check: state_machine_safety },
+    HistoryInvariant { name: "LeaderCompleteness", check: leader_completeness },
+];
+
 /// State invariants of `Replication.tla`.
 pub const INVARIANTS: &[Invariant<ReplicationView>] = &[
     Invariant { name: "ElectionSafety", check: election_safety },
@@ -225,6 +417,10 @@ pub const MIRRORED: &[&str] = &[
     "AckedWritesDurable",
     "NoAckedWriteLost",
     "MonotonicCommit",
+    "StateMachineSafety",
+    "LeaderCompleteness",
+    "OneVotePerTerm",
+    "DurablePromises",
     "TypeOK",
 ];
 
@@ -317,11 +513,89 @@ mod tests {
     }
 
     #[test]
+    fn state_machine_safety_remembers_what_was_committed_across_a_truncation() {
+        let mut v = view(&[&[1, 1], &[1, 1], &[1]]);
+        v.commit_index = vec![2, 0, 0];
+        let mut history = History::default();
+        history.record_commits(&v);
+        assert_eq!(history.committed(2), Some((1, 1)));
+        assert!(state_machine_safety(&v, &history).is_ok());
+        // n1 replaces index 2 with another term and, later, counts it committed.
+        v.log[1] = vec![(1, 1), (2, 3)];
+        assert!(state_machine_safety(&v, &history).is_ok(), "not committed at n1 yet");
+        v.commit_index[1] = 2;
+        history.record_commits(&v);
+        assert_eq!(history.committed(2), Some((1, 1)), "the first commit stands");
+        assert!(state_machine_safety(&v, &history).is_err());
+        // n0 crashes: its commit index falls to its floor, the history stays.
+        v.commit_index = vec![0, 0, 0];
+        v.log[1] = vec![(1, 1), (2, 3)];
+        v.commit_index[1] = 2;
+        assert!(state_machine_safety(&v, &history).is_err(), "the history outlives the node");
+    }
+
+    #[test]
+    fn leader_completeness_needs_every_entry_committed_in_an_earlier_term() {
+        let mut v = view(&[&[1, 1, 1], &[1, 1], &[1]]);
+        v.commit_index = vec![3, 0, 0];
+        let mut history = History::default();
+        history.record_commits(&v); // committed in term 1 (the view's current terms)
+        v.role[2] = Role::Leader;
+        v.current_term[2] = 2;
+        let error = leader_completeness(&v, &history).unwrap_err();
+        assert!(error.contains("n2 leads term 2 holding nothing at index 2"), "{error}");
+        v.log[2] = vec![(1, 1), (2, 1), (3, 1), (4, 2)];
+        assert!(leader_completeness(&v, &history).is_ok());
+        v.log[2] = vec![(3, 1), (4, 2)];
+        v.log_floor[2] = 2;
+        assert!(leader_completeness(&v, &history).is_ok(), "trimmed entries are out of scope");
+        v.current_term[2] = 1;
+        v.log[2] = vec![];
+        v.log_floor[2] = 0;
+        assert!(leader_completeness(&v, &history).is_ok(), "committed in its own term");
+    }
+
+    #[test]
+    fn one_vote_per_term_outlives_a_restart() {
+        let mut history = History::default();
+        assert!(one_vote_per_term(&mut history, 2, 5, 0).is_ok());
+        assert!(one_vote_per_term(&mut history, 2, 5, 0).is_ok(), "the same grant again");
+        assert!(one_vote_per_term(&mut history, 2, 6, 1).is_ok(), "another term");
+        let error = one_vote_per_term(&mut history, 2, 5, 1).unwrap_err();
+        assert_eq!(error, "n2 granted its vote in term 5 to n0, then to n1");
+    }
+
+    #[test]
+    fn durable_promises_hold_what_a_crash_would_leave() {
+        use crate::replication::{Entry, StableRecord};
+        let entry =
+            |index, term| StableRecord::Entry(Entry { index, term, write_id: None, payload: 0 });
+        let vote = |term, voted_for| StableRecord::Vote { term, voted_for };
+        let n0 = DurableState::from_records(&[vote(3, Some(1)), entry(1, 1), entry(2, 3)]);
+        let n1 = DurableState::from_records(&[entry(1, 1)]);
+        let n2 = DurableState::default();
+        let disks = [&n0, &n1, &n2];
+        let at = |index, term| LogPosition { index, term };
+        let check = |from, promise| durable_promises(&disks, from, &promise);
+        assert!(check(0, Promise::Vote { term: 3, candidate: 1 }).is_ok());
+        assert!(check(0, Promise::Vote { term: 2, candidate: 2 }).is_ok(), "a newer durable term");
+        let error = check(0, Promise::Vote { term: 3, candidate: 2 }).unwrap_err();
+        assert!(error.contains("term 3, vote for n1"), "{error}");
+        assert!(check(0, Promise::SelfVote { term: 4 }).is_err());
+        assert!(check(0, Promise::LogHolds { position: at(2, 3) }).is_ok());
+        assert!(check(1, Promise::LogHolds { position: at(2, 3) }).is_err());
+        assert!(check(0, Promise::QuorumHolds { position: at(1, 1) }).is_ok(), "n0 and n1");
+        let error = check(0, Promise::QuorumHolds { position: at(2, 3) }).unwrap_err();
+        assert!(error.contains("backed by 1 of 3 disks"), "{error}");
+    }
+
+    #[test]
     fn the_tables_name_every_check() {
         let names: Vec<&str> = INVARIANTS
             .iter()
             .map(|i| i.name)
             .chain(ACTION_PROPERTIES.iter().map(|p| p.name))
+            .chain(HISTORY_INVARIANTS.iter().map(|h| h.name))
             .collect();
         assert!(names.iter().all(|name| MIRRORED.contains(name)));
     }

@@ -14,6 +14,7 @@ use crate::spec_check::check_step;
 use model::cluster::MemberConfig;
 use model::failover::{HandoverPlan, HandoverResult};
 use model::lease::FencingToken;
+use model::promise::Promise;
 use model::replication::{LogPosition, Node as ReplicaNode, Role};
 use model::spec::failover::{self, FailoverView, HandoverView, Reported};
 use model::spec::lease::{self, LeaseView, RecordView};
@@ -70,9 +71,12 @@ impl Checks {
         coordinator: NodeId,
         resource: NodeId,
     ) -> Result<(), Violation> {
-        self.repl.refresh(|id| match view.node(id) {
-            Some(ClusterNode::Member(m)) => Seen::Up(m.member.node(), &m.acked),
-            _ => Seen::Down(view.disk(id)),
+        self.repl.refresh(|id| Seen {
+            up: match view.node(id) {
+                Some(ClusterNode::Member(m)) => Some((m.member.node(), &m.acked)),
+                _ => None,
+            },
+            disk: view.disk(id),
         });
         self.collect_coordinator(view, coordinator);
         self.measure_takeovers(view);
@@ -81,6 +85,27 @@ impl Checks {
         check_step(invariants, properties, Some(&self.previous_failover), &self.failover)?;
         self.check_lease(view, members)?;
         self.repl.check()
+    }
+
+    /// Holds the promises of a step against what would survive a crash now: the replica set's
+    /// against the disks, a minted write's against the lease record in the store.
+    pub fn check_promises(
+        &mut self,
+        view: &View<'_, ClusterNode>,
+        promises: &[(NodeId, Promise)],
+    ) -> Result<(), Violation> {
+        for (from, promise) in promises {
+            if let Promise::LeaseHeld { .. } = promise {
+                let record = record_view(view.store(), &mut self.decoded)?;
+                let now = view.store_time_ns();
+                let lease = LeaseView { now, record, ..LeaseView::default() };
+                lease::durable_promises(&lease, *from, promise)
+                    .map_err(|seen| Violation::new("DurablePromises", seen))?;
+            } else {
+                self.repl.check_promise(*from, promise, |id| view.disk(id))?;
+            }
+        }
+        Ok(())
     }
 
     /// Member `id`'s replica-set node: as it is, or as it would recover while down.
@@ -214,7 +239,9 @@ impl Checks {
             })
             .collect();
         let last_accepted = self.failover.last_accepted;
-        let next = LeaseView { now: view.store_time_ns(), record, believes, last_accepted };
+        let issued_max = LeaseView::issued_max_after(self.previous_lease.as_ref(), record);
+        let now = view.store_time_ns();
+        let next = LeaseView { now, record, believes, last_accepted, issued_max };
         let (invariants, properties) = (lease::INVARIANTS, lease::ACTION_PROPERTIES);
         check_step(invariants, properties, self.previous_lease.as_ref(), &next)?;
         self.previous_lease = Some(next);

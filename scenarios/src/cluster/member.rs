@@ -79,6 +79,9 @@ impl MemberDriver {
 
     fn carry_out(&mut self, cx: &mut Context<'_, ClusterNode>, output: Output) {
         use replication::Output as Repl;
+        if let Some(promise) = output.promise(self.member.node().config().ack_policy) {
+            cx.promise(promise);
+        }
         match output {
             Output::Replication(Repl::Send { to, msg }) => cx.send(to, ClusterMsg::Peer(msg)),
             Output::Replication(Repl::SetTimer { after_local_ns, timer }) => {
@@ -100,6 +103,9 @@ impl MemberDriver {
             Output::Replication(Repl::Reject { write_id, leader_hint }) => {
                 cx.sometimes("write-refused");
                 cx.send(self.peers.client, ClusterMsg::Rejected { write_id, leader_hint });
+            }
+            Output::Replication(Repl::Moment(moment)) => {
+                cx.moment_at(moment.name(), moment.target().unwrap_or(cx.id()))
             }
             Output::Replication(Repl::Failover(reply)) => {
                 spec_action(cx, &reply);

@@ -24,6 +24,8 @@ use member::{MemberDriver, Peers};
 use model::cluster::{Input, Member, MemberConfig};
 use model::failover::{FailoverCanary, Reply, Request};
 use model::lease::{FencingToken, LeaseConfig, ProtectedResource};
+use model::moment::Moment;
+use model::promise::Promise;
 use model::replication::{self, Message, Node as ReplicaNode, ReplicationConfig, StableRecord};
 use sim::faults::{FaultKind, FaultPlan, SwarmProfile};
 use sim::rng::Stream;
@@ -89,6 +91,7 @@ impl Node for ClusterNode {
     type Msg = ClusterMsg;
     type Value = Vec<u8>;
     type Record = StableRecord;
+    type Promise = Promise;
 
     fn on_message(&mut self, cx: &mut Context<'_, Self>, from: NodeId, msg: ClusterMsg) {
         use replication::Input as Repl;
@@ -185,8 +188,8 @@ pub struct ClusterScenario {
     checks: checks::Checks,
 }
 
-/// The cluster's canaries: the failover's five, and the resource that skips the fence check
-/// (which proves `StaleWriterFenced` can fail).
+/// The cluster's canaries: the failover's, and the resource that skips the fence check (which
+/// proves `StaleWriterFenced` can fail).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ClusterCanary {
     Failover(FailoverCanary),
@@ -201,7 +204,10 @@ impl ClusterScenario {
             Some(ClusterCanary::Failover(canary)) => Some(canary),
             _ => None,
         };
+        let (election_retry_ns, election_stagger_ns) = crate::replication::election_timing(seed);
         let replication = ReplicationConfig {
+            election_retry_ns,
+            election_stagger_ns,
             sync_timeout_ns: secs(2),
             retain_entries_max: 64,
             sync_entries_max: 32,
@@ -280,24 +286,35 @@ impl Scenario for ClusterScenario {
         self.checks.check(view, self.members, self.coordinator_id(), self.peers().resource)
     }
 
+    fn check_promises(
+        &mut self,
+        view: &View<'_, ClusterNode>,
+        promises: &[(NodeId, Promise)],
+    ) -> Result<(), Violation> {
+        self.checks.check_promises(view, promises)
+    }
+
     fn converged(&mut self, view: &View<'_, ClusterNode>) -> Result<(), Violation> {
         checks::writes_resume(view, self.members)
     }
 }
 
 /// Faults: the lease scenario's (every kind, clock error within what the lease's margin covers:
-/// offset up to 40 ms, drift up to 1,000 ppm, no jumps) plus torn writes, in the same order. The
-/// coordinator is in reach (node id `members`); crashes tear unsynced tails.
+/// offset up to 40 ms, drift up to 1,000 ppm, no jumps) plus torn writes and fsyncs that vary
+/// per node with slow outliers. The coordinator is in reach (node id `members`); crashes tear
+/// unsynced tails. Aimed strikes hit the replica set's moments and the handover's steps.
 pub fn swarm_profile(members: u32) -> SwarmProfile {
     let mut profile = crate::lease::swarm_profile(members); // members + 1 nodes
     let drift = profile.kinds.iter().position(|kind| *kind == FaultKind::ClockDrift);
     profile.kinds.insert(drift.map_or(0, |at| at + 1), FaultKind::TornWrite);
+    profile.kinds.push(FaultKind::SlowFsync);
+    profile.moments = [crate::replication::MOMENTS, &[Moment::HandoverStep.name()]].concat();
     profile
 }
 
-/// The seed's swarm plan with realistic fsync latencies.
+/// The seed's swarm plan.
 pub fn plan(seed: u64, members: u32) -> FaultPlan {
-    crate::replica_set::plan_with_fsyncs(seed, &swarm_profile(members))
+    FaultPlan::swarm(&mut Stream::fork(seed, "faults"), &swarm_profile(members))
 }
 
 /// 20 s of faults, then up to 15 s for writes to resume everywhere (a lease to expire, an

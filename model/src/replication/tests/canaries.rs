@@ -140,7 +140,67 @@ fn the_message_path_canaries_leave_the_happy_path_alone() {
         C::SkipRequestIdCorrelation,
         C::NoDualLeaderConvergence,
         C::TruncateOnLowerTerm,
+        C::RecoverForgetsVote,
+        C::VoteWithoutLogCheck,
     ] {
         assert_eq!(happy_path(Some(canary)), normal, "{canary:?}");
+    }
+}
+
+/// Node 1 is asked for its vote in term 1: the grant, and when it leaves.
+fn vote_asked(canary: Option<ReplicationCanary>, last: LogPosition) -> (Driver, Vec<Output>) {
+    let mut d = Driver::recover(with(canary), 1, &records(1, &[1]));
+    let out = d.msg(0, Message::RequestVote { term: 2, last, transfer: false });
+    (d, out)
+}
+
+#[test]
+fn grant_before_durable_sends_the_grant_before_the_fsync() {
+    let granted = |out: &[Output]| {
+        sent(out).iter().any(|(_, m)| matches!(m, Message::VoteReply { granted: true, .. }))
+    };
+    let (mut d, out) = vote_asked(None, pos(1, 1));
+    assert!(!granted(&out), "held until the vote is on disk");
+    assert!(granted(&d.persist_all()));
+    let (_, out) = vote_asked(Some(C::GrantBeforeDurable), pos(1, 1));
+    assert!(granted(&out));
+}
+
+#[test]
+fn recover_forgets_vote_grants_again_in_the_same_term_after_a_restart() {
+    for (canary, again) in [(None, false), (Some(C::RecoverForgetsVote), true)] {
+        let (mut d, _) = vote_asked(canary, pos(1, 1));
+        d.persist_all();
+        d.crash_and_recover();
+        assert_eq!(d.node.current_term(), 2, "the term survives either way");
+        d.msg(2, Message::RequestVote { term: 2, last: pos(1, 1), transfer: false });
+        let out = d.persist_all();
+        let granted = sent(&out)
+            .iter()
+            .any(|(to, m)| *to == 2 && *m == Message::VoteReply { term: 2, granted: true });
+        assert_eq!(granted, again, "{canary:?}");
+    }
+}
+
+#[test]
+fn vote_without_log_check_grants_a_stale_log() {
+    for (canary, granted) in [(None, false), (Some(C::VoteWithoutLogCheck), true)] {
+        let (mut d, _) = vote_asked(canary, pos(0, 0));
+        let out = d.persist_all();
+        let grants =
+            sent(&out).iter().any(|(_, m)| matches!(m, Message::VoteReply { granted: true, .. }));
+        assert_eq!(grants, granted, "{canary:?}");
+    }
+}
+
+#[test]
+fn count_own_unsynced_append_commits_before_the_leaders_fsync() {
+    for (canary, acked) in [(None, vec![]), (Some(C::CountOwnUnsyncedAppend), vec![(5, 2, 1)])] {
+        let mut leader = Driver::new(with(canary), 0);
+        leader.elect(&[0, 1]);
+        leader.feed(Input::ClientWrite { write_id: 5, payload: 0 });
+        // Replica 1 reports the write durable before the leader's own fsync completes.
+        let out = leader.msg(1, Message::AppendAck { term: 1, durable: pos(1, 2) });
+        assert_eq!(acks(&out), acked, "{canary:?}");
     }
 }

@@ -100,8 +100,9 @@ fn only_the_best_recently_heard_peer_stands_at_once() {
     assert_eq!((d.node.role(), d.node.current_term()), (Role::Candidate, 0));
     assert!(persisted(&out).is_empty(), "waiting, not standing");
     let config = config(3);
-    let delay = config.election_retry_ns + config.election_stagger_ns; // rank 1
-    assert_eq!(d.timer(ReplTimer::Election { generation: 0 }).0, delay);
+    let least = config.election_retry_ns + config.election_stagger_ns; // rank 1
+    let delay = d.timer(ReplTimer::Election { generation: 0 }).0;
+    assert!((least..least + config.election_retry_ns).contains(&delay), "{delay}");
     d.fire(ReplTimer::Election { generation: 0 });
     assert_eq!(d.node.current_term(), 1, "stands after its id-derived delay");
     assert_eq!(d.node.stats().elections_started, 1);
@@ -113,20 +114,29 @@ fn only_the_best_recently_heard_peer_stands_at_once() {
     assert_eq!(d.node.current_term(), 1);
 }
 
+/// A candidate waits the retry, its rank's stagger, and a share of the retry drawn from (id,
+/// term, failed rounds), whose window doubles with each round that found no leader: clustered
+/// candidates stop duelling, and no two nodes wait alike.
 #[test]
-fn a_failed_candidate_retries_after_an_id_derived_delay() {
+fn a_failed_candidate_retries_after_its_rank_and_a_widening_share() {
     let config = config(3);
-    let mut delays = Vec::new();
+    let retry = config.election_retry_ns;
+    let mut shares = Vec::new();
     for id in [0, 2] {
         let mut d = Driver::new(config.clone(), id);
         (0..3).for_each(|_| drop(d.tick()));
         assert_eq!(d.node.current_term(), 1);
-        delays.push(d.timer(ReplTimer::Election { generation: 0 }).0);
+        let least = retry + u64::from(id) * config.election_stagger_ns; // rank == id here
+        let first = d.timer(ReplTimer::Election { generation: 0 }).0;
+        assert!((least..least + retry).contains(&first), "node {id}: {first}");
         d.fire(ReplTimer::Election { generation: 0 });
         assert_eq!((d.node.role(), d.node.current_term()), (Role::Candidate, 2));
+        let (second, timer) = d.timer(ReplTimer::Election { generation: 0 });
+        assert!((least..least + 2 * retry).contains(&second), "node {id}: {second}");
+        assert_ne!(timer, ReplTimer::Election { generation: 0 });
+        shares.push(first - least);
     }
-    let stagger = 2 * config.election_stagger_ns;
-    assert_eq!(delays, vec![config.election_retry_ns, config.election_retry_ns + stagger]);
+    assert_ne!(shares[0], shares[1], "two nodes draw different shares");
 }
 
 #[test]

@@ -46,20 +46,25 @@ fn a_member_that_does_not_lead_refuses_a_freeze_naming_its_leader() {
 
 #[test]
 fn progress_is_the_durable_frontier() {
-    let mut d = Driver::new(config(3), 1);
-    d.msg(0, leader_heartbeat(1, pos(1, 2)));
-    let push = Message::Append { term: 1, prev: pos(0, 0), entries: vec![entry(1, 1)], commit: 0 };
-    d.msg(0, push);
-    let query = Input::Failover(Request::QueryProgress { handover: 2 });
-    assert_eq!(
-        failover_replies(&d.feed(query.clone())),
-        vec![Reply::Progress { handover: 2, durable: pos(0, 0) }]
-    );
-    d.persist_all();
-    assert_eq!(
-        failover_replies(&d.feed(query)),
-        vec![Reply::Progress { handover: 2, durable: pos(1, 1) }]
-    );
+    for canary in [None, Some(crate::failover::FailoverCanary::ProgressFromWorkingLog)] {
+        let mut d = Driver::new(ReplicationConfig { handover_canary: canary, ..config(3) }, 1);
+        d.msg(0, leader_heartbeat(1, pos(1, 2)));
+        let push =
+            Message::Append { term: 1, prev: pos(0, 0), entries: vec![entry(1, 1)], commit: 0 };
+        d.msg(0, push);
+        let query = Input::Failover(Request::QueryProgress { handover: 2 });
+        // The canary reports the working log before its fsync.
+        let before = if canary.is_some() { pos(1, 1) } else { pos(0, 0) };
+        assert_eq!(
+            failover_replies(&d.feed(query.clone())),
+            vec![Reply::Progress { handover: 2, durable: before }]
+        );
+        d.persist_all();
+        assert_eq!(
+            failover_replies(&d.feed(query)),
+            vec![Reply::Progress { handover: 2, durable: pos(1, 1) }]
+        );
+    }
 }
 
 #[test]

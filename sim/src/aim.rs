@@ -1,0 +1,125 @@
+//! Faults aimed where bugs live. Random faults rarely land in the few milliseconds that matter,
+//! so a plan may *aim* crashes and pauses at moments: right after a node asks for an fsync and
+//! before it completes, right after it sends a message or a storage request, and at moments the
+//! state machines themselves mark through their outputs (an election stood, a vote granted, a
+//! handover step). The kernel knows nothing of what a moment means: at each one it decides from
+//! the seed (the `strikes` stream) whether to strike the node there, as FoundationDB's BUGGIFY
+//! does from inside the code.
+
+use crate::faults::Fault;
+use crate::kernel::{Event, Kernel};
+use crate::node::Node;
+use crate::rng::{Ratio, Stream};
+use crate::time::{millis, MILLISECOND};
+use crate::NodeId;
+use serde::{Deserialize, Serialize};
+
+/// The kernel's own moment: a node asked for an fsync; a strike lands before it completes.
+pub const FSYNC_WINDOW: &str = "fsync-window";
+/// The kernel's own moment: a node sent a message or a storage request.
+pub const AFTER_SEND: &str = "after-send";
+
+/// A moment a state machine marks, and the chance a strike lands there.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AimedMoment {
+    /// The name the machine gives it (`Context::moment`), e.g. `election`.
+    pub name: String,
+    pub ratio: Ratio,
+}
+
+/// Where and how hard aimed faults strike. `Default`: never.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct AimOptions {
+    /// The moments aimed at, each with its chance per occurrence: the kernel's own
+    /// ([`FSYNC_WINDOW`], [`AFTER_SEND`]) and those the state machines mark.
+    pub moments: Vec<AimedMoment>,
+    /// The most strikes a run makes.
+    pub strikes_max: u32,
+    /// Only nodes `0..targets` are struck (the scenario's faultable nodes).
+    pub targets: u32,
+    /// Chance that a strike crashes the node; otherwise it pauses it.
+    pub crash_ratio: Ratio,
+    /// A struck crash's node restarts within this, nanoseconds (short: a voter is back within
+    /// the same election).
+    pub down_ns_max: u64,
+    /// A struck pause lasts up to this, nanoseconds.
+    pub pause_ns_max: u64,
+}
+
+impl AimOptions {
+    /// A random aim for a run of `targets` faultable nodes: each of `moments` is aimed at with
+    /// probability 1/2 (at least one is). The chance per occurrence is spread over orders of
+    /// magnitude: 1 in 16 to 1 in 100,000 at the kernel's own moments, which come with every
+    /// fsync and message, and 1 in 1 to 1 in 16 at the machines' rarer ones (a few elections a
+    /// run). Pauses last long enough to matter to timeouts (up to 3 s, each at least an eighth
+    /// of the run's longest); crashed nodes come back fast (within 1 s, often milliseconds).
+    pub fn swarm(rng: &mut Stream, targets: u32, moments: &[&str], strikes_max: u32) -> Self {
+        let mut aimed: Vec<AimedMoment> = Vec::new();
+        for name in moments {
+            let kernel_moment = [FSYNC_WINDOW, AFTER_SEND].contains(name);
+            let (least, most) = if kernel_moment { (16, 100_000) } else { (1, 16) };
+            let ratio = Ratio::new(1, rng.log_uniform(least, most) as u32);
+            if rng.coin() {
+                aimed.push(AimedMoment { name: name.to_string(), ratio });
+            }
+        }
+        if aimed.is_empty() && !moments.is_empty() {
+            let name = rng.pick(moments).to_string();
+            aimed.push(AimedMoment { name, ratio: Ratio::new(1, 16) });
+        }
+        AimOptions {
+            moments: aimed,
+            strikes_max: rng.between(1, strikes_max.max(1) as u64) as u32,
+            targets,
+            crash_ratio: Ratio::per_10k(rng.between(0, 10_000) as u32),
+            down_ns_max: rng.log_uniform(millis(5), millis(1_000)),
+            pause_ns_max: rng.log_uniform(millis(50), millis(3_000)),
+        }
+    }
+
+    /// True when no strike can ever happen.
+    pub fn is_off(&self) -> bool {
+        self.strikes_max == 0 || self.moments.iter().all(|m| m.ratio.is_never())
+    }
+
+    /// The chance of striking at moment `name` (never for a moment not aimed at).
+    pub fn ratio_at(&self, name: &str) -> Ratio {
+        self.moments.iter().find(|m| m.name == name).map_or(Ratio::NEVER, |m| m.ratio)
+    }
+}
+
+impl<N: Node> Kernel<N> {
+    /// At `moment` of node `node`: with chance `ratio`, strikes it within the next `within_ns`
+    /// (0: right now, after the current step), unless the budget is spent, the node is out of
+    /// reach, or everything already healed.
+    pub(crate) fn maybe_strike(
+        &mut self,
+        node: NodeId,
+        moment: &'static str,
+        ratio: Ratio,
+        within_ns: u64,
+    ) {
+        let aim = &self.plan.aim;
+        if self.healed || self.strikes_made >= aim.strikes_max || node >= aim.targets {
+            return;
+        }
+        if !self.rng_strikes.chance(ratio) {
+            return;
+        }
+        self.strikes_made += 1;
+        self.coverage.strike(moment);
+        let delay_ns = if within_ns > 1 { self.rng_strikes.below(within_ns) } else { 0 };
+        let aim = &self.plan.aim;
+        let fault = if self.rng_strikes.chance(aim.crash_ratio) {
+            let down_ns = self.rng_strikes.log_uniform(MILLISECOND, aim.down_ns_max);
+            Fault::Crash { node, down_ns }
+        } else {
+            let longest = aim.pause_ns_max.max(MILLISECOND);
+            let duration_ns = self.rng_strikes.log_uniform(longest / 8, longest);
+            Fault::Pause { node, duration_ns }
+        };
+        let index = self.add_fault(fault);
+        self.schedule(self.now + delay_ns, Event::FaultBegin(index));
+    }
+}

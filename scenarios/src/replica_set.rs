@@ -103,10 +103,15 @@ impl ReplicaSetView {
             spec_view.set_durable(n, &self.shadows[n].state.log);
         }
         self.history.record_commits(spec_view);
-        // Writes at or below every durable floor are out of both checks' scope for good
-        // (durable floors never fall): forgetting them keeps each check short.
-        let floor = spec_view.durable_floor.iter().copied().min().unwrap_or(0);
-        spec_view.acked.retain(|(index, _)| *index > floor);
+        // A write at or below the durable floor a majority has reached was trimmed, so
+        // committed, on a majority for good (durable floors never fall): AckedWritesDurable
+        // holds for it forever, and a lagging node that overwrote it would break
+        // StateMachineSafety, whose history keeps every committed entry. Forgetting such writes
+        // keeps both acked-write checks short even while a node lags far behind.
+        let mut floors = spec_view.durable_floor.clone();
+        floors.sort_unstable_by(|a, b| b.cmp(a));
+        let majority_floor = floors.get(floors.len() / 2).copied().unwrap_or(0);
+        spec_view.acked.retain(|(index, _)| *index > majority_floor);
     }
 
     /// Member `id` as it would recover, while it is down.

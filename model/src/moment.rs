@@ -18,12 +18,15 @@ pub enum Moment {
     /// The node asked `leader` for entries: a fault that holds the leader now delays its
     /// answer past a change of leader (a pause or a slow link at the wrong moment).
     SyncRequested { leader: NodeId },
+    /// A lease holder sent its renewal: a fault that holds it now delays the answer past the
+    /// expiry the store will keep.
+    LeaseRenewing,
 }
 
 impl Moment {
     /// The moments' names, in a fixed order.
-    pub const NAMES: [&'static str; 4] =
-        ["election", "vote-granted", "handover-step", "sync-requested"];
+    pub const NAMES: [&'static str; 5] =
+        ["election", "vote-granted", "handover-step", "sync-requested", "lease-renewing"];
 
     /// The moment's name, as harnesses and plans know it.
     pub const fn name(self) -> &'static str {
@@ -32,6 +35,7 @@ impl Moment {
             Moment::VoteGranted => Moment::NAMES[1],
             Moment::HandoverStep => Moment::NAMES[2],
             Moment::SyncRequested { .. } => Moment::NAMES[3],
+            Moment::LeaseRenewing => Moment::NAMES[4],
         }
     }
 

@@ -13,6 +13,7 @@ use model::lease::{
     FencingToken, Input, LeaseCanary, LeaseClient, LeaseConfig, LeaseError, LeaseEvent,
     LeaseRecord, LeaseTimer, Output, ProtectedResource,
 };
+use model::moment::Moment;
 use model::promise::Promise;
 use model::spec::lease::{self as spec, LeaseView, RecordView};
 use model::store::{StoreError, StoreReply, StoreRequest};
@@ -103,6 +104,7 @@ impl Contender {
                     cx.send(cx.node_count() - 1, write);
                 }
             }
+            Output::Moment(moment) => cx.moment(moment.name()),
             Output::Event(event) => {
                 self.thinks_it_holds = match event {
                     LeaseEvent::Acquired { .. } | LeaseEvent::Renewed { .. } => true,
@@ -423,7 +425,7 @@ pub fn swarm_profile(contenders: u32) -> SwarmProfile {
         clock_offset_ns_max: millis(40),
         clock_jump_ns_max: 0,
         disruption_ns_max: secs(3),
-        moments: vec![sim::aim::AFTER_SEND],
+        moments: vec![sim::aim::AFTER_SEND, Moment::LeaseRenewing.name()],
     }
 }
 

@@ -6,7 +6,7 @@
 //! the seed (the `strikes` stream) whether to strike the node there, as FoundationDB's BUGGIFY
 //! does from inside the code.
 
-use crate::faults::Fault;
+use crate::faults::{Fault, FaultKind};
 use crate::kernel::{Event, Kernel};
 use crate::node::Node;
 use crate::rng::{Ratio, Stream};
@@ -45,6 +45,12 @@ pub struct AimOptions {
     pub down_ns_max: u64,
     /// A struck pause lasts up to this, nanoseconds.
     pub pause_ns_max: u64,
+    /// Chance that a strike, instead of crashing or pausing, delivers once more the message
+    /// the marking node sent last in that step, late: a retransmission that arrives after the
+    /// exchange it belonged to moved on (a stale request, a duplicate answer).
+    pub late_copy_ratio: Ratio,
+    /// A late copy arrives up to this long after the original was sent, nanoseconds.
+    pub late_copy_ns_max: u64,
 }
 
 impl AimOptions {
@@ -53,7 +59,8 @@ impl AimOptions {
     /// magnitude: 1 in 16 to 1 in 100,000 at the kernel's own moments, which come with every
     /// fsync and message, and 1 in 1 to 1 in 16 at the machines' rarer ones (a few elections a
     /// run). Pauses last long enough to matter to timeouts (up to 3 s, each at least an eighth
-    /// of the run's longest); crashed nodes come back fast (within 1 s, often milliseconds).
+    /// of the run's longest); crashed nodes come back fast (within 1 s, often milliseconds);
+    /// in half the plans some strikes deliver a message late instead.
     pub fn swarm(rng: &mut Stream, targets: u32, moments: &[&str], strikes_max: u32) -> Self {
         let mut aimed: Vec<AimedMoment> = Vec::new();
         for name in moments {
@@ -75,6 +82,11 @@ impl AimOptions {
             crash_ratio: Ratio::per_10k(rng.between(0, 10_000) as u32),
             down_ns_max: rng.log_uniform(millis(5), millis(1_000)),
             pause_ns_max: rng.log_uniform(millis(50), millis(3_000)),
+            late_copy_ratio: match rng.coin() {
+                true => Ratio::per_10k(rng.between(1_000, 10_000) as u32),
+                false => Ratio::NEVER,
+            },
+            late_copy_ns_max: rng.log_uniform(millis(5), millis(2_000)),
         }
     }
 
@@ -89,19 +101,30 @@ impl AimOptions {
     }
 }
 
+/// The message a node sent last, kept (only when a plan may replay it) for a late copy.
+#[derive(Debug)]
+pub(crate) struct LastSent<M> {
+    pub(crate) step: u64,
+    pub(crate) from: NodeId,
+    pub(crate) to: NodeId,
+    pub(crate) msg: M,
+}
+
 impl<N: Node> Kernel<N> {
-    /// At `moment` of node `node`: with chance `ratio`, strikes it within the next `within_ns`
-    /// (0: right now, after the current step), unless the budget is spent, the node is out of
-    /// reach, or everything already healed.
+    /// At `moment`, marked by node `marker`: with chance `ratio`, strikes `target` within the
+    /// next `within_ns` (0: right now, after the current step), or delivers the message
+    /// `marker` sent last in this step once more, late; unless the budget is spent, `target`
+    /// is out of reach, or everything already healed.
     pub(crate) fn maybe_strike(
         &mut self,
-        node: NodeId,
+        marker: NodeId,
+        target: NodeId,
         moment: &'static str,
         ratio: Ratio,
         within_ns: u64,
     ) {
         let aim = &self.plan.aim;
-        if self.healed || self.strikes_made >= aim.strikes_max || node >= aim.targets {
+        if self.healed || self.strikes_made >= aim.strikes_max || target >= aim.targets {
             return;
         }
         if !self.rng_strikes.chance(ratio) {
@@ -109,17 +132,35 @@ impl<N: Node> Kernel<N> {
         }
         self.strikes_made += 1;
         self.coverage.strike(moment);
+        if self.rng_strikes.chance(self.plan.aim.late_copy_ratio) && self.replay_late(marker) {
+            return;
+        }
         let delay_ns = if within_ns > 1 { self.rng_strikes.below(within_ns) } else { 0 };
         let aim = &self.plan.aim;
         let fault = if self.rng_strikes.chance(aim.crash_ratio) {
             let down_ns = self.rng_strikes.log_uniform(MILLISECOND, aim.down_ns_max);
-            Fault::Crash { node, down_ns }
+            Fault::Crash { node: target, down_ns }
         } else {
             let longest = aim.pause_ns_max.max(MILLISECOND);
             let duration_ns = self.rng_strikes.log_uniform(longest / 8, longest);
-            Fault::Pause { node, duration_ns }
+            Fault::Pause { node: target, duration_ns }
         };
         let index = self.add_fault(fault);
         self.schedule(self.now + delay_ns, Event::FaultBegin(index));
+    }
+
+    /// Delivers again, late, the message `marker` sent last in this step; false if it sent
+    /// none.
+    fn replay_late(&mut self, marker: NodeId) -> bool {
+        let Some(last) = &self.last_sent else { return false };
+        if last.step != self.step || last.from != marker {
+            return false;
+        }
+        let (from, to, msg) = (last.from, last.to, last.msg.clone());
+        let late_ns = self.rng_strikes.log_uniform(MILLISECOND, self.plan.aim.late_copy_ns_max);
+        self.coverage.fault(FaultKind::MessageDuplicate);
+        let sent_at = self.now;
+        self.schedule(self.now + late_ns, Event::Deliver { from, to, sent_at, msg });
+        true
     }
 }

@@ -113,6 +113,9 @@ pub struct Kernel<N: Node> {
     pub(crate) after_send_ratio: Ratio,
     /// Per node: the least and most its fsyncs usually take, nanoseconds.
     pub(crate) sync_bounds_ns: Vec<(u64, u64)>,
+    /// The message sent last, kept only when the plan may deliver it again late (`aim`).
+    pub(crate) last_sent: Option<crate::aim::LastSent<N::Msg>>,
+    pub(crate) keep_last_sent: bool,
     /// Durable promises the nodes made during the current step, for the scenario to verify.
     pub(crate) promises: Vec<(NodeId, N::Promise)>,
     pub(crate) healed: bool,
@@ -163,6 +166,8 @@ impl<N: Node> Kernel<N> {
             fsync_window_ratio: plan.aim.ratio_at(crate::aim::FSYNC_WINDOW),
             after_send_ratio: plan.aim.ratio_at(crate::aim::AFTER_SEND),
             sync_bounds_ns,
+            last_sent: None,
+            keep_last_sent: !plan.aim.late_copy_ratio.is_never() && !plan.aim.is_off(),
             promises: Vec::new(),
             plan,
             clocks,

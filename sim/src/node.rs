@@ -81,6 +81,7 @@ impl<N: Node> Context<'_, N> {
     pub fn send(&mut self, to: NodeId, msg: N::Msg) {
         let kernel = &mut *self.kernel;
         let from = self.node;
+        let last_copy = kernel.keep_last_sent.then(|| msg.clone());
         let transit = kernel.network.transit(&mut kernel.rng_net, &kernel.plan.network, from, to);
         let sent_at = kernel.now;
         match transit {
@@ -103,8 +104,12 @@ impl<N: Node> Context<'_, N> {
                 kernel.schedule(sent_at + latency_ns, Event::Deliver { from, to, sent_at, msg });
             }
         }
+        if let Some(msg) = last_copy {
+            let step = kernel.step;
+            kernel.last_sent = Some(crate::aim::LastSent { step, from, to, msg });
+        }
         let ratio = kernel.after_send_ratio;
-        kernel.maybe_strike(from, crate::aim::AFTER_SEND, ratio, 0);
+        kernel.maybe_strike(from, from, crate::aim::AFTER_SEND, ratio, 0);
     }
 
     /// Fires [`Node::on_timer`] with `tag` after `after_local_ns` as measured by this node's
@@ -143,7 +148,8 @@ impl<N: Node> Context<'_, N> {
             kernel.schedule(arrive_at, arrive);
         }
         let ratio = kernel.after_send_ratio;
-        kernel.maybe_strike(node, crate::aim::AFTER_SEND, ratio, 0);
+        kernel.last_sent = None; // a late copy replays messages, not storage requests
+        kernel.maybe_strike(node, node, crate::aim::AFTER_SEND, ratio, 0);
         request
     }
 
@@ -169,7 +175,7 @@ impl<N: Node> Context<'_, N> {
         let incarnation = kernel.incarnations[node as usize];
         kernel.schedule(kernel.now + latency, Event::DiskSynced { node, incarnation, len });
         let ratio = kernel.fsync_window_ratio;
-        kernel.maybe_strike(node, crate::aim::FSYNC_WINDOW, ratio, latency);
+        kernel.maybe_strike(node, node, crate::aim::FSYNC_WINDOW, ratio, latency);
     }
 
     /// Marks a moment the state machine finds interesting (an election stood, a vote granted,
@@ -183,7 +189,7 @@ impl<N: Node> Context<'_, N> {
     /// request just went to, say): an aimed fault may strike it right after.
     pub fn moment_at(&mut self, moment: &'static str, node: NodeId) {
         let ratio = self.kernel.plan.aim.ratio_at(moment);
-        self.kernel.maybe_strike(node, moment, ratio, 0);
+        self.kernel.maybe_strike(self.node, node, moment, ratio, 0);
     }
 
     /// Declares that what this node sends now relies on `promise` being durable (a vote grant

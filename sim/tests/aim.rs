@@ -20,6 +20,8 @@ fn aim_at(moment: &str, strikes_max: u32, crash: bool) -> FaultPlan {
         crash_ratio: if crash { Ratio::new(1, 1) } else { Ratio::NEVER },
         down_ns_max: millis(5),
         pause_ns_max: millis(40),
+        late_copy_ratio: Ratio::NEVER,
+        late_copy_ns_max: 0,
     };
     FaultPlan { aim, ..FaultPlan::default() }
 }
@@ -81,6 +83,27 @@ fn a_strike_after_a_send_pauses_the_sender_not_its_message() {
     assert_eq!(log(&sim, 0)[1].1, Obs::Timer(1));
     assert!(fired_at >= clock_at(millis(5)), "the 1 ms timer waited for the pause: {fired_at}");
     assert_eq!(sim.finish().coverage.strikes.get(AFTER_SEND), Some(&1));
+}
+
+// Goal: a strike may instead deliver the message just sent once more, late, and then leaves
+// the node alone. Method: after-send strikes always make late copies of up to 50 ms; node 0 sends
+// one message at boot.
+#[test]
+fn a_late_copy_delivers_the_message_again_after_the_original() {
+    let mut plan = aim_at(AFTER_SEND, 1, true);
+    plan.aim.late_copy_ratio = Ratio::new(1, 1);
+    plan.aim.late_copy_ns_max = millis(50);
+    let mut sim = Simulation::new(Scripted::new(2, send_then_timer()), SEED, plan, limits(), false);
+    sim.run_until(millis(100));
+    let got: Vec<(u64, Obs)> =
+        log(&sim, 1).into_iter().filter(|(_, obs)| matches!(obs, Obs::Msg { .. })).collect();
+    assert_eq!(got.len(), 2, "the original and its late copy: {got:?}");
+    assert_eq!(got[0], (clock_at(millis(1)), Obs::Msg { from: 0, value: 0 }));
+    assert!(got[1].0 > got[0].0 && got[1].1 == got[0].1, "{got:?}");
+    assert_eq!(log(&sim, 0)[1], (clock_at(millis(1)), Obs::Timer(1)), "no crash, no pause");
+    let report = sim.finish();
+    assert_eq!(report.coverage.strikes.get(AFTER_SEND), Some(&1));
+    assert_eq!(report.coverage.faults.get(&FaultKind::MessageDuplicate), Some(&1));
 }
 
 // Goal: a machine's moment strikes the node it names, within the budget. Method: node 1 marks

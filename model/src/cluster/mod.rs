@@ -17,6 +17,7 @@ use crate::failover::{Reply, Request};
 use crate::lease::{
     self, FencingToken, LeaseClient, LeaseConfig, LeaseError, LeaseEvent, LeaseTimer,
 };
+use crate::moment::Moment;
 use crate::promise::Promise;
 use crate::replication::{self, Node, ReplicationConfig, Role};
 use crate::store::{StoreReply, StoreRequest};
@@ -76,6 +77,8 @@ pub enum Output {
     },
     /// The lease's outcomes, for probes and traces.
     Lease(LeaseEvent),
+    /// A moment worth a fault, the replica set's or the lease's (see [`crate::moment`]).
+    Moment(Moment),
 }
 
 impl Output {
@@ -232,6 +235,7 @@ impl Member {
                         self.promoted_reply = Some(reply);
                     }
                 }
+                replication::Output::Moment(moment) => out.push(Output::Moment(moment)),
                 other => out.push(Output::Replication(other)),
             }
         }
@@ -251,6 +255,7 @@ impl Member {
                 lease::Output::FencedWrite { token, payload } => {
                     out.push(Output::FencedWrite { token, payload })
                 }
+                lease::Output::Moment(moment) => out.push(Output::Moment(moment)),
                 lease::Output::Event(event) => {
                     if let LeaseEvent::AcquireFailed(LeaseError::Fenced { theirs, .. }) = event {
                         // A newer term took the lease: this leadership is over.

@@ -4,6 +4,7 @@
 
 use super::record::{FencingToken, LeaseRecord};
 use super::{LeaseCanary, LeaseError};
+use crate::moment::Moment;
 use crate::promise::Promise;
 use crate::store::{StoreError, StoreReply, StoreRequest, Version};
 use crate::NodeId;
@@ -71,6 +72,8 @@ pub enum Output {
         payload: u64,
     },
     Event(LeaseEvent),
+    /// A moment worth a fault (see [`crate::moment`]); nothing to carry out.
+    Moment(Moment),
 }
 
 impl Output {
@@ -270,6 +273,7 @@ impl LeaseClient {
         let (key, value) = (self.config_key.clone(), renewed.encode());
         let put = StoreRequest::PutIfVersion { key, value, version };
         self.request(Pending::RenewWrite { record: renewed }, put, out);
+        out.push(Output::Moment(Moment::LeaseRenewing));
     }
 
     fn arm_renew_timer(&mut self, out: &mut Vec<Output>) {

@@ -148,15 +148,15 @@ impl Node {
             .all(|(id, peer)| (peer.tail, Reverse(*id)) < ours)
     }
 
-    /// Arms the wait before standing (again): the retry, the rank's stagger, and a share of
-    /// the retry that looks random but comes from (id, term, failed rounds), Raft's randomized
-    /// timeout without an RNG. The share's window doubles with each round that found no leader
-    /// (up to 8 retries), so candidates whose timeouts are clustered, or whose votes take
-    /// longer than the retry to come back, stop duelling after a few rounds.
+    /// Arms the wait before standing (again): the retry, the rank's stagger, and a share that
+    /// looks random but comes from (id, term, failed rounds), Raft's randomized timeout without
+    /// an RNG. The share's window starts at an eighth of the retry and doubles with each round
+    /// that found no leader (up to 8 retries), so candidates whose timeouts are clustered, or
+    /// whose votes take longer than the retry to come back, stop duelling after a few rounds.
     fn arm_election_timer(&mut self, out: &mut Vec<Output>) {
         let generation = self.next_generation();
         self.timers.election = generation;
-        let window_ns = self.config.election_retry_ns << self.election_rounds.min(3);
+        let window_ns = (self.config.election_retry_ns >> 3) << self.election_rounds.min(6);
         let mix = scramble(u64::from(self.id) << 48 ^ self.current_term << 8)
             ^ u64::from(self.election_rounds);
         let share_ns = scramble(mix) % window_ns.max(1);

@@ -136,14 +136,26 @@ impl Checks {
                     let frontier = self.frontiers.iter().find(|(h, _)| h == handover);
                     let old = self.replica(view, plan.primary);
                     if let (Some((_, frontier)), Some(old)) = (frontier, old) {
-                        let old_log = old.log().entries().iter().map(|e| (e.index, e.term));
+                        // Only entries of terms before the promised one were the old primary's:
+                        // once demoted it may already hold the target's (found at cluster seed
+                        // 794, where an election had given the target the term first).
+                        let old_log: Vec<(u64, u64)> = old
+                            .log()
+                            .entries()
+                            .iter()
+                            .filter(|e| e.term < *term)
+                            .map(|e| (e.index, e.term))
+                            .collect();
+                        let old_tail = old_log
+                            .last()
+                            .map_or(old.log().base(), |&(index, term)| LogPosition { term, index });
                         self.tracked.push(Tracked {
                             handover: *handover,
                             term: *term,
                             plan: *plan,
                             frontier: *frontier,
-                            old_log: old_log.collect(),
-                            old_tail: old.log().last(),
+                            old_log,
+                            old_tail,
                             taken_over: false,
                         });
                     }

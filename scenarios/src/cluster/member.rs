@@ -104,7 +104,7 @@ impl MemberDriver {
                 cx.sometimes("write-refused");
                 cx.send(self.peers.client, ClusterMsg::Rejected { write_id, leader_hint });
             }
-            Output::Replication(Repl::Moment(moment)) => {
+            Output::Moment(moment) | Output::Replication(Repl::Moment(moment)) => {
                 cx.moment_at(moment.name(), moment.target().unwrap_or(cx.id()))
             }
             Output::Replication(Repl::Failover(reply)) => {

@@ -308,7 +308,8 @@ pub fn swarm_profile(members: u32) -> SwarmProfile {
     let drift = profile.kinds.iter().position(|kind| *kind == FaultKind::ClockDrift);
     profile.kinds.insert(drift.map_or(0, |at| at + 1), FaultKind::TornWrite);
     profile.kinds.push(FaultKind::SlowFsync);
-    profile.moments = [crate::replication::MOMENTS, &[Moment::HandoverStep.name()]].concat();
+    let own = [Moment::HandoverStep.name(), Moment::LeaseRenewing.name()];
+    profile.moments = [crate::replication::MOMENTS, &own].concat();
     profile
 }
 

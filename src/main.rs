@@ -4,6 +4,7 @@
 mod bench;
 mod html;
 mod output;
+mod schedule;
 mod shrink;
 mod stress;
 mod view;
@@ -76,7 +77,8 @@ struct RunArgs {
     /// Write the run's fault plan as JSON to this file.
     #[arg(long)]
     save_plan: Option<PathBuf>,
-    /// Run twice and fail loudly, naming the first diverging step, if the traces differ.
+    /// Run the seed twice more (three runs in all) with full capture and fail loudly, naming
+    /// the first diverging step, if the traces differ.
     #[arg(long)]
     check_determinism: bool,
 }
@@ -138,7 +140,7 @@ fn run(args: RunArgs) -> Result<u8, UsageError> {
     let entry = scenario(&args.scenario)?;
     check_canary(entry, args.canary.as_deref())?;
     let plan = match &args.schedule {
-        Some(path) => Some(read_plan(path)?),
+        Some(path) => Some(schedule::load(path, entry, args.seed)?),
         None => None,
     };
     let capture = args.trace.is_some() || args.html.is_some();
@@ -159,21 +161,10 @@ fn run(args: RunArgs) -> Result<u8, UsageError> {
         std::fs::write(path, json)
             .map_err(|e| UsageError(format!("cannot write {}: {e}", path.display())))?;
     }
-    crate::output::text(sim::report::render(entry.name, &report, &entry.reproduce(&request)));
+    let schedule = args.schedule.as_ref().map(|path| path.display().to_string());
+    let reproduce = entry.reproduce_from(&request, schedule.as_deref());
+    crate::output::text(sim::report::render(entry.name, &report, &reproduce));
     Ok(exit_code(&report.outcome))
-}
-
-/// Reads a fault plan (bare, or the `plan` of a regression-corpus case), explaining what is
-/// wrong with a malformed file.
-fn read_plan(path: &PathBuf) -> Result<sim::faults::FaultPlan, UsageError> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| UsageError(format!("cannot read {}: {e}", path.display())))?;
-    let invalid = |e: serde_json::Error| {
-        UsageError(format!("{} is not a valid fault plan: {e}", path.display()))
-    };
-    let value: serde_json::Value = serde_json::from_str(&text).map_err(invalid)?;
-    let plan = value.get("plan").cloned().unwrap_or(value);
-    serde_json::from_value(plan).map_err(invalid)
 }
 
 /// Runs `request` again with full capture and compares record by record.

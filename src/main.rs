@@ -3,10 +3,12 @@
 
 mod bench;
 mod html;
+mod merge;
 mod output;
 mod schedule;
 mod shrink;
 mod stress;
+mod summary;
 mod view;
 
 use clap::{Parser, Subcommand};
@@ -22,6 +24,9 @@ pub mod exit {
     pub const USAGE: u8 = 2;
     pub const LIVENESS: u8 = 3;
     pub const BOUND: u8 = 4;
+    /// A signal (Ctrl-C, SIGTERM, SIGHUP) stopped `stress` before every seed ran, and no seed
+    /// that did run failed. 128 + SIGINT, as shells report an interrupted command.
+    pub const INTERRUPTED: u8 = 130;
 }
 
 #[derive(Parser)]
@@ -46,7 +51,7 @@ enum Command {
     /// Run a range of seeds on all cores and summarize.
     Stress(stress::StressArgs),
     /// Combine shard summaries (`stress --shard I/N --json`) into one report.
-    Merge(stress::MergeArgs),
+    Merge(merge::MergeArgs),
     /// Measure throughput: events/s, simulated seconds per wall second, seeds/s.
     Bench(bench::BenchArgs),
     /// Render a saved trace (`run --trace`) as a space-time diagram in one HTML file.
@@ -88,6 +93,7 @@ fn parse_seed(text: &str) -> Result<u64, String> {
 }
 
 /// A usage error: one line, exit code 2, never a panic.
+#[derive(Debug)]
 pub struct UsageError(pub String);
 
 /// Finds a scenario by name, or explains which names exist.
@@ -220,7 +226,7 @@ fn main() -> ExitCode {
         Some(Command::Shrink(args)) => shrink::main(args),
         Some(Command::Stress(args)) => stress::main(args),
         Some(Command::Bench(args)) => bench::main(args),
-        Some(Command::Merge(args)) => stress::merge(args),
+        Some(Command::Merge(args)) => merge::main(args),
         Some(Command::View(args)) => view::main(args),
         None => stress::main(stress::StressArgs::default_job()),
     };

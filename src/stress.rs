@@ -322,6 +322,7 @@ fn run_seeds(
     interrupted: &AtomicBool,
     show_progress: bool,
 ) -> Totals {
+    // `show_progress` off: no bar and no failure lines (bench's quiet runs).
     let started = crate::bench::wall_clock();
     let seed_count = args.seed_count();
     let stride = sample_stride(seed_count);
@@ -368,7 +369,7 @@ fn run_seeds(
         }
         drop(sender);
         for result in receiver {
-            if result.outcome != Outcome::Passed {
+            if result.outcome != Outcome::Passed && show_progress {
                 let line = failure_line(entry.name, &result);
                 let line = if expected_finds { line.replacen("FAILED", "FOUND", 1) } else { line };
                 progress.suspend(|| crate::output::line(line));
@@ -388,6 +389,15 @@ fn run_seeds(
     progress.finish_and_clear();
     assert_eq!(totals.index_end, totals.seeds_run, "the seeds that ran are the first ones");
     totals
+}
+
+/// Runs seeds `0..seeds` of `entry` on `jobs` threads exactly as `stress` does, printing
+/// nothing; returns how many ran and how many failed. For `bench`'s memory figure.
+pub fn run_quietly(entry: &'static ScenarioEntry, seeds: u64, jobs: usize) -> (u64, usize) {
+    let args = StressArgs { seeds, jobs: Some(jobs), ..StressArgs::default_job() };
+    let never = AtomicBool::new(false);
+    let totals = run_seeds(entry, &args, jobs, &never, false);
+    (totals.seeds_run, totals.failures.len())
 }
 
 /// Re-runs every seed of the sample (and every failure) once and compares hashes. A mismatch

@@ -39,6 +39,9 @@ pub fn main(args: MergeArgs) -> Result<u8, UsageError> {
         inputs.push((path.display().to_string(), text));
     }
     let merged = merge_texts(&inputs)?;
+    if merged.is_empty() {
+        return Err(UsageError("the files hold no scenario summaries: nothing to merge".into()));
+    }
     let mut verdicts = Vec::new();
     let mut interrupted = false;
     for summary in &merged {

@@ -215,10 +215,9 @@ pub fn main(args: StressArgs) -> Result<u8, UsageError> {
     let interrupted = interrupt_flag();
     let (mut summaries, mut verdicts, mut output_failed) = (Vec::new(), Vec::new(), false);
     for entry in entries {
-        let started = !interrupted.load(Ordering::SeqCst);
         let (summary, saved) = stress_one(entry, &args, jobs, &interrupted);
         let verdict = summary::print(&summary);
-        if verdict == Verdict::Failed && started {
+        if verdict == Verdict::Failed {
             let first = summary.failed.first().expect("a failed verdict has failures");
             let request = RunRequest {
                 seed: first.seed,
@@ -243,7 +242,9 @@ pub fn main(args: StressArgs) -> Result<u8, UsageError> {
     if output_failed {
         return Ok(exit::USAGE);
     }
-    Ok(summary::exit_code(&verdicts, interrupted.load(Ordering::SeqCst)))
+    // A signal after the last seed interrupted nothing: every seed asked for ran.
+    let stopped_early = summaries.iter().any(|s| s.interrupted);
+    Ok(summary::exit_code(&verdicts, stopped_early))
 }
 
 /// A flag set by Ctrl-C, SIGTERM (a Kubernetes eviction, a CI timeout) or SIGHUP: the run stops
@@ -349,20 +350,7 @@ fn run_seeds(
                 if index >= seed_count {
                     break;
                 }
-                let seed = args.seed_at(index);
-                let request =
-                    RunRequest { seed, canary: args.canary.clone(), ..RunRequest::default() };
-                let report = (entry.run)(&request);
-                let result = SeedResult {
-                    index,
-                    seed,
-                    trace_hash: report.trace_hash,
-                    outcome: report.outcome,
-                    steps: report.steps,
-                    sim_time_ns: report.sim_time_ns,
-                    coverage: report.coverage,
-                };
-                if sender.send(result).is_err() {
+                if sender.send(run_one(entry, args, index)).is_err() {
                     break;
                 }
             });
@@ -389,6 +377,22 @@ fn run_seeds(
     progress.finish_and_clear();
     assert_eq!(totals.index_end, totals.seeds_run, "the seeds that ran are the first ones");
     totals
+}
+
+/// Runs the `index`-th seed of this invocation.
+fn run_one(entry: &ScenarioEntry, args: &StressArgs, index: u64) -> SeedResult {
+    let seed = args.seed_at(index);
+    let request = RunRequest { seed, canary: args.canary.clone(), ..RunRequest::default() };
+    let report = (entry.run)(&request);
+    SeedResult {
+        index,
+        seed,
+        trace_hash: report.trace_hash,
+        outcome: report.outcome,
+        steps: report.steps,
+        sim_time_ns: report.sim_time_ns,
+        coverage: report.coverage,
+    }
 }
 
 /// Runs seeds `0..seeds` of `entry` on `jobs` threads exactly as `stress` does, printing

@@ -410,6 +410,9 @@ fn merge_counts_each_seed_once_and_agrees_with_stress() {
     let (code, out, err) = fencepost(&["merge", &path("a.json"), &path("b.json")]);
     assert_eq!(code, 0, "{err}");
     assert!(out.starts_with("pingpong: 20 passed, 0 failed of 20 seeds"), "{out}");
+    std::fs::write(path("empty.json"), "[]").unwrap();
+    let err = usage_error(&["merge", &path("empty.json")]);
+    assert!(err.contains("no scenario summaries"), "{err}");
     let err = usage_error(&["merge", &path("a.json"), &path("a.json")]);
     assert!(
         err.contains("overlapping shards") && err.contains("both ran seed 0 of pingpong"),

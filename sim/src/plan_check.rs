@@ -100,13 +100,11 @@ pub fn parse_plan(text: &str) -> Result<ParsedPlan, PlanError> {
     };
     let defaulted = PLAN_FIELDS.into_iter().filter(|name| !fields.contains_key(*name)).collect();
     let plan: FaultPlan = serde_path_to_error::deserialize(&value).map_err(|e| {
-        let path = e.path().to_string();
-        let field = if path == "." { prefix.trim_end_matches('.').to_string() } else { path };
-        let field = if field.is_empty() { "(the top level)".to_string() } else { field };
-        let field = if prefix.is_empty() || field.starts_with(prefix) {
-            field
-        } else {
-            format!("{prefix}{field}")
+        let path = e.path().to_string(); // "." for the plan itself
+        let field = match (prefix, path.as_str()) {
+            ("", ".") => "(the top level)".to_string(),
+            (_, ".") => "plan".to_string(),
+            _ => format!("{prefix}{path}"),
         };
         PlanError::new(field, e.into_inner().to_string())
     })?;

@@ -24,6 +24,12 @@ pub struct BenchArgs {
     /// Skip the 2-core scaling measurement.
     #[arg(long)]
     no_scaling: bool,
+    /// Seed counts of the stress-like lease runs whose peak memory is measured.
+    #[arg(long, value_delimiter = ',', default_value = "10000,100000")]
+    memory_seeds: Vec<u64>,
+    /// Measure only the peak memory of those runs.
+    #[arg(long)]
+    memory_only: bool,
     /// Write the figures as JSON here.
     #[arg(long)]
     json: Option<PathBuf>,
@@ -72,6 +78,10 @@ pub fn main(args: BenchArgs) -> Result<u8, UsageError> {
     if cfg!(debug_assertions) {
         eprintln!("warning: a debug build; run `cargo run --release -- bench` for real figures");
     }
+    if args.memory_only {
+        let memory = measure_stress_memory(&args.memory_seeds);
+        return write_json(&args, serde_json::json!({ "stress_memory": memory }));
+    }
     let mut figures = Vec::new();
     let kernel = measure("kernel (pingpong)", args.pingpong_seeds, |seed| {
         let plan = pingpong::benchmark_plan();
@@ -102,24 +112,75 @@ pub fn main(args: BenchArgs) -> Result<u8, UsageError> {
     }
     let canaries = hunt_canaries(&args);
     let scaling = (!args.no_scaling).then(|| measure_scaling(args.scenario_seeds * 4));
+    let stress_memory = measure_stress_memory(&args.memory_seeds);
     let peak_memory_kib = peak_memory_kib();
     crate::output::line(format!(
         "peak memory: {}",
         peak_memory_kib
             .map_or("unknown".to_string(), |kib| format!("{:.1} MiB", kib as f64 / 1024.0))
     ));
+    let all = serde_json::json!({
+        "figures": figures,
+        "canaries": canaries,
+        "scaling": scaling,
+        "stress_memory": stress_memory,
+        "peak_memory_kib": peak_memory_kib,
+    });
+    write_json(&args, all)
+}
+
+fn write_json(args: &BenchArgs, all: serde_json::Value) -> Result<u8, UsageError> {
     if let Some(path) = &args.json {
-        let all = serde_json::json!({
-            "figures": figures,
-            "canaries": canaries,
-            "scaling": scaling,
-            "peak_memory_kib": peak_memory_kib,
-        });
         let json = serde_json::to_string_pretty(&all).expect("figures serialize");
         std::fs::write(path, json)
             .map_err(|e| UsageError(format!("cannot write {}: {e}", path.display())))?;
     }
     Ok(exit::PASSED)
+}
+
+/// The peak memory of one stress-like run.
+#[derive(Debug, Serialize)]
+pub struct MemoryFigure {
+    pub scenario: String,
+    pub seeds: u64,
+    pub wall_s: f64,
+    /// Resident memory when the run began, KiB.
+    pub rss_before_kib: Option<u64>,
+    /// The highest resident memory during the run (`VmHWM`, reset just before it), KiB.
+    pub peak_rss_kib: Option<u64>,
+}
+
+/// Runs lease seeds as `stress` does (on every core, folding results as they arrive) and reads
+/// the peak resident memory of each run. The peak is reset before each (`/proc/self/clear_refs`),
+/// so each figure is that run's own; flat memory shows as equal peaks for 10k and 100k seeds.
+fn measure_stress_memory(seed_counts: &[u64]) -> Vec<MemoryFigure> {
+    let entry = scenarios::find("lease").expect("lease is registered");
+    let jobs = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let mut figures = Vec::new();
+    for &seeds in seed_counts {
+        let reset = std::fs::write("/proc/self/clear_refs", "5").is_ok();
+        let rss_before_kib = proc_status_kib("VmRSS:");
+        let started = wall_clock();
+        crate::stress::run_quietly(entry, seeds, jobs);
+        let wall_s = started.elapsed().as_secs_f64();
+        let peak_rss_kib = if reset { proc_status_kib("VmHWM:") } else { None };
+        let mib = |kib: Option<u64>| {
+            kib.map_or("unknown".to_string(), |kib| format!("{:.1} MiB", kib as f64 / 1024.0))
+        };
+        crate::output::line(format!(
+            "stress memory ({seeds} lease seeds, {jobs} jobs, {wall_s:.1}s): peak RSS {}, {} before",
+            mib(peak_rss_kib),
+            mib(rss_before_kib)
+        ));
+        figures.push(MemoryFigure {
+            scenario: entry.name.to_string(),
+            seeds,
+            wall_s,
+            rss_before_kib,
+            peak_rss_kib,
+        });
+    }
+    figures
 }
 
 /// How quickly one canary is caught.
@@ -223,7 +284,12 @@ fn measure_scaling(seeds: u64) -> Scaling {
 
 /// The process's peak resident memory (Linux `VmHWM`), KiB.
 fn peak_memory_kib() -> Option<u64> {
+    proc_status_kib("VmHWM:")
+}
+
+/// One KiB figure of `/proc/self/status` (Linux), by its label.
+fn proc_status_kib(label: &str) -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let line = status.lines().find(|l| l.starts_with(label))?;
     line.split_whitespace().nth(1)?.parse().ok()
 }

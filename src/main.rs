@@ -3,9 +3,12 @@
 
 mod bench;
 mod html;
+mod merge;
 mod output;
+mod schedule;
 mod shrink;
 mod stress;
+mod summary;
 mod view;
 
 use clap::{Parser, Subcommand};
@@ -21,6 +24,9 @@ pub mod exit {
     pub const USAGE: u8 = 2;
     pub const LIVENESS: u8 = 3;
     pub const BOUND: u8 = 4;
+    /// A signal (Ctrl-C, SIGTERM, SIGHUP) stopped `stress` before every seed ran, and no seed
+    /// that did run failed. 128 + SIGINT, as shells report an interrupted command.
+    pub const INTERRUPTED: u8 = 130;
 }
 
 #[derive(Parser)]
@@ -45,7 +51,7 @@ enum Command {
     /// Run a range of seeds on all cores and summarize.
     Stress(stress::StressArgs),
     /// Combine shard summaries (`stress --shard I/N --json`) into one report.
-    Merge(stress::MergeArgs),
+    Merge(merge::MergeArgs),
     /// Measure throughput: events/s, simulated seconds per wall second, seeds/s.
     Bench(bench::BenchArgs),
     /// Render a saved trace (`run --trace`) as a space-time diagram in one HTML file.
@@ -76,7 +82,8 @@ struct RunArgs {
     /// Write the run's fault plan as JSON to this file.
     #[arg(long)]
     save_plan: Option<PathBuf>,
-    /// Run twice and fail loudly, naming the first diverging step, if the traces differ.
+    /// Run the seed twice more (three runs in all) with full capture and fail loudly, naming
+    /// the first diverging step, if the traces differ.
     #[arg(long)]
     check_determinism: bool,
 }
@@ -86,6 +93,7 @@ fn parse_seed(text: &str) -> Result<u64, String> {
 }
 
 /// A usage error: one line, exit code 2, never a panic.
+#[derive(Debug)]
 pub struct UsageError(pub String);
 
 /// Finds a scenario by name, or explains which names exist.
@@ -138,7 +146,7 @@ fn run(args: RunArgs) -> Result<u8, UsageError> {
     let entry = scenario(&args.scenario)?;
     check_canary(entry, args.canary.as_deref())?;
     let plan = match &args.schedule {
-        Some(path) => Some(read_plan(path)?),
+        Some(path) => Some(schedule::load(path, entry, args.seed)?),
         None => None,
     };
     let capture = args.trace.is_some() || args.html.is_some();
@@ -159,21 +167,10 @@ fn run(args: RunArgs) -> Result<u8, UsageError> {
         std::fs::write(path, json)
             .map_err(|e| UsageError(format!("cannot write {}: {e}", path.display())))?;
     }
-    crate::output::text(sim::report::render(entry.name, &report, &entry.reproduce(&request)));
+    let schedule = args.schedule.as_ref().map(|path| path.display().to_string());
+    let reproduce = entry.reproduce_from(&request, schedule.as_deref());
+    crate::output::text(sim::report::render(entry.name, &report, &reproduce));
     Ok(exit_code(&report.outcome))
-}
-
-/// Reads a fault plan (bare, or the `plan` of a regression-corpus case), explaining what is
-/// wrong with a malformed file.
-fn read_plan(path: &PathBuf) -> Result<sim::faults::FaultPlan, UsageError> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| UsageError(format!("cannot read {}: {e}", path.display())))?;
-    let invalid = |e: serde_json::Error| {
-        UsageError(format!("{} is not a valid fault plan: {e}", path.display()))
-    };
-    let value: serde_json::Value = serde_json::from_str(&text).map_err(invalid)?;
-    let plan = value.get("plan").cloned().unwrap_or(value);
-    serde_json::from_value(plan).map_err(invalid)
 }
 
 /// Runs `request` again with full capture and compares record by record.
@@ -229,7 +226,7 @@ fn main() -> ExitCode {
         Some(Command::Shrink(args)) => shrink::main(args),
         Some(Command::Stress(args)) => stress::main(args),
         Some(Command::Bench(args)) => bench::main(args),
-        Some(Command::Merge(args)) => stress::merge(args),
+        Some(Command::Merge(args)) => merge::main(args),
         Some(Command::View(args)) => view::main(args),
         None => stress::main(stress::StressArgs::default_job()),
     };

@@ -1,13 +1,14 @@
 //! `fencepost stress`: many seeds on all cores. Each seed is still one thread and
-//! deterministic; results are gathered and ordered by seed, so they do not depend on `--jobs`.
+//! deterministic; results are folded into running totals as they arrive (memory stays flat in
+//! the number of seeds: only failures and a bounded determinism sample are kept) and failures
+//! are ordered by seed, so nothing depends on `--jobs`.
 
+use crate::summary::{self, Failure, Invocation, ScenarioSummary, SeedRange, Verdict};
 use crate::{check_canary, exit, scenario, UsageError};
 use indicatif::{ProgressBar, ProgressStyle};
 use scenarios::{RunRequest, ScenarioEntry};
-use serde::{Deserialize, Serialize};
 use sim::{Coverage, Outcome};
-use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{mpsc, Arc};
 
@@ -31,7 +32,8 @@ pub struct StressArgs {
     /// Write a machine-readable summary here.
     #[arg(long)]
     json: Option<PathBuf>,
-    /// Re-run a sample of seeds twice more and fail loudly if any trace hash differs.
+    /// Re-run about 16 seeds spread over the range, and every failure, once each, and fail
+    /// loudly if any trace hash differs.
     #[arg(long)]
     check_determinism: bool,
     /// Write every failing seed as a regression-corpus case (JSON) into this folder.
@@ -60,21 +62,60 @@ fn parse_shard(text: &str) -> Result<Shard, String> {
 }
 
 impl StressArgs {
+    fn shard(&self) -> Shard {
+        self.shard.unwrap_or(Shard { index: 0, count: 1 })
+    }
+
     /// How many seeds this invocation runs (its shard's share of `--seeds`).
     fn seed_count(&self) -> u64 {
-        let shard = self.shard.unwrap_or(Shard { index: 0, count: 1 });
+        let shard = self.shard();
         self.seeds / shard.count + u64::from(shard.index < self.seeds % shard.count)
     }
 
     /// The `k`-th seed this invocation runs; computed, never materialized, so a campaign of
-    /// billions of seeds costs no memory up front.
+    /// billions of seeds costs no memory up front. [`StressArgs::check_range`] made sure it
+    /// never passes `u64::MAX`.
     fn seed_at(&self, k: u64) -> u64 {
-        let shard = self.shard.unwrap_or(Shard { index: 0, count: 1 });
-        self.start.wrapping_add(shard.index + k * shard.count)
+        let shard = self.shard();
+        self.start + shard.index + k * shard.count
     }
-}
 
-impl StressArgs {
+    /// Refuses a range that runs no seed or would wrap round past `u64::MAX`: either is a
+    /// mistake that would otherwise pass quietly.
+    fn check_range(&self) -> Result<(), UsageError> {
+        if self.seeds == 0 {
+            return Err(UsageError("--seeds 0 runs nothing: ask for at least 1".into()));
+        }
+        if self.start.checked_add(self.seeds - 1).is_none() {
+            return Err(UsageError(format!(
+                "--start {} with --seeds {} runs past the last seed, {}: at most {} seeds \
+                 start there",
+                self.start,
+                self.seeds,
+                u64::MAX,
+                u64::MAX - self.start + 1
+            )));
+        }
+        if self.seed_count() == 0 {
+            let shard = self.shard();
+            return Err(UsageError(format!(
+                "--shard {}/{} of {} seeds runs no seed: use at most {} shards",
+                shard.index, shard.count, self.seeds, self.seeds
+            )));
+        }
+        Ok(())
+    }
+
+    fn invocation(&self) -> Invocation {
+        let shard = self.shard();
+        Invocation {
+            start: self.start,
+            seeds: self.seeds,
+            shard_index: shard.index,
+            shard_count: shard.count,
+        }
+    }
+
     /// What `fencepost` with no subcommand runs.
     pub fn default_job() -> StressArgs {
         StressArgs {
@@ -91,42 +132,66 @@ impl StressArgs {
     }
 }
 
-/// One failed seed, as the summary lists it.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct Failure {
-    pub seed: u64,
-    pub outcome: String,
-    pub invariant: String,
-    pub step: u64,
-    pub sim_time_ns: u64,
-}
-
-/// What a stress run of one scenario found (one shard's, or several merged).
-#[derive(Debug, Serialize, Deserialize)]
-pub struct ScenarioSummary {
-    pub scenario: String,
-    pub canary: Option<String>,
-    pub seeds_run: u64,
-    pub passed: u64,
-    pub failed: Vec<Failure>,
-    pub events: u64,
-    pub sim_time_ns: u64,
-    pub wall_time_s: f64,
-    pub events_per_s: f64,
-    /// How often each fault kind fired, by name.
-    pub faults: BTreeMap<String, u64>,
-    /// How often each probe was hit.
-    pub probes: BTreeMap<String, u64>,
-    pub interrupted: bool,
-}
-
+/// One seed's result, as a worker hands it over to be folded into the totals.
 struct SeedResult {
+    /// Its position in this invocation's seeds.
+    index: u64,
     seed: u64,
     trace_hash: u64,
     outcome: Outcome,
     steps: u64,
     sim_time_ns: u64,
     coverage: Coverage,
+}
+
+/// Running totals of one scenario's seeds. Memory stays flat in the number of seeds: only the
+/// failures and the determinism sample's hashes are kept.
+#[derive(Default)]
+struct Totals {
+    seeds_run: u64,
+    passed: u64,
+    failures: Vec<Failure>,
+    events: u64,
+    sim_time_ns: u64,
+    coverage: Coverage,
+    /// (seed, trace hash) of every seed `--check-determinism` re-runs.
+    hashes: Vec<(u64, u64)>,
+    /// One past the highest index that ran: equals `seeds_run` when the seeds that ran are
+    /// the first ones, which `covers` relies on.
+    index_end: u64,
+}
+
+impl Totals {
+    fn add(&mut self, result: SeedResult, keep_hash: bool) {
+        self.seeds_run += 1;
+        self.events += result.steps;
+        self.sim_time_ns += result.sim_time_ns;
+        self.coverage.merge(&result.coverage);
+        self.index_end = self.index_end.max(result.index + 1);
+        if keep_hash {
+            self.hashes.push((result.seed, result.trace_hash));
+        }
+        let invariant = match result.outcome {
+            Outcome::Passed => {
+                self.passed += 1;
+                return;
+            }
+            Outcome::Safety(ref v) | Outcome::Liveness(ref v) => v.invariant.clone(),
+            Outcome::BoundExceeded { ref bound } => bound.clone(),
+        };
+        self.failures.push(Failure {
+            seed: result.seed,
+            outcome: result.outcome.label().to_string(),
+            invariant,
+            step: result.steps,
+            sim_time_ns: result.sim_time_ns,
+        });
+    }
+}
+
+/// How many seeds apart the determinism sample is taken: about 16 spread over the range.
+fn sample_stride(seed_count: u64) -> u64 {
+    (seed_count / 16).max(1)
 }
 
 pub fn main(args: StressArgs) -> Result<u8, UsageError> {
@@ -145,31 +210,15 @@ pub fn main(args: StressArgs) -> Result<u8, UsageError> {
     if jobs == 0 {
         return Err(UsageError("--jobs must be at least 1".into()));
     }
-    let interrupted = Arc::new(AtomicBool::new(false));
-    let flag = interrupted.clone();
-    // A second handler cannot be installed; a repeated run in one process just keeps the first.
-    let _ = ctrlc::set_handler(move || flag.store(true, Ordering::SeqCst));
-    let mut summaries = Vec::new();
-    let mut worst = exit::PASSED;
+    args.check_range()?;
+    check_outputs(&args)?;
+    let interrupted = interrupt_flag();
+    let (mut summaries, mut verdicts, mut output_failed) = (Vec::new(), Vec::new(), false);
     for entry in entries {
-        let summary = stress_one(entry, &args, jobs, &interrupted);
-        print_summary(&summary);
-        if entry.expects_violations && args.canary.is_none() {
-            // A variant outside what the protocol survives: finding nothing means the harness
-            // is blind, which is the failure here.
-            if summary.failed.is_empty() && summary.seeds_run > 0 {
-                crate::output::line(format!(
-                    "BROKEN HARNESS scenario={}: expected violations, found none in {} seeds",
-                    entry.name, summary.seeds_run
-                ));
-                worst = worst.max(exit::SAFETY);
-            } else {
-                crate::output::line(format!(
-                    "  {} violations found, as expected for this variant",
-                    summary.failed.len()
-                ));
-            }
-        } else if let Some(first) = summary.failed.first() {
+        let (summary, saved) = stress_one(entry, &args, jobs, &interrupted);
+        let verdict = summary::print(&summary);
+        if verdict == Verdict::Failed {
+            let first = summary.failed.first().expect("a failed verdict has failures");
             let request = RunRequest {
                 seed: first.seed,
                 canary: args.canary.clone(),
@@ -178,30 +227,107 @@ pub fn main(args: StressArgs) -> Result<u8, UsageError> {
             for line in entry.reproduce(&request) {
                 crate::output::line(format!("  reproduce: {line}"));
             }
-            worst = worst.max(exit::SAFETY);
         }
+        output_failed |= !saved;
+        verdicts.push(verdict);
         summaries.push(summary);
-        if interrupted.load(Ordering::SeqCst) {
-            break;
-        }
     }
     if let Some(path) = &args.json {
         let json = serde_json::to_string_pretty(&summaries).expect("summaries serialize");
-        std::fs::write(path, json)
-            .map_err(|e| UsageError(format!("cannot write {}: {e}", path.display())))?;
+        if let Err(error) = std::fs::write(path, json) {
+            eprintln!("error: cannot write {}: {error}", path.display());
+            output_failed = true;
+        }
     }
-    Ok(worst)
+    if output_failed {
+        return Ok(exit::USAGE);
+    }
+    // A signal after the last seed interrupted nothing: every seed asked for ran.
+    let stopped_early = summaries.iter().any(|s| s.interrupted);
+    Ok(summary::exit_code(&verdicts, stopped_early))
 }
 
+/// A flag set by Ctrl-C, SIGTERM (a Kubernetes eviction, a CI timeout) or SIGHUP: the run stops
+/// taking new seeds, finishes those under way and reports. A second signal exits at once.
+fn interrupt_flag() -> Arc<AtomicBool> {
+    let interrupted = Arc::new(AtomicBool::new(false));
+    let flag = interrupted.clone();
+    // A second handler cannot be installed; a repeated run in one process keeps the first.
+    let _ = ctrlc::set_handler(move || {
+        if flag.swap(true, Ordering::SeqCst) {
+            eprintln!("interrupted again: exiting without a summary");
+            std::process::exit(exit::INTERRUPTED.into());
+        }
+        eprintln!("interrupted: finishing the seeds under way, then the summary (again: exit now)");
+    });
+    interrupted
+}
+
+/// Fails before any seed runs when `--json` or `--save-failures` cannot be written, so a long
+/// run never ends with its results lost.
+fn check_outputs(args: &StressArgs) -> Result<(), UsageError> {
+    if let Some(path) = &args.json {
+        let existed = path.exists();
+        std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(path)
+            .map_err(|e| UsageError(format!("cannot write --json {}: {e}", path.display())))?;
+        if !existed {
+            let _ = std::fs::remove_file(path);
+        }
+    }
+    if let Some(folder) = &args.save_failures {
+        let bad = |e: std::io::Error| {
+            UsageError(format!("cannot write --save-failures {}: {e}", folder.display()))
+        };
+        std::fs::create_dir_all(folder).map_err(bad)?;
+        let probe = folder.join(".fencepost-write-check");
+        std::fs::write(&probe, b"").map_err(bad)?;
+        let _ = std::fs::remove_file(probe);
+    }
+    Ok(())
+}
+
+/// Runs one scenario's seeds (none once interrupted) and summarizes them. The flag is false
+/// when `--save-failures` could not write a case (said on stderr).
 fn stress_one(
     entry: &'static ScenarioEntry,
     args: &StressArgs,
     jobs: usize,
     interrupted: &AtomicBool,
-) -> ScenarioSummary {
+) -> (ScenarioSummary, bool) {
+    let started = crate::bench::wall_clock();
+    let mut totals = run_seeds(entry, args, jobs, interrupted, true);
+    totals.failures.sort_by_key(|f| f.seed);
+    totals.hashes.sort_unstable();
+    let wall_time_s = started.elapsed().as_secs_f64();
+    let stopped = interrupted.load(Ordering::SeqCst);
+    let determinism_checked = (args.check_determinism && !stopped && totals.seeds_run > 0)
+        .then(|| check_sample(entry, args, &totals.hashes));
+    let saved = match &args.save_failures {
+        Some(folder) => save_failures(entry, args, &totals.failures, folder),
+        None => true,
+    };
+    (summarize(entry, args, totals, wall_time_s, stopped, determinism_checked), saved)
+}
+
+/// Runs this invocation's seeds of `entry` on `jobs` threads and folds their results. Workers
+/// look at the flag before taking a seed and run every seed they took, so the seeds that ran
+/// are always the first ones.
+fn run_seeds(
+    entry: &'static ScenarioEntry,
+    args: &StressArgs,
+    jobs: usize,
+    interrupted: &AtomicBool,
+    show_progress: bool,
+) -> Totals {
+    // `show_progress` off: no bar and no failure lines (bench's quiet runs).
     let started = crate::bench::wall_clock();
     let seed_count = args.seed_count();
-    let progress = ProgressBar::new(seed_count);
+    let stride = sample_stride(seed_count);
+    let progress = if show_progress { ProgressBar::new(seed_count) } else { ProgressBar::hidden() };
     progress.set_style(
         ProgressStyle::with_template("{prefix:>10} [{bar:30}] {pos}/{len} seeds  {msg}  eta {eta}")
             .expect("valid template")
@@ -210,118 +336,116 @@ fn stress_one(
     progress.set_prefix(entry.name);
     let next = AtomicU64::new(0);
     let (sender, receiver) = mpsc::channel::<SeedResult>();
-    let mut results: Vec<SeedResult> = Vec::new();
+    let mut totals = Totals::default();
+    let expected_finds = entry.expects_violations && args.canary.is_none();
     std::thread::scope(|scope| {
         for _ in 0..jobs {
             let sender = sender.clone();
             let next = &next;
             scope.spawn(move || loop {
-                let index = next.fetch_add(1, Ordering::Relaxed);
-                if index >= seed_count || interrupted.load(Ordering::Relaxed) {
+                if interrupted.load(Ordering::SeqCst) {
                     break;
                 }
-                let seed = args.seed_at(index);
-                let request =
-                    RunRequest { seed, canary: args.canary.clone(), ..RunRequest::default() };
-                let report = (entry.run)(&request);
-                let result = SeedResult {
-                    seed,
-                    trace_hash: report.trace_hash,
-                    outcome: report.outcome,
-                    steps: report.steps,
-                    sim_time_ns: report.sim_time_ns,
-                    coverage: report.coverage,
-                };
-                if sender.send(result).is_err() {
+                let index = next.fetch_add(1, Ordering::SeqCst);
+                if index >= seed_count {
+                    break;
+                }
+                if sender.send(run_one(entry, args, index)).is_err() {
                     break;
                 }
             });
         }
         drop(sender);
-        let (mut failures, mut events) = (0u64, 0u64);
         for result in receiver {
-            events += result.steps;
-            if result.outcome != Outcome::Passed {
-                failures += 1;
+            if result.outcome != Outcome::Passed && show_progress {
                 let line = failure_line(entry.name, &result);
-                let line = if entry.expects_violations && args.canary.is_none() {
-                    line.replacen("FAILED", "FOUND", 1)
-                } else {
-                    line
-                };
+                let line = if expected_finds { line.replacen("FAILED", "FOUND", 1) } else { line };
                 progress.suspend(|| crate::output::line(line));
             }
+            let keep_hash = args.check_determinism
+                && (result.index.is_multiple_of(stride) || result.outcome != Outcome::Passed);
+            totals.add(result, keep_hash);
             let elapsed = started.elapsed().as_secs_f64().max(1e-9);
             progress.set_message(format!(
-                "{failures} failed  {:.2}M events/s",
-                events as f64 / elapsed / 1e6
+                "{} failed  {:.2}M events/s",
+                totals.failures.len(),
+                totals.events as f64 / elapsed / 1e6
             ));
             progress.inc(1);
-            results.push(result);
         }
     });
     progress.finish_and_clear();
-    results.sort_by_key(|r| r.seed);
-    let wall_time_s = started.elapsed().as_secs_f64();
-    if args.check_determinism {
-        check_sample(entry, args, &results);
-    }
-    if let Some(folder) = &args.save_failures {
-        save_failures(entry, args, &results, folder);
-    }
-    summarize(entry, args, results, wall_time_s, interrupted)
+    assert_eq!(totals.index_end, totals.seeds_run, "the seeds that ran are the first ones");
+    totals
 }
 
-/// Re-runs up to 16 seeds spread over the range (and every failure) and compares hashes.
-/// A mismatch is a harness bug, so it aborts the whole run loudly.
-fn check_sample(entry: &ScenarioEntry, args: &StressArgs, results: &[SeedResult]) {
-    let stride = (results.len() / 16).max(1);
-    let sample = results
-        .iter()
-        .enumerate()
-        .filter(|(index, r)| index % stride == 0 || r.outcome != Outcome::Passed)
-        .map(|(_, r)| r);
-    let mut checked = 0;
-    for result in sample {
-        let request =
-            RunRequest { seed: result.seed, canary: args.canary.clone(), ..RunRequest::default() };
+/// Runs the `index`-th seed of this invocation.
+fn run_one(entry: &ScenarioEntry, args: &StressArgs, index: u64) -> SeedResult {
+    let seed = args.seed_at(index);
+    let request = RunRequest { seed, canary: args.canary.clone(), ..RunRequest::default() };
+    let report = (entry.run)(&request);
+    SeedResult {
+        index,
+        seed,
+        trace_hash: report.trace_hash,
+        outcome: report.outcome,
+        steps: report.steps,
+        sim_time_ns: report.sim_time_ns,
+        coverage: report.coverage,
+    }
+}
+
+/// Runs seeds `0..seeds` of `entry` on `jobs` threads exactly as `stress` does, printing
+/// nothing; returns how many ran and how many failed. For `bench`'s memory figure.
+pub fn run_quietly(entry: &'static ScenarioEntry, seeds: u64, jobs: usize) -> (u64, usize) {
+    let args = StressArgs { seeds, jobs: Some(jobs), ..StressArgs::default_job() };
+    let never = AtomicBool::new(false);
+    let totals = run_seeds(entry, &args, jobs, &never, false);
+    (totals.seeds_run, totals.failures.len())
+}
+
+/// Re-runs every seed of the sample (and every failure) once and compares hashes. A mismatch
+/// is a harness bug, so it aborts the whole run loudly. Returns how many seeds were re-run.
+fn check_sample(entry: &ScenarioEntry, args: &StressArgs, hashes: &[(u64, u64)]) -> u64 {
+    for &(seed, hash) in hashes {
+        let request = RunRequest { seed, canary: args.canary.clone(), ..RunRequest::default() };
         let again = (entry.run)(&request).trace_hash;
-        if again != result.trace_hash {
+        if again != hash {
             crate::output::line(format!(
-                "NONDETERMINISM scenario={} seed={}: trace hash {:016x} then {again:016x}; \
-                 run `fencepost replay --scenario {} --seed {} --check-determinism` for the step",
-                entry.name, result.seed, result.trace_hash, entry.name, result.seed
+                "NONDETERMINISM scenario={} seed={seed}: trace hash {hash:016x} then \
+                 {again:016x}; run `fencepost replay --scenario {} --seed {seed} \
+                 --check-determinism` for the step",
+                entry.name, entry.name
             ));
             std::process::exit(exit::SAFETY as i32);
         }
-        checked += 1;
     }
-    crate::output::line(format!("  determinism: {checked} seeds re-run, every trace hash equal"));
+    hashes.len() as u64
 }
 
-/// Writes each failing seed as a corpus case into `folder`.
+/// Writes each failing seed as a corpus case into `folder`; false (said on stderr) when one
+/// could not be written.
 fn save_failures(
     entry: &ScenarioEntry,
     args: &StressArgs,
-    results: &[SeedResult],
-    folder: &PathBuf,
-) {
-    if let Err(error) = std::fs::create_dir_all(folder) {
-        crate::output::line(format!("cannot create {}: {error}", folder.display()));
-        return;
-    }
-    for result in results.iter().filter(|r| r.outcome != Outcome::Passed) {
+    failures: &[Failure],
+    folder: &Path,
+) -> bool {
+    let mut all_saved = true;
+    for failure in failures {
         let request =
-            RunRequest { seed: result.seed, canary: args.canary.clone(), ..RunRequest::default() };
-        let why = format!("found by stress of {} at seed {}", entry.name, result.seed);
+            RunRequest { seed: failure.seed, canary: args.canary.clone(), ..RunRequest::default() };
+        let why = format!("found by stress of {} at seed {}", entry.name, failure.seed);
         let case = crate::shrink::case_for(entry, &request, why);
         let canary = args.canary.as_deref().map_or(String::new(), |c| format!("-{c}"));
-        let path = folder.join(format!("{}{canary}-seed-{}.json", entry.name, result.seed));
+        let path = folder.join(format!("{}{canary}-seed-{}.json", entry.name, failure.seed));
         let json = serde_json::to_string_pretty(&case).expect("cases serialize");
         if let Err(error) = std::fs::write(&path, json) {
-            crate::output::line(format!("cannot write {}: {error}", path.display()));
+            eprintln!("error: cannot write {}: {error}", path.display());
+            all_saved = false;
         }
     }
+    all_saved
 }
 
 fn failure_line(scenario: &str, result: &SeedResult) -> String {
@@ -341,130 +465,38 @@ fn failure_line(scenario: &str, result: &SeedResult) -> String {
 fn summarize(
     entry: &ScenarioEntry,
     args: &StressArgs,
-    results: Vec<SeedResult>,
+    totals: Totals,
     wall_time_s: f64,
-    interrupted: &AtomicBool,
+    interrupted: bool,
+    determinism_checked: Option<u64>,
 ) -> ScenarioSummary {
-    let mut coverage = Coverage::default();
-    let mut failed = Vec::new();
-    let (mut events, mut sim_time_ns) = (0, 0);
-    for result in &results {
-        coverage.merge(&result.coverage);
-        events += result.steps;
-        sim_time_ns += result.sim_time_ns;
-        let invariant = match &result.outcome {
-            Outcome::Passed => continue,
-            Outcome::Safety(v) | Outcome::Liveness(v) => v.invariant.clone(),
-            Outcome::BoundExceeded { bound } => bound.clone(),
-        };
-        failed.push(Failure {
-            seed: result.seed,
-            outcome: result.outcome.label().to_string(),
-            invariant,
-            step: result.steps,
-            sim_time_ns: result.sim_time_ns,
-        });
-    }
+    let shard = args.shard();
+    let covers = (totals.seeds_run > 0)
+        .then_some(SeedRange {
+            start: args.start + shard.index,
+            stride: shard.count,
+            count: totals.seeds_run,
+        })
+        .into_iter()
+        .collect();
+    let seeds_asked = args.seed_count();
     ScenarioSummary {
         scenario: entry.name.to_string(),
         canary: args.canary.clone(),
-        seeds_run: results.len() as u64,
-        passed: results.len() as u64 - failed.len() as u64,
-        failed,
-        events,
-        sim_time_ns,
+        seeds_run: totals.seeds_run,
+        passed: totals.passed,
+        failed: totals.failures,
+        events: totals.events,
+        sim_time_ns: totals.sim_time_ns,
         wall_time_s,
-        events_per_s: events as f64 / wall_time_s.max(1e-9),
-        faults: coverage.faults.iter().map(|(k, n)| (k.name().to_string(), *n)).collect(),
-        probes: coverage.probes.iter().map(|(k, n)| (k.to_string(), *n)).collect(),
-        interrupted: interrupted.load(Ordering::SeqCst),
-    }
-}
-
-pub fn print_summary(summary: &ScenarioSummary) {
-    crate::output::line(format!(
-        "{}: {} passed, {} failed of {} seeds{}  ({} events, {:.2}M events/s, {:.1}s wall)",
-        summary.scenario,
-        summary.passed,
-        summary.failed.len(),
-        summary.seeds_run,
-        if summary.interrupted { " (interrupted)" } else { "" },
-        summary.events,
-        summary.events_per_s / 1e6,
-        summary.wall_time_s
-    ));
-    let faults: Vec<String> = summary.faults.iter().map(|(k, n)| format!("{k}={n}")).collect();
-    crate::output::line(format!(
-        "  faults fired: {}",
-        if faults.is_empty() { "none".into() } else { faults.join(" ") }
-    ));
-    let probes: Vec<String> = summary.probes.iter().map(|(k, n)| format!("{k}={n}")).collect();
-    crate::output::line(format!(
-        "  probes hit: {}",
-        if probes.is_empty() { "none".into() } else { probes.join(" ") }
-    ));
-}
-
-#[derive(clap::Args)]
-pub struct MergeArgs {
-    /// Shard summaries written by `stress --json`.
-    #[arg(required = true)]
-    files: Vec<PathBuf>,
-    /// Write the merged summary here.
-    #[arg(long)]
-    json: Option<PathBuf>,
-}
-
-/// `fencepost merge`: combines shard summaries into one report, per scenario and canary.
-pub fn merge(args: MergeArgs) -> Result<u8, UsageError> {
-    let mut merged: BTreeMap<(String, Option<String>), ScenarioSummary> = BTreeMap::new();
-    for path in &args.files {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| UsageError(format!("cannot read {}: {e}", path.display())))?;
-        let shard: Vec<ScenarioSummary> = serde_json::from_str(&text)
-            .map_err(|e| UsageError(format!("{} is not a stress summary: {e}", path.display())))?;
-        for summary in shard {
-            let key = (summary.scenario.clone(), summary.canary.clone());
-            match merged.get_mut(&key) {
-                None => {
-                    merged.insert(key, summary);
-                }
-                Some(total) => add(total, summary),
-            }
-        }
-    }
-    let mut worst = exit::PASSED;
-    for summary in merged.values_mut() {
-        summary.failed.sort_by_key(|f| f.seed);
-        summary.events_per_s = summary.events as f64 / summary.wall_time_s.max(1e-9);
-        print_summary(summary);
-        if !summary.failed.is_empty() {
-            worst = exit::SAFETY;
-        }
-    }
-    if let Some(path) = &args.json {
-        let all: Vec<&ScenarioSummary> = merged.values().collect();
-        let json = serde_json::to_string_pretty(&all).expect("summaries serialize");
-        std::fs::write(path, json)
-            .map_err(|e| UsageError(format!("cannot write {}: {e}", path.display())))?;
-    }
-    Ok(worst)
-}
-
-fn add(total: &mut ScenarioSummary, shard: ScenarioSummary) {
-    total.seeds_run += shard.seeds_run;
-    total.passed += shard.passed;
-    total.failed.extend(shard.failed);
-    total.events += shard.events;
-    total.sim_time_ns += shard.sim_time_ns;
-    // Machine time: shards ran side by side, so events_per_s becomes a per-machine rate.
-    total.wall_time_s += shard.wall_time_s;
-    total.interrupted |= shard.interrupted;
-    for (kind, count) in shard.faults {
-        *total.faults.entry(kind).or_insert(0) += count;
-    }
-    for (probe, count) in shard.probes {
-        *total.probes.entry(probe).or_insert(0) += count;
+        events_per_s: totals.events as f64 / wall_time_s.max(1e-9),
+        faults: totals.coverage.faults.iter().map(|(k, n)| (k.name().to_string(), *n)).collect(),
+        probes: totals.coverage.probes.iter().map(|(k, n)| (k.to_string(), *n)).collect(),
+        interrupted: interrupted && totals.seeds_run < seeds_asked,
+        seeds_asked,
+        covers,
+        invocation: Some(args.invocation()),
+        determinism_checked,
     }
 }
 
@@ -489,6 +521,18 @@ mod tests {
             all.sort_unstable();
             assert_eq!(all, (7..7 + seeds).collect::<Vec<_>>(), "{seeds} seeds in {count} shards");
         }
+    }
+
+    #[test]
+    fn empty_and_wrapping_ranges_are_refused() {
+        let refused = |args: StressArgs| args.check_range().err().map(|e| e.0);
+        assert!(refused(args(0, 0, None)).unwrap().starts_with("--seeds 0 runs nothing"));
+        let wraps = refused(args(2, u64::MAX, None)).unwrap();
+        assert!(wraps.contains("runs past the last seed") && wraps.contains("at most 1 seeds"));
+        assert_eq!(refused(args(1, u64::MAX, None)), None, "the last seed alone fits");
+        let empty_shard = refused(args(3, 0, Some(Shard { index: 5, count: 8 }))).unwrap();
+        assert!(empty_shard.contains("--shard 5/8 of 3 seeds runs no seed"), "{empty_shard}");
+        assert_eq!(seeds_of(&args(2, u64::MAX - 1, None)), vec![u64::MAX - 1, u64::MAX]);
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! The space-time diagram: a self-contained page that renders a real failing run in a real
-//! browser. The browser checks need Chromium; without it they say so and pass.
+//! browser. The browser checks need Chromium; without it they say so on the terminal and pass
+//! (or fail, with `FENCEPOST_REQUIRE_CHROMIUM` set).
 
 // The renderer lives in the binary crate; including its source tests exactly what `--html`
 // writes without a library target.
@@ -92,8 +93,17 @@ fn chromium() -> Option<PathBuf> {
     })
 }
 
-fn skip() {
-    eprintln!("chromium not installed: skipping the browser check; apt-get install chromium");
+/// Says a browser check was skipped where `cargo test` shows it: the harness captures the
+/// `eprintln!` of a passing test, so the notice is written to the process's stderr directly.
+/// With `FENCEPOST_REQUIRE_CHROMIUM` set (a CI that installs Chromium), a missing browser fails
+/// the test instead, so it cannot go unnoticed there.
+fn skip(test: &str) {
+    let notice = format!("{test}: chromium not installed, browser check SKIPPED");
+    if std::env::var_os("FENCEPOST_REQUIRE_CHROMIUM").is_some() {
+        panic!("{notice}, but FENCEPOST_REQUIRE_CHROMIUM is set: apt-get install chromium");
+    }
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "\n{notice} (apt-get install chromium to run it)");
 }
 
 /// A fresh directory for one test's page and browser profile.
@@ -169,7 +179,9 @@ fn render_in_browser(browser: &Path, name: &str, records: &[DetailedRecord], has
 
 #[test]
 fn the_failing_canary_run_renders_in_chromium() {
-    let Some(browser) = chromium() else { return skip() };
+    let Some(browser) = chromium() else {
+        return skip("the_failing_canary_run_renders_in_chromium");
+    };
     let records = canary_run();
     assert_eq!(lanes_of(&records), 6, "pingpong: six nodes, no store");
     let dom = render_in_browser(&browser, "pingpong seed 2", &records, "");
@@ -198,7 +210,9 @@ fn the_failing_canary_run_renders_in_chromium() {
 
 #[test]
 fn a_passing_run_with_the_store_renders_without_a_violation() {
-    let Some(browser) = chromium() else { return skip() };
+    let Some(browser) = chromium() else {
+        return skip("a_passing_run_with_the_store_renders_without_a_violation");
+    };
     let records = run("lease", 1, None);
     assert!(records.iter().any(|r| r.record.node == STORE || r.record.peer == STORE));
     let dom = render_in_browser(&browser, "lease seed 1", &records, "");
@@ -210,7 +224,9 @@ fn a_passing_run_with_the_store_renders_without_a_violation() {
 /// stay interactive: zoomed in, a redraw must not pay for the whole trace.
 #[test]
 fn a_hundred_thousand_events_stay_interactive() {
-    let Some(browser) = chromium() else { return skip() };
+    let Some(browser) = chromium() else {
+        return skip("a_hundred_thousand_events_stay_interactive");
+    };
     let records = synthetic_trace(100_000);
     let dom = render_in_browser(&browser, "synthetic", &records, "#bench");
     assert_eq!(body_attribute(&dom, "data-violation").as_deref(), Some("1"));

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 /// Knobs of the local disk. `Default`: 100 us syncs, no torn writes.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct DiskOptions {
     /// Shortest time an fsync takes, nanoseconds.
     pub sync_latency_ns_min: u64,

@@ -96,7 +96,7 @@ impl FaultKind {
 
 /// One discrete fault.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum Fault {
     /// Cut links for `duration_ns`.
     Partition { partition: Partition, duration_ns: u64 },
@@ -158,6 +158,7 @@ impl Fault {
 
 /// A fault and the true time it begins.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ScheduledFault {
     pub at_ns: SimTime,
     pub fault: Fault,
@@ -165,7 +166,7 @@ pub struct ScheduledFault {
 
 /// Per-node clock error, drawn once per node at the start of a run.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct ClockOptions {
     /// Each node's offset is uniform in `-offset_ns_max..=offset_ns_max`.
     pub offset_ns_max: u64,
@@ -175,7 +176,7 @@ pub struct ClockOptions {
 
 /// Everything a run may do wrong, in one place.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct FaultPlan {
     pub network: NetworkOptions,
     pub storage: StorageOptions,
@@ -220,8 +221,8 @@ pub struct SwarmProfile {
 }
 
 impl FaultPlan {
-    /// Pins the scenario's size to `size`, at which it runs `nodes` nodes, and drops every
-    /// discrete fault that names a node id the smaller run lacks.
+    /// Pins the scenario's size to `size`, at which its faults may reach `nodes` nodes (ids
+    /// `0..nodes`), and drops every discrete fault that names another (the store aside).
     pub fn pin_size(&mut self, size: u32, nodes: u32) {
         self.size = Some(size);
         self.schedule.retain(|fault| fault.fault.nodes().iter().all(|node| *node < nodes));

@@ -10,6 +10,7 @@ pub mod faults;
 mod kernel;
 pub mod network;
 mod node;
+pub mod plan_check;
 pub mod queue;
 pub mod report;
 pub mod rng;

@@ -14,7 +14,7 @@ pub const ENDPOINTS_MAX: usize = 64;
 
 /// Knobs of message transit. `Default` is a perfect network with a 1 ms latency.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct NetworkOptions {
     /// Shortest one-way latency, nanoseconds.
     pub latency_ns_min: u64,
@@ -45,7 +45,7 @@ impl Default for NetworkOptions {
 
 /// Which links a partition cuts. Node lists may include [`STORE`].
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum Partition {
     /// Cuts both directions between every node of `side_a` and every node of `side_b`.
     Symmetric { side_a: Vec<NodeId>, side_b: Vec<NodeId> },

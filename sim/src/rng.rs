@@ -12,6 +12,7 @@ use std::fmt;
 
 /// A probability as an exact integer ratio; floats never decide what a seed does.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Ratio {
     pub numerator: u32,
     pub denominator: u32,

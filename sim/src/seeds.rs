@@ -45,11 +45,17 @@ pub enum SeedSelection {
 }
 
 impl SeedSelection {
-    /// The seeds, in order.
-    pub fn seeds(self) -> std::ops::Range<u64> {
+    /// The seeds, in order. Inclusive, so `DST_SEED=18446744073709551615` (the last seed) is
+    /// one seed and never an overflow; a range stops at the last seed rather than wrap round.
+    pub fn seeds(self) -> std::ops::RangeInclusive<u64> {
         match self {
-            SeedSelection::One(seed) => seed..seed + 1,
-            SeedSelection::Range { start, count } => start..start.saturating_add(count),
+            SeedSelection::One(seed) => seed..=seed,
+            SeedSelection::Range { count: 0, .. } => {
+                let mut none = 0..=0;
+                none.next(); // exhausted: an inclusive range that yields no seed
+                none
+            }
+            SeedSelection::Range { start, count } => start..=start.saturating_add(count - 1),
         }
     }
 }
@@ -114,5 +120,16 @@ mod tests {
         assert!(from_vars(Some("nope"), None, 3).is_err());
         assert!(from_vars(None, Some("many"), 3).is_err());
         assert!(from_vars(None, Some("0"), 3).is_err(), "zero seeds would test nothing");
+    }
+
+    #[test]
+    fn the_last_seed_is_one_seed() {
+        let last = from_vars(Some("18446744073709551615"), None, 3).unwrap();
+        assert_eq!(last.seeds().collect::<Vec<_>>(), vec![u64::MAX]);
+        let hex = from_vars(Some("0xffff_ffff_ffff_ffff"), None, 3).unwrap();
+        assert_eq!(hex.seeds().count(), 1);
+        let near_end = SeedSelection::Range { start: u64::MAX - 1, count: 5 };
+        assert_eq!(near_end.seeds().collect::<Vec<_>>(), vec![u64::MAX - 1, u64::MAX]);
+        assert_eq!(SeedSelection::Range { start: 0, count: 0 }.seeds().count(), 0);
     }
 }

@@ -1,0 +1,194 @@
+//! What a stress run of one scenario found, as `stress` prints it and writes it with `--json`,
+//! and as `merge` reads, adds up and judges it. Both commands judge through [`verdict`], so
+//! they agree on exit codes.
+
+use crate::exit;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// One failed seed, as the summary lists it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Failure {
+    pub seed: u64,
+    pub outcome: String,
+    pub invariant: String,
+    pub step: u64,
+    pub sim_time_ns: u64,
+}
+
+/// Seeds `start`, `start + stride`, ... : `count` of them, none past `u64::MAX`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SeedRange {
+    pub start: u64,
+    pub stride: u64,
+    pub count: u64,
+}
+
+impl SeedRange {
+    /// The last seed, or None when the range is empty, has no stride, or runs past `u64::MAX`.
+    pub fn last(&self) -> Option<u64> {
+        if self.count == 0 || self.stride == 0 {
+            return None;
+        }
+        (self.count - 1).checked_mul(self.stride)?.checked_add(self.start)
+    }
+
+    /// True when `seed` is one of the range's seeds.
+    pub fn contains(&self, seed: u64) -> bool {
+        self.last().is_some_and(|last| {
+            (self.start..=last).contains(&seed) && (seed - self.start).is_multiple_of(self.stride)
+        })
+    }
+}
+
+/// How one `stress` invocation chose its seeds: `--start`, `--seeds` and `--shard I/N`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Invocation {
+    pub start: u64,
+    pub seeds: u64,
+    pub shard_index: u64,
+    pub shard_count: u64,
+}
+
+/// What a stress run of one scenario found (one shard's, or several merged).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ScenarioSummary {
+    pub scenario: String,
+    pub canary: Option<String>,
+    /// Seeds that ran to an outcome.
+    pub seeds_run: u64,
+    pub passed: u64,
+    pub failed: Vec<Failure>,
+    pub events: u64,
+    pub sim_time_ns: u64,
+    pub wall_time_s: f64,
+    pub events_per_s: f64,
+    /// How often each fault kind fired, by name.
+    pub faults: BTreeMap<String, u64>,
+    /// How often each probe was hit.
+    pub probes: BTreeMap<String, u64>,
+    /// True when a signal stopped the run before every seed asked for ran.
+    pub interrupted: bool,
+    /// Seeds asked for (this shard's share of `--seeds`; summed by `merge`).
+    #[serde(default)]
+    pub seeds_asked: u64,
+    /// Exactly the seeds that ran: one range per shard (an interrupted shard's range holds the
+    /// seeds that ran, which are always its first ones). `merge` refuses overlapping ranges.
+    #[serde(default)]
+    pub covers: Vec<SeedRange>,
+    /// The invocation that ran it (None once merged).
+    #[serde(default)]
+    pub invocation: Option<Invocation>,
+    /// Seeds re-run by `--check-determinism`, each hashing the same.
+    #[serde(default)]
+    pub determinism_checked: Option<u64>,
+}
+
+/// How a summary is judged.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Verdict {
+    /// Every seed passed.
+    Passed,
+    /// Some seed failed (or a canary was caught).
+    Failed,
+    /// A variant that must find violations found some.
+    FoundAsExpected,
+    /// A variant that must find violations found none over enough seeds to expect one.
+    BrokenHarness,
+    /// A variant that must find violations found none, over too few seeds to tell.
+    TooFewToJudge,
+}
+
+/// The seeds over which a variant that must find violations is expected to find one, when the
+/// summary is of such a variant (no canary; the registry says so).
+pub fn finds_expected_within(summary: &ScenarioSummary) -> Option<u64> {
+    let entry = scenarios::find(&summary.scenario)?;
+    (entry.expects_violations && summary.canary.is_none()).then_some(entry.finds_expected_within)
+}
+
+/// The verdict on `summary`, the same for `stress` and `merge`.
+pub fn verdict(summary: &ScenarioSummary) -> Verdict {
+    match (finds_expected_within(summary), summary.failed.is_empty()) {
+        (Some(_), false) => Verdict::FoundAsExpected,
+        (Some(within), true) if summary.seeds_run >= within => Verdict::BrokenHarness,
+        (Some(_), true) => Verdict::TooFewToJudge,
+        (None, true) => Verdict::Passed,
+        (None, false) => Verdict::Failed,
+    }
+}
+
+/// Prints the summary of one scenario: totals, faults, probes, determinism, and the verdict's
+/// line for a variant that must find violations. Returns the verdict.
+pub fn print(summary: &ScenarioSummary) -> Verdict {
+    if summary.interrupted && summary.seeds_run == 0 {
+        crate::output::line(format!(
+            "{}: not run (interrupted before it began; {} seeds asked)",
+            summary.scenario, summary.seeds_asked
+        ));
+        return verdict(summary);
+    }
+    let interrupted = if summary.interrupted {
+        format!(" (interrupted; {} asked)", summary.seeds_asked)
+    } else {
+        String::new()
+    };
+    crate::output::line(format!(
+        "{}: {} passed, {} failed of {} seeds{interrupted}  ({} events, {:.2}M events/s, {:.1}s wall)",
+        summary.scenario,
+        summary.passed,
+        summary.failed.len(),
+        summary.seeds_run,
+        summary.events,
+        summary.events_per_s / 1e6,
+        summary.wall_time_s
+    ));
+    let counts = |map: &BTreeMap<String, u64>| {
+        let all: Vec<String> = map.iter().map(|(k, n)| format!("{k}={n}")).collect();
+        if all.is_empty() {
+            "none".to_string()
+        } else {
+            all.join(" ")
+        }
+    };
+    crate::output::line(format!("  faults fired: {}", counts(&summary.faults)));
+    crate::output::line(format!("  probes hit: {}", counts(&summary.probes)));
+    if let Some(checked) = summary.determinism_checked {
+        crate::output::line(format!(
+            "  determinism: {checked} seeds re-run once each, every trace hash equal"
+        ));
+    }
+    let verdict = verdict(summary);
+    let within = finds_expected_within(summary).unwrap_or(0);
+    match verdict {
+        Verdict::FoundAsExpected => crate::output::line(format!(
+            "  {} violations found, as expected for this variant",
+            summary.failed.len()
+        )),
+        Verdict::BrokenHarness => crate::output::line(format!(
+            "BROKEN HARNESS scenario={}: expected violations, found none in {} seeds \
+             (this variant finds one within {within})",
+            summary.scenario, summary.seeds_run
+        )),
+        Verdict::TooFewToJudge => crate::output::line(format!(
+            "  no violation found in {} seeds: too few to judge, this variant is expected to \
+             find one within {within} seeds",
+            summary.seeds_run
+        )),
+        Verdict::Passed | Verdict::Failed => {}
+    }
+    verdict
+}
+
+/// The exit code of a set of verdicts: `1` if any seed failed or the harness is broken, else
+/// `130` if the run was interrupted, else `0`.
+pub fn exit_code(verdicts: &[Verdict], interrupted: bool) -> u8 {
+    if verdicts.iter().any(|v| matches!(v, Verdict::Failed | Verdict::BrokenHarness)) {
+        exit::SAFETY
+    } else if interrupted {
+        exit::INTERRUPTED
+    } else {
+        exit::PASSED
+    }
+}

@@ -92,6 +92,7 @@ impl ScenarioEntry {
             sizes: self.sizes,
             caps_writes: self.caps_writes,
             fault_targets: self.fault_targets,
+            moments: (self.moments)(),
         }
     }
 

@@ -21,6 +21,7 @@ pub const AFTER_SEND: &str = "after-send";
 
 /// A moment a state machine marks, and the chance a strike lands there.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct AimedMoment {
     /// The name the machine gives it (`Context::moment`), e.g. `election`.
     pub name: String,
@@ -29,7 +30,7 @@ pub struct AimedMoment {
 
 /// Where and how hard aimed faults strike. `Default`: never.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct AimOptions {
     /// The moments aimed at, each with its chance per occurrence: the kernel's own
     /// ([`FSYNC_WINDOW`], [`AFTER_SEND`]) and those the state machines mark.

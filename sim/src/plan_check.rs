@@ -40,6 +40,8 @@ pub struct PlanBounds {
     /// How many nodes (ids `0..n`) faults may name at `seed` with the plan's size (None: the
     /// seed's own). Called only with a size inside `sizes`.
     pub fault_targets: fn(seed: u64, size: Option<u32>) -> u32,
+    /// The moments aimed faults may name: the kernel's and those the scenario's machines mark.
+    pub moments: Vec<&'static str>,
 }
 
 /// A plan value that may not run: the field's path (as `schedule[3].fault.crash.node`) and what
@@ -195,7 +197,31 @@ impl FaultPlan {
         for (index, scheduled) in self.schedule.iter().enumerate() {
             validate_fault(&format!("schedule[{index}]"), scheduled, &targets)?;
         }
-        Ok(())
+        self.validate_aim(bounds, &targets)
+    }
+
+    fn validate_aim(&self, bounds: &PlanBounds, targets: &Targets) -> Result<(), PlanError> {
+        let aim = &self.aim;
+        let why = "moments a plan may aim at";
+        within("aim.moments", aim.moments.len() as u64, 0, bounds.moments.len() as u64, why)?;
+        for (index, moment) in aim.moments.iter().enumerate() {
+            let field = format!("aim.moments[{index}]");
+            if !bounds.moments.contains(&moment.name.as_str()) {
+                let known = bounds.moments.join(", ");
+                let problem =
+                    format!("{:?} is not a moment of {} ({known})", moment.name, bounds.scenario);
+                return Err(PlanError::new(format!("{field}.name"), problem));
+            }
+            ratio(&format!("{field}.ratio"), moment.ratio)?;
+        }
+        let why = "strikes in a run";
+        within("aim.strikes_max", aim.strikes_max.into(), 0, SCHEDULE_LEN_LIMIT as u64, why)?;
+        within("aim.targets", aim.targets.into(), 0, targets.count.into(), &targets.why)?;
+        ratio("aim.crash_ratio", aim.crash_ratio)?;
+        ratio("aim.late_copy_ratio", aim.late_copy_ratio)?;
+        duration("aim.down_ns_max", aim.down_ns_max)?;
+        duration("aim.pause_ns_max", aim.pause_ns_max)?;
+        duration("aim.late_copy_ns_max", aim.late_copy_ns_max)
     }
 
     fn validate_size(&self, bounds: &PlanBounds) -> Result<(), PlanError> {
@@ -228,6 +254,8 @@ impl FaultPlan {
         ratio("storage.ambiguous_ratio", s.ambiguous_ratio)?;
         let d = &self.disk;
         time_range("disk", "sync_latency_ns", d.sync_latency_ns_min, d.sync_latency_ns_max)?;
+        ratio("disk.slow_sync_ratio", d.slow_sync_ratio)?;
+        duration("disk.slow_sync_ns_max", d.slow_sync_ns_max)?;
         ratio("disk.torn_write_ratio", d.torn_write_ratio)?;
         duration("clock.offset_ns_max", self.clock.offset_ns_max)?;
         let why = "parts per million: 50% at most";

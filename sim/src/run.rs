@@ -199,6 +199,9 @@ pub struct Simulation<S: Scenario> {
     seed: u64,
     limits: RunLimits,
     outcome: Option<Outcome>,
+    /// The plan as given, for the report (the kernel's copy turns its random faults off when
+    /// everything heals, and a replay of that copy would be another run).
+    plan: FaultPlan,
 }
 
 impl<S: Scenario> Simulation<S> {
@@ -207,6 +210,7 @@ impl<S: Scenario> Simulation<S> {
         let nodes = scenario.node_count();
         let trace = Trace::new(limits.trace_tail_len.max(1), capture);
         let schedule: Vec<ScheduledFault> = plan.schedule.clone();
+        let given = plan.clone();
         let kernel = Kernel::new(seed, nodes, plan, limits.queue_len_max, trace);
         let mut world = World { kernel, nodes: (0..nodes).map(|_| None).collect() };
         for (index, scheduled) in schedule.iter().enumerate() {
@@ -218,7 +222,7 @@ impl<S: Scenario> Simulation<S> {
         if world.kernel.trace.capturing() {
             world.record_labels();
         }
-        Simulation { world, scenario, seed, limits, outcome: None }
+        Simulation { world, scenario, seed, limits, outcome: None, plan: given }
     }
 
     /// The world as checks see it.
@@ -324,7 +328,7 @@ impl<S: Scenario> Simulation<S> {
             tail: kernel.trace.tail(),
             captured: kernel.trace.take_captured(),
             coverage: kernel.coverage.clone(),
-            plan: kernel.plan.clone(),
+            plan: self.plan,
         }
     }
 }

@@ -36,7 +36,10 @@ pub fn seed_range(name: &str, default_count: u64) {
 
 /// Runs `seeds` on every core (each seed alone on its thread; results do not depend on the
 /// split). Returns the failing seeds, sorted, and the merged coverage.
-fn run_seeds(entry: &ScenarioEntry, seeds: std::ops::Range<u64>) -> (Vec<u64>, sim::Coverage) {
+fn run_seeds(
+    entry: &ScenarioEntry,
+    seeds: std::ops::RangeInclusive<u64>,
+) -> (Vec<u64>, sim::Coverage) {
     let jobs = std::thread::available_parallelism().map_or(2, |n| n.get());
     let results: Vec<(Vec<u64>, sim::Coverage)> = std::thread::scope(|scope| {
         let handles: Vec<_> = (0..jobs)

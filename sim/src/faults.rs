@@ -222,10 +222,12 @@ pub struct SwarmProfile {
 
 impl FaultPlan {
     /// Pins the scenario's size to `size`, at which its faults may reach `nodes` nodes (ids
-    /// `0..nodes`), and drops every discrete fault that names another (the store aside).
+    /// `0..nodes`), drops every discrete fault that names another (the store aside), and aims
+    /// only at those.
     pub fn pin_size(&mut self, size: u32, nodes: u32) {
         self.size = Some(size);
         self.schedule.retain(|fault| fault.fault.nodes().iter().all(|node| *node < nodes));
+        self.aim.targets = self.aim.targets.min(nodes);
     }
 
     /// A random plan: each allowed kind is switched on with probability 1/2, with a random

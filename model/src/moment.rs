@@ -21,12 +21,21 @@ pub enum Moment {
     /// A lease holder sent its renewal: a fault that holds it now delays the answer past the
     /// expiry the store will keep.
     LeaseRenewing,
+    /// A leader answered a catch-up request (entries, or where its log now starts): a copy of
+    /// the answer arriving late is an answer no request waits for any more.
+    SyncAnswered,
 }
 
 impl Moment {
     /// The moments' names, in a fixed order.
-    pub const NAMES: [&'static str; 5] =
-        ["election", "vote-granted", "handover-step", "sync-requested", "lease-renewing"];
+    pub const NAMES: [&'static str; 6] = [
+        "election",
+        "vote-granted",
+        "handover-step",
+        "sync-requested",
+        "lease-renewing",
+        "sync-answered",
+    ];
 
     /// The moment's name, as harnesses and plans know it.
     pub const fn name(self) -> &'static str {
@@ -36,6 +45,7 @@ impl Moment {
             Moment::HandoverStep => Moment::NAMES[2],
             Moment::SyncRequested { .. } => Moment::NAMES[3],
             Moment::LeaseRenewing => Moment::NAMES[4],
+            Moment::SyncAnswered => Moment::NAMES[5],
         }
     }
 

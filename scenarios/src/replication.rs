@@ -205,7 +205,7 @@ impl ReplicationScenario {
     ) -> Self {
         let drawn = if Stream::fork(seed, "workload").coin() { 3 } else { 5 };
         let members = size.unwrap_or(drawn);
-        let (election_retry_ns, election_stagger_ns) = election_timing(seed);
+        let timing = election_timing(seed);
         // Small retention and sync batches, so trimming, skip-ahead and backpressure happen
         // within a run; a patient sync timeout, so a request outlives a change of leader
         // (which is when the checks on an answer's sender and channel matter).
@@ -216,8 +216,9 @@ impl ReplicationScenario {
             sync_responses_per_interval_max: 8,
             ack_policy,
             canary,
-            election_retry_ns,
-            election_stagger_ns,
+            election_retry_ns: timing.retry_ns,
+            election_stagger_ns: timing.stagger_ns,
+            best_stands_at_once: timing.best_stands_at_once,
             ..ReplicationConfig::new((0..members).collect())
         };
         let view = ReplicaSetView::new(config.clone(), ack_policy);
@@ -308,30 +309,45 @@ impl Scenario for ReplicationScenario {
     }
 }
 
-/// Election timing per seed: usually the defaults (a 300 ms retry, candidates staggered by
-/// 150 ms a rank); one seed in three clusters the timeouts (a retry of 10 to 100 ms and a
-/// stagger of 2 to 20 ms, under a vote's round trip and fsync), so that two or more candidates
-/// stand in one term and split its votes until the doubling stagger separates them. Drawn
-/// from a `config` stream of its own.
-pub fn election_timing(seed: u64) -> (u64, u64) {
+/// Election timing per seed: usually the defaults (the best candidate stands at once, the
+/// others after a 300 ms retry staggered by 150 ms a rank); one seed in three clusters the
+/// timeouts (nobody stands at once, a retry of 10 to 100 ms, a stagger of 2 to 20 ms, under a
+/// vote's round trip and fsync), so that two or more candidates stand in one term and split its
+/// votes until the widening wait separates them. Drawn from a `config` stream of its own.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ElectionTiming {
+    pub retry_ns: u64,
+    pub stagger_ns: u64,
+    pub best_stands_at_once: bool,
+}
+
+/// The seed's election timing (see [`ElectionTiming`]).
+pub fn election_timing(seed: u64) -> ElectionTiming {
     let defaults = ReplicationConfig::new(vec![0]);
     let mut rng = Stream::fork(seed, "config");
     if rng.below(3) == 0 {
-        (rng.between(millis(10), millis(100)), rng.between(millis(2), millis(20)))
+        let retry_ns = rng.between(millis(10), millis(100));
+        let stagger_ns = rng.between(millis(2), millis(20));
+        ElectionTiming { retry_ns, stagger_ns, best_stands_at_once: false }
     } else {
-        (defaults.election_retry_ns, defaults.election_stagger_ns)
+        ElectionTiming {
+            retry_ns: defaults.election_retry_ns,
+            stagger_ns: defaults.election_stagger_ns,
+            best_stands_at_once: true,
+        }
     }
 }
 
 /// The moments aimed faults may strike in a replica set: the kernel's (an fsync under way, a
 /// message just sent) and the members' (an election stood, a vote granted, a catch-up request
-/// sent, which strikes the leader it went to).
+/// sent, which strikes the leader it went to, and a catch-up answer sent).
 pub const MOMENTS: &[&str] = &[
     aim::FSYNC_WINDOW,
     aim::AFTER_SEND,
     Moment::Election.name(),
     Moment::VoteGranted.name(),
     Moment::NAMES[3], // sync-requested: the leader a catch-up request went to
+    Moment::SyncAnswered.name(),
 ];
 
 /// Faults: every kind but the object store's (the replica set does not use it). Crashes tear

@@ -35,7 +35,8 @@ pub struct AimOptions {
     /// The moments aimed at, each with its chance per occurrence: the kernel's own
     /// ([`FSYNC_WINDOW`], [`AFTER_SEND`]) and those the state machines mark.
     pub moments: Vec<AimedMoment>,
-    /// The most strikes a run makes.
+    /// The most strikes a run makes at each moment (a budget per moment, so the frequent ones
+    /// do not spend what the rare ones need).
     pub strikes_max: u32,
     /// Only nodes `0..targets` are struck (the scenario's faultable nodes).
     pub targets: u32,
@@ -96,9 +97,9 @@ impl AimOptions {
         self.strikes_max == 0 || self.moments.iter().all(|m| m.ratio.is_never())
     }
 
-    /// The chance of striking at moment `name` (never for a moment not aimed at).
-    pub fn ratio_at(&self, name: &str) -> Ratio {
-        self.moments.iter().find(|m| m.name == name).map_or(Ratio::NEVER, |m| m.ratio)
+    /// Where moment `name` stands among the aimed ones (None: not aimed at).
+    pub fn position(&self, name: &str) -> Option<usize> {
+        self.moments.iter().position(|m| m.name == name)
     }
 }
 
@@ -112,34 +113,35 @@ pub(crate) struct LastSent<M> {
 }
 
 impl<N: Node> Kernel<N> {
-    /// At `moment`, marked by node `marker`: with chance `ratio`, strikes `target` within the
-    /// next `within_ns` (0: right now, after the current step), or delivers the message
-    /// `marker` sent last in this step once more, late; unless the budget is spent, `target`
-    /// is out of reach, or everything already healed.
+    /// At the aimed moment `aimed` (its place in the plan's list; None: not aimed at), marked
+    /// by node `marker`: with the moment's chance, strikes `target` within the next `within_ns`
+    /// (0: right now, after the current step), or delivers the message `marker` sent last in
+    /// this step once more, late; unless the moment's budget is spent, `target` is out of
+    /// reach, or everything already healed.
     pub(crate) fn maybe_strike(
         &mut self,
         marker: NodeId,
         target: NodeId,
-        moment: &'static str,
-        ratio: Ratio,
+        aimed: Option<usize>,
         within_ns: u64,
     ) {
+        let Some(at) = aimed else { return };
         let aim = &self.plan.aim;
-        if self.healed || self.strikes_made >= aim.strikes_max || target >= aim.targets {
+        if self.healed || self.strikes_made[at] >= aim.strikes_max || target >= aim.targets {
             return;
         }
-        if !self.rng_strikes.chance(ratio) {
+        if !self.rng_strikes.chance(aim.moments[at].ratio) {
             return;
         }
-        self.strikes_made += 1;
-        self.coverage.strike(moment);
+        self.strikes_made[at] += 1;
+        self.coverage.strike(&aim.moments[at].name);
         if self.rng_strikes.chance(self.plan.aim.late_copy_ratio) && self.replay_late(marker) {
             return;
         }
         let delay_ns = if within_ns > 1 { self.rng_strikes.below(within_ns) } else { 0 };
         let aim = &self.plan.aim;
         let fault = if self.rng_strikes.chance(aim.crash_ratio) {
-            let down_ns = self.rng_strikes.log_uniform(MILLISECOND, aim.down_ns_max);
+            let down_ns = self.rng_strikes.log_uniform(MILLISECOND / 20, aim.down_ns_max);
             Fault::Crash { node: target, down_ns }
         } else {
             let longest = aim.pause_ns_max.max(MILLISECOND);

@@ -60,7 +60,7 @@ pub(crate) enum Event<N: Node> {
 pub struct Coverage {
     pub faults: BTreeMap<FaultKind, u64>,
     pub probes: BTreeMap<&'static str, u64>,
-    pub strikes: BTreeMap<&'static str, u64>,
+    pub strikes: BTreeMap<String, u64>,
 }
 
 impl Coverage {
@@ -70,9 +70,12 @@ impl Coverage {
     pub(crate) fn probe(&mut self, name: &'static str) {
         *self.probes.entry(name).or_insert(0) += 1;
     }
-    pub(crate) fn strike(&mut self, moment: &'static str) {
+    pub(crate) fn strike(&mut self, moment: &str) {
         self.fault(FaultKind::AimedStrike);
-        *self.strikes.entry(moment).or_insert(0) += 1;
+        match self.strikes.get_mut(moment) {
+            Some(count) => *count += 1,
+            None => drop(self.strikes.insert(moment.to_string(), 1)),
+        }
     }
     /// Adds another run's counts to these.
     pub fn merge(&mut self, other: &Coverage) {
@@ -83,7 +86,7 @@ impl Coverage {
             *self.probes.entry(probe).or_insert(0) += count;
         }
         for (moment, count) in &other.strikes {
-            *self.strikes.entry(moment).or_insert(0) += count;
+            *self.strikes.entry(moment.clone()).or_insert(0) += count;
         }
     }
 }
@@ -107,10 +110,11 @@ pub struct Kernel<N: Node> {
     pub(crate) faults: Vec<Fault>,
     /// Per fault: began and not yet ended.
     pub(crate) fault_active: Vec<bool>,
-    pub(crate) strikes_made: u32,
-    /// The aim's chances at the kernel's own moments, looked up once.
-    pub(crate) fsync_window_ratio: Ratio,
-    pub(crate) after_send_ratio: Ratio,
+    /// Per aimed moment (in the plan's order): the strikes made there so far.
+    pub(crate) strikes_made: Vec<u32>,
+    /// Where the kernel's own moments stand among the aimed ones, looked up once.
+    pub(crate) fsync_window_aim: Option<usize>,
+    pub(crate) after_send_aim: Option<usize>,
     /// Per node: the least and most its fsyncs usually take, nanoseconds.
     pub(crate) sync_bounds_ns: Vec<(u64, u64)>,
     /// The message sent last, kept only when the plan may deliver it again late (`aim`).
@@ -162,9 +166,9 @@ impl<N: Node> Kernel<N> {
             overflow: None,
             faults: plan.schedule.iter().map(|s| s.fault.clone()).collect(),
             fault_active: vec![false; plan.schedule.len()],
-            strikes_made: 0,
-            fsync_window_ratio: plan.aim.ratio_at(crate::aim::FSYNC_WINDOW),
-            after_send_ratio: plan.aim.ratio_at(crate::aim::AFTER_SEND),
+            strikes_made: vec![0; plan.aim.moments.len()],
+            fsync_window_aim: plan.aim.position(crate::aim::FSYNC_WINDOW),
+            after_send_aim: plan.aim.position(crate::aim::AFTER_SEND),
             sync_bounds_ns,
             last_sent: None,
             keep_last_sent: !plan.aim.late_copy_ratio.is_never() && !plan.aim.is_off(),

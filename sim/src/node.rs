@@ -108,8 +108,8 @@ impl<N: Node> Context<'_, N> {
             let step = kernel.step;
             kernel.last_sent = Some(crate::aim::LastSent { step, from, to, msg });
         }
-        let ratio = kernel.after_send_ratio;
-        kernel.maybe_strike(from, from, crate::aim::AFTER_SEND, ratio, 0);
+        let aimed = kernel.after_send_aim;
+        kernel.maybe_strike(from, from, aimed, 0);
     }
 
     /// Fires [`Node::on_timer`] with `tag` after `after_local_ns` as measured by this node's
@@ -147,9 +147,9 @@ impl<N: Node> Context<'_, N> {
                 Event::StoreArrive { node, incarnation, request, op, timeout_at, answered };
             kernel.schedule(arrive_at, arrive);
         }
-        let ratio = kernel.after_send_ratio;
+        let aimed = kernel.after_send_aim;
         kernel.last_sent = None; // a late copy replays messages, not storage requests
-        kernel.maybe_strike(node, node, crate::aim::AFTER_SEND, ratio, 0);
+        kernel.maybe_strike(node, node, aimed, 0);
         request
     }
 
@@ -174,8 +174,8 @@ impl<N: Node> Context<'_, N> {
         }
         let incarnation = kernel.incarnations[node as usize];
         kernel.schedule(kernel.now + latency, Event::DiskSynced { node, incarnation, len });
-        let ratio = kernel.fsync_window_ratio;
-        kernel.maybe_strike(node, node, crate::aim::FSYNC_WINDOW, ratio, latency);
+        let aimed = kernel.fsync_window_aim;
+        kernel.maybe_strike(node, node, aimed, latency);
     }
 
     /// Marks a moment the state machine finds interesting (an election stood, a vote granted,
@@ -188,8 +188,8 @@ impl<N: Node> Context<'_, N> {
     /// Marks a moment at which a fault would best hit another node, `node` (the leader a
     /// request just went to, say): an aimed fault may strike it right after.
     pub fn moment_at(&mut self, moment: &'static str, node: NodeId) {
-        let ratio = self.kernel.plan.aim.ratio_at(moment);
-        self.kernel.maybe_strike(self.node, node, moment, ratio, 0);
+        let aimed = self.kernel.plan.aim.position(moment);
+        self.kernel.maybe_strike(self.node, node, aimed, 0);
     }
 
     /// Declares that what this node sends now relies on `promise` being durable (a vote grant

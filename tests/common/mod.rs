@@ -80,7 +80,7 @@ fn assert_coverage_complete(entry: &ScenarioEntry, coverage: &sim::Coverage, see
         .map(|k| k.name())
         .collect();
     let missing_strikes: Vec<&str> =
-        (entry.moments)().into_iter().filter(|m| !coverage.strikes.contains_key(m)).collect();
+        (entry.moments)().into_iter().filter(|m| !coverage.strikes.contains_key(*m)).collect();
     assert!(
         missing_probes.is_empty() && missing_faults.is_empty() && missing_strikes.is_empty(),
         "{name} over {seeds} seeds never hit probes {missing_probes:?} nor fired \

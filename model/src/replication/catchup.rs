@@ -289,7 +289,8 @@ impl Node {
         if since < base.index {
             let reason =
                 NackReason::BadRange { first_retained: base.index + 1, base_term: base.term };
-            return self.send(from, nack(reason), out);
+            self.send(from, nack(reason), out);
+            return out.push(Output::Moment(Moment::SyncAnswered));
         }
         let prev_index = since.min(self.log.last_index());
         let prev_term = self.log.term_at(prev_index).expect("base <= prev <= last");
@@ -300,5 +301,6 @@ impl Node {
         let commit = self.commit_index;
         let msg = Message::SyncResponse { term: current, request_id, since, prev, entries, commit };
         self.send(from, msg, out);
+        out.push(Output::Moment(Moment::SyncAnswered));
     }
 }

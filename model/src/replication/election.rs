@@ -123,13 +123,13 @@ impl Node {
     }
 
     /// The leader went quiet: become a candidate, and stand now if this node is the best choice
-    /// among the peers heard from recently, else after an id-derived delay.
+    /// among the peers heard from recently (and the config allows it), else after its wait.
     fn lose_leader(&mut self, out: &mut Vec<Output>) {
         self.role = Role::Candidate;
         self.leader = None;
         self.candidacy = None;
         self.sync.forget_leader();
-        if self.best_to_stand() {
+        if self.config.best_stands_at_once && self.best_to_stand() {
             self.stand(out);
         } else {
             self.arm_election_timer(out);

@@ -84,6 +84,9 @@ pub struct ReplicationConfig {
     /// Added to `election_retry_ns` once per rank of the node's id among the members, local
     /// nanoseconds: the deterministic backoff that keeps candidates from duelling.
     pub election_stagger_ns: u64,
+    /// A node that lost its leader stands at once when it is the best choice among the peers
+    /// heard recently (else it waits like the others): fast failover, fewer split votes.
+    pub best_stands_at_once: bool,
     /// How long a replica waits for the answer to a sync request before asking again, local
     /// nanoseconds.
     pub sync_timeout_ns: u64,
@@ -122,6 +125,7 @@ impl ReplicationConfig {
             miss_threshold: 3,
             election_retry_ns: 300 * MS,
             election_stagger_ns: 150 * MS,
+            best_stands_at_once: true,
             sync_timeout_ns: 500 * MS,
             sync_backoff_ns_min: 1_000 * MS,
             sync_backoff_ns_max: 30_000 * MS,

@@ -204,10 +204,11 @@ impl ClusterScenario {
             Some(ClusterCanary::Failover(canary)) => Some(canary),
             _ => None,
         };
-        let (election_retry_ns, election_stagger_ns) = crate::replication::election_timing(seed);
+        let timing = crate::replication::election_timing(seed);
         let replication = ReplicationConfig {
-            election_retry_ns,
-            election_stagger_ns,
+            election_retry_ns: timing.retry_ns,
+            election_stagger_ns: timing.stagger_ns,
+            best_stands_at_once: timing.best_stands_at_once,
             sync_timeout_ns: secs(2),
             retain_entries_max: 64,
             sync_entries_max: 32,

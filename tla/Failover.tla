@@ -13,15 +13,19 @@
 (* A log is the sequence of its entries' terms. Replication, votes and the *)
 (* lease's timing are specified in Replication.tla and Lease.tla; here a   *)
 (* member copies a prefix of a leader's log in one step (Replicate), and   *)
-(* the lease is its record's term and holder. Each canary is a broken      *)
-(* action switched on by `Canary`.                                         *)
+(* the lease is its record's term and holder. Durability is kept only as   *)
+(* far as the handover relies on it: `durableLog` is what a crash of a     *)
+(* member leaves, and the target's progress answers promise it (the        *)
+(* coordinator waits for what the target holds durably). Each canary is a  *)
+(* broken action switched on by `Canary`.                                  *)
 (***************************************************************************)
 EXTENDS Naturals, Sequences, FiniteSets
 
 CONSTANTS Nodes, MaxTerm, MaxIndex, Canary
 
 Canaries == {"None", "NoFreeze", "CommitBeforeFrontier", "NoTermBump",
-             "UnderReportSkipped", "OldPrimaryNotDemoted"}
+             "UnderReportSkipped", "OldPrimaryNotDemoted", "PromoteBeforeDemoted",
+             "ProgressFromWorkingLog"}
 
 ASSUME /\ Canary \in Canaries
        /\ MaxTerm >= 2 /\ MaxIndex >= 1
@@ -38,13 +42,16 @@ VARIABLES
     everLed,      \* every <<term, node>> that ever led
     lease,        \* the lease record: [term, holder]
     acked,        \* every acknowledged write, as <<index, term>>
-    ho,           \* the handover under way
+    ho,           \* the handover under way; ho.reached is the target's progress as last
+                  \* reported to the coordinator (what it holds of the old primary's log)
     handovers,    \* the handovers whose target took over: [mode, lost, lostAcked, reported]
     inflight,     \* fenced writes on their way to the resource: the writer's token (a term)
-    lastAccepted  \* the last token the resource accepted (0: none)
+    lastAccepted, \* the last token the resource accepted (0: none)
+    durableLog    \* durableLog[n]: what a crash leaves of log[n] (the progress a target
+                  \* reports must be there)
 
 vars == <<log, term, primary, frozen, everLed, lease, acked, ho, handovers, inflight,
-          lastAccepted>>
+          lastAccepted, durableLog>>
 
 Max(a, b) == IF a > b THEN a ELSE b
 Min(a, b) == IF a < b THEN a ELSE b
@@ -56,7 +63,7 @@ Common(a, b) == LET agree == {i \in 0..Min(Len(a), Len(b)) :
                                 \A j \in 1..i : a[j] = b[j]}
                 IN CHOOSE i \in agree : \A k \in agree : k <= i
 Idle == [phase |-> "Idle", from |-> Nil, to |-> Nil, mode |-> "Coordinated",
-         term |-> 0, frontier |-> 0]
+         term |-> 0, frontier |-> 0, reached |-> 0]
 Leaders == {n \in Nodes : primary[n] \/ frozen[n]}
 MaxTermNow == LET terms == {term[n] : n \in Nodes} IN CHOOSE t \in terms : \A u \in terms : u <= t
 
@@ -68,9 +75,11 @@ TypeOK ==
     /\ everLed \subseteq (0..MaxTerm) \X Nodes
     /\ lease \in [term : 0..MaxTerm, holder : Nodes \cup {Nil}]
     /\ acked \subseteq (1..MaxIndex) \X (0..MaxTerm)
-    /\ ho.phase \in {"Idle", "CatchUp", "Demoted"}
+    /\ ho.phase \in {"Idle", "CatchUp", "Demoted", "PromotedEarly"}
+    /\ ho.reached \in 0..MaxIndex
     /\ inflight \subseteq 0..MaxTerm
     /\ lastAccepted \in 0..MaxTerm
+    /\ durableLog \in [Nodes -> Seq(0..MaxTerm)]
 
 Init ==
     /\ log = [n \in Nodes |-> <<>>]
@@ -84,6 +93,7 @@ Init ==
     /\ handovers = {}
     /\ inflight = {}
     /\ lastAccepted = 0
+    /\ durableLog = [n \in Nodes |-> <<>>]
 
 (* A primary mints a client write and stamps it on the resource.                        *)
 ClientWrite(n) ==
@@ -91,20 +101,21 @@ ClientWrite(n) ==
     /\ Len(log[n]) < MaxIndex
     /\ log' = [log EXCEPT ![n] = Append(@, term[n])]
     /\ UNCHANGED <<term, primary, frozen, everLed, lease, acked, ho, handovers, inflight,
-                   lastAccepted>>
+                   lastAccepted, durableLog>>
 
 FencedWrite(n) ==
     /\ primary[n]
     /\ inflight' = inflight \cup {term[n]}
     /\ UNCHANGED <<log, term, primary, frozen, everLed, lease, acked, ho, handovers,
-                   lastAccepted>>
+                   lastAccepted, durableLog>>
 
 (* The resource accepts a token no lower than the last it accepted.                     *)
 Deliver(t) ==
     /\ t \in inflight
     /\ inflight' = inflight \ {t}
     /\ lastAccepted' = IF t >= lastAccepted THEN t ELSE lastAccepted
-    /\ UNCHANGED <<log, term, primary, frozen, everLed, lease, acked, ho, handovers>>
+    /\ UNCHANGED <<log, term, primary, frozen, everLed, lease, acked, ho, handovers,
+                   durableLog>>
 
 (* A leader's log reaches m, which is in no newer term: m keeps what it shares with it.  *)
 Replicate(n, m) ==
@@ -113,7 +124,8 @@ Replicate(n, m) ==
           log' = [log EXCEPT ![m] = SubSeq(log[n], 1, k)]
     /\ term' = [term EXCEPT ![m] = term[n]]
     /\ primary' = [primary EXCEPT ![m] = FALSE]
-    /\ UNCHANGED <<frozen, everLed, lease, acked, ho, handovers, inflight, lastAccepted>>
+    /\ UNCHANGED <<frozen, everLed, lease, acked, ho, handovers, inflight, lastAccepted,
+                   durableLog>>
 
 (* A write of the leader's term that a majority holds is acknowledged.                  *)
 AckWrite(n, i) ==
@@ -122,14 +134,15 @@ AckWrite(n, i) ==
     /\ Majority({m \in Nodes : Common(log[m], log[n]) >= i})
     /\ acked' = acked \cup {<<i, log[n][i]>>}
     /\ UNCHANGED <<log, term, primary, frozen, everLed, lease, ho, handovers, inflight,
-                   lastAccepted>>
+                   lastAccepted, durableLog>>
 
 (* A primary's lease lapses (it crashed, or cannot reach the store or its replicas).    *)
 Expire(n) ==
     /\ n \in Leaders
     /\ primary' = [primary EXCEPT ![n] = FALSE]
     /\ frozen' = [frozen EXCEPT ![n] = FALSE]
-    /\ UNCHANGED <<log, term, everLed, lease, acked, ho, handovers, inflight, lastAccepted>>
+    /\ UNCHANGED <<log, term, everLed, lease, acked, ho, handovers, inflight, lastAccepted,
+                   durableLog>>
 
 (* Unplanned failover: with no leader left, a member up to date with a majority wins a   *)
 (* new term and acquires the (expired) lease under it.                                  *)
@@ -142,7 +155,7 @@ Elect(n, voters) ==
     /\ primary' = [primary EXCEPT ![n] = TRUE]
     /\ everLed' = everLed \cup {<<MaxTermNow + 1, n>>}
     /\ lease' = [term |-> MaxTermNow + 1, holder |-> n]
-    /\ UNCHANGED <<log, frozen, acked, ho, handovers, inflight, lastAccepted>>
+    /\ UNCHANGED <<log, frozen, acked, ho, handovers, inflight, lastAccepted, durableLog>>
 
 (* The coordinator freezes primary p for a handover to q and takes its frontier.         *)
 Freeze(p, q, mode) ==
@@ -151,12 +164,30 @@ Freeze(p, q, mode) ==
     /\ frozen' = [frozen EXCEPT ![p] = (Canary # "NoFreeze")]
     /\ ho' = [phase |-> "CatchUp", from |-> p, to |-> q, mode |-> mode,
               term |-> IF Canary = "NoTermBump" THEN term[p] ELSE term[p] + 1,
-              frontier |-> Len(log[p])]
+              frontier |-> Len(log[p]), reached |-> 0]
     /\ UNCHANGED <<log, term, primary, everLed, lease, acked, handovers, inflight,
-                   lastAccepted>>
+                   lastAccepted, durableLog>>
 
+\* What the target holds of the old primary's log now (what it keeps if promoted now).
 Reached == Common(log[ho.from], log[ho.to])
-CaughtUp == Reached >= ho.frontier
+\* n's durable tail: the prefix of its working log that a crash leaves unchanged.
+DurablePrefix(n) == SubSeq(log[n], 1, Common(log[n], durableLog[n]))
+\* The coordinator goes by the progress the target reported, not by what it holds now.
+CaughtUp == ho.reached >= ho.frontier
+\* The coordinator may decide to demote: the target caught up, or (forced) the deadline passed.
+DemoteDue == ho.phase = "CatchUp" /\ (CaughtUp \/ ho.mode = "Force"
+                                      \/ Canary = "CommitBeforeFrontier")
+
+(* The coordinator polls the target's progress: its durable tail, as far as it matches   *)
+(* the old primary's log. Canary ProgressFromWorkingLog reports its working log, fsync   *)
+(* or not.                                                                               *)
+Progress ==
+    /\ ho.phase = "CatchUp"
+    /\ LET reported == IF Canary = "ProgressFromWorkingLog" THEN log[ho.to]
+                       ELSE DurablePrefix(ho.to)
+       IN ho' = [ho EXCEPT !.reached = Common(log[ho.from], reported)]
+    /\ UNCHANGED <<log, term, primary, frozen, everLed, lease, acked, handovers, inflight,
+                   lastAccepted, durableLog>>
 
 (* Coordinated, at the deadline: the primary mints again.                                *)
 Resume ==
@@ -164,49 +195,81 @@ Resume ==
     /\ frozen' = [frozen EXCEPT ![ho.from] = FALSE]
     /\ ho' = Idle
     /\ UNCHANGED <<log, term, primary, everLed, lease, acked, handovers, inflight,
-                   lastAccepted>>
+                   lastAccepted, durableLog>>
 
 (* The target caught up (or, forced, the deadline passed): the old primary steps down.   *)
-(* Forced, a target lacking an acknowledged write is refused and the set elects anew.    *)
+(* Forced, a target whose reported progress lacks an acknowledged write is refused and   *)
+(* the set elects anew. After an early promotion (canary PromoteBeforeDemoted) the       *)
+(* demotion still lands, and ends the handover.                                          *)
 Demote ==
-    /\ ho.phase = "CatchUp"
-    /\ CaughtUp \/ ho.mode = "Force" \/ Canary = "CommitBeforeFrontier"
-    /\ LET refused == ho.mode = "Force" /\ \E a \in acked : a[1] > Reached
+    /\ DemoteDue \/ ho.phase = "PromotedEarly"
+    /\ LET early == ho.phase = "PromotedEarly"
+           refused == ~early /\ ho.mode = "Force" /\ \E a \in acked : a[1] > ho.reached
            keep == Canary = "OldPrimaryNotDemoted" /\ ~refused
        IN /\ primary' = [primary EXCEPT ![ho.from] = keep /\ @]
           /\ frozen' = [frozen EXCEPT ![ho.from] = keep /\ @]
           /\ term' = [term EXCEPT ![ho.from] = IF keep THEN @ ELSE Max(@, ho.term)]
-          /\ ho' = IF refused THEN Idle ELSE [ho EXCEPT !.phase = "Demoted"]
-    /\ UNCHANGED <<log, everLed, lease, acked, handovers, inflight, lastAccepted>>
+          /\ ho' = IF refused \/ early THEN Idle ELSE [ho EXCEPT !.phase = "Demoted"]
+    /\ UNCHANGED <<log, everLed, lease, acked, handovers, inflight, lastAccepted,
+                   durableLog>>
 
 (* The target wins the handover's term and takes the lease over under it. What it lacks  *)
 (* of the old primary's log is lost; the coordinator reports what it skipped.            *)
+TakeOver ==
+    LET q == ho.to
+        kept == Reached
+        top == Max(ho.frontier, Len(log[ho.from]))
+        skipped == IF ho.mode = "Coordinated" THEN 0 ELSE ho.frontier - Min(kept, ho.frontier)
+        reported == IF Canary = "UnderReportSkipped" /\ skipped > 0 THEN skipped - 1
+                    ELSE skipped
+    IN /\ primary' = [primary EXCEPT ![q] = TRUE]
+       /\ term' = [term EXCEPT ![q] = ho.term]
+       /\ everLed' = everLed \cup {<<ho.term, q>>}
+       /\ lease' = [term |-> ho.term, holder |-> q]
+       /\ handovers' = handovers \cup
+             {[mode |-> ho.mode, lost |-> top - Min(kept, top), reported |-> reported,
+               lostAcked |-> Cardinality({a \in acked : a[1] > kept /\ a[1] <= top})]}
+
+\* The promotion, sent once the old primary answered its demotion.
 Promote ==
     /\ ho.phase = "Demoted" /\ lease.term <= ho.term
-    /\ LET q == ho.to
-           kept == Reached
-           top == Max(ho.frontier, Len(log[ho.from]))
-           skipped == IF ho.mode = "Coordinated" THEN 0 ELSE ho.frontier - Min(kept, ho.frontier)
-           reported == IF Canary = "UnderReportSkipped" /\ skipped > 0 THEN skipped - 1
-                       ELSE skipped
-       IN /\ primary' = [primary EXCEPT ![q] = TRUE]
-          /\ term' = [term EXCEPT ![q] = ho.term]
-          /\ everLed' = everLed \cup {<<ho.term, q>>}
-          /\ lease' = [term |-> ho.term, holder |-> q]
-          /\ handovers' = handovers \cup
-                {[mode |-> ho.mode, lost |-> top - Min(kept, top), reported |-> reported,
-                  lostAcked |-> Cardinality({a \in acked : a[1] > kept /\ a[1] <= top})]}
+    /\ TakeOver
     /\ ho' = Idle
-    /\ UNCHANGED <<log, frozen, acked, inflight, lastAccepted>>
+    /\ UNCHANGED <<log, frozen, acked, inflight, lastAccepted, durableLog>>
+
+\* Canary PromoteBeforeDemoted: the promotion leaves with the demotion instead of after its
+\* answer, and may land first, while the old primary still leads and believes its lease.
+PromoteEarly ==
+    /\ Canary = "PromoteBeforeDemoted"
+    /\ DemoteDue /\ lease.term <= ho.term
+    /\ TakeOver
+    /\ ho' = [ho EXCEPT !.phase = "PromotedEarly"]
+    /\ UNCHANGED <<log, frozen, acked, inflight, lastAccepted, durableLog>>
+
+(* An fsync completes: n's working log is durable.                                       *)
+Persisted(n) ==
+    /\ durableLog' = [durableLog EXCEPT ![n] = log[n]]
+    /\ UNCHANGED <<log, term, primary, frozen, everLed, lease, acked, ho, handovers,
+                   inflight, lastAccepted>>
+
+(* A member that leads nothing crashes and comes back with its durable log (its term is  *)
+(* durable too). A leader's crash is Expire; the old primary of a handover under way is  *)
+(* left out, as the handover's accounting reads its log.                                 *)
+Crash(n) ==
+    /\ n \notin Leaders /\ n # ho.from
+    /\ log[n] # durableLog[n]
+    /\ log' = [log EXCEPT ![n] = durableLog[n]]
+    /\ UNCHANGED <<term, primary, frozen, everLed, lease, acked, ho, handovers, inflight,
+                   lastAccepted, durableLog>>
 
 Next ==
-    \/ \E n \in Nodes : ClientWrite(n) \/ FencedWrite(n) \/ Expire(n)
+    \/ \E n \in Nodes : ClientWrite(n) \/ FencedWrite(n) \/ Expire(n) \/ Persisted(n) \/ Crash(n)
     \/ \E t \in inflight : Deliver(t)
     \/ \E n, m \in Nodes : Replicate(n, m)
     \/ \E n \in Nodes, i \in 1..MaxIndex : AckWrite(n, i)
     \/ \E n \in Nodes, voters \in SUBSET Nodes : Elect(n, voters)
     \/ \E p, q \in Nodes, mode \in Modes : Freeze(p, q, mode)
-    \/ Resume \/ Demote \/ Promote
+    \/ Progress \/ Resume \/ Demote \/ Promote \/ PromoteEarly
 
 Spec == Init /\ [][Next]_vars
 
@@ -231,6 +294,16 @@ SkippedExactlyReported ==
 \* The resource never accepts a token below one it accepted: a demoted primary's late
 \* writes bounce.
 StaleWriterFenced == [][lastAccepted' >= lastAccepted]_vars
+
+\* A progress answer promises that the target's durable log holds the old primary's log up to
+\* the progress reported: the coordinator hands over on it, and a crash of the target right
+\* after the answer must not take back what it reported. Checked as the answer arrives (the
+\* only step that changes the reported progress within a catch-up). In Rust a progress answer
+\* (failover::Reply::Progress) carries a LogHolds promise (model::promise), which
+\* spec::replication::durable_promises checks.
+DurablePromises ==
+    [][ (ho.phase = "CatchUp" /\ ho'.phase = "CatchUp" /\ ho'.reached # ho.reached)
+            => Common(log[ho.from], durableLog[ho.to]) >= ho'.reached ]_vars
 
 \* Liveness (checked by the simulator's convergence phase): some member is primary again.
 WritesResume == <>(\E n \in Nodes : primary[n] /\ ~frozen[n])

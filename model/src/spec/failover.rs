@@ -165,6 +165,9 @@ pub const MIRRORED: &[&str] = &[
     "SkippedExactlyReported",
     "StaleWriterFenced",
     "WritesResume",
+    // A caught-up answer promises the target's durable log: the replica set's check holds it
+    // (`spec::replication::durable_promises`, a `Promise::LogHolds`).
+    "DurablePromises",
     "TypeOK",
 ];
 

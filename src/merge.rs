@@ -216,6 +216,10 @@ fn add(total: &mut ScenarioSummary, shard: ScenarioSummary) -> Result<(), &'stat
         let entry = total.probes.entry(probe).or_insert(0);
         *entry = sum(*entry, count, "probes")?;
     }
+    for (moment, count) in shard.strikes {
+        let entry = total.strikes.entry(moment).or_insert(0);
+        *entry = sum(*entry, count, "strikes")?;
+    }
     total.failed.extend(shard.failed);
     total.covers.extend(shard.covers);
     // Machine time: shards ran side by side, so events_per_s becomes a per-machine rate.

@@ -492,6 +492,7 @@ fn summarize(
         events_per_s: totals.events as f64 / wall_time_s.max(1e-9),
         faults: totals.coverage.faults.iter().map(|(k, n)| (k.name().to_string(), *n)).collect(),
         probes: totals.coverage.probes.iter().map(|(k, n)| (k.to_string(), *n)).collect(),
+        strikes: totals.coverage.strikes.clone(),
         interrupted: interrupted && totals.seeds_run < seeds_asked,
         seeds_asked,
         covers,

@@ -69,6 +69,9 @@ pub struct ScenarioSummary {
     pub faults: BTreeMap<String, u64>,
     /// How often each probe was hit.
     pub probes: BTreeMap<String, u64>,
+    /// How often each moment was struck by an aimed fault.
+    #[serde(default)]
+    pub strikes: BTreeMap<String, u64>,
     /// True when a signal stopped the run before every seed asked for ran.
     pub interrupted: bool,
     /// Seeds asked for (this shard's share of `--seeds`; summed by `merge`).
@@ -154,6 +157,9 @@ pub fn print(summary: &ScenarioSummary) -> Verdict {
     };
     crate::output::line(format!("  faults fired: {}", counts(&summary.faults)));
     crate::output::line(format!("  probes hit: {}", counts(&summary.probes)));
+    if !summary.strikes.is_empty() {
+        crate::output::line(format!("  aimed strikes: {}", counts(&summary.strikes)));
+    }
     if let Some(checked) = summary.determinism_checked {
         crate::output::line(format!(
             "  determinism: {checked} seeds re-run once each, every trace hash equal"

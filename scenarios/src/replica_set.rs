@@ -17,23 +17,16 @@ pub struct Seen<'a> {
     pub disk: &'a Disk<StableRecord>,
 }
 
-/// What a member's disk would give back after a crash now, followed as it syncs: the disk is
-/// append-only and its synced prefix only grows, so folding each newly synced record once
-/// keeps the state exact at a cost per record, not per step.
-#[derive(Clone, Debug, Default)]
-struct DiskShadow {
-    state: DurableState,
-    folded: usize,
-}
-
-impl DiskShadow {
-    fn follow(&mut self, disk: &Disk<StableRecord>) {
-        let synced = &disk.records()[..disk.synced_len()];
-        for record in &synced[self.folded..] {
-            self.state.apply(record);
-        }
-        self.folded = synced.len();
+/// Brings `state`, what a member's disk would give back after a crash, up to the disk's
+/// synced prefix, of which `folded` records are already in: the disk is append-only and its
+/// synced prefix only grows, so folding each newly synced record once keeps the state exact at
+/// a cost per record, not per step.
+fn follow(state: &mut DurableState, folded: &mut usize, disk: &Disk<StableRecord>) {
+    let synced = &disk.records()[..disk.synced_len()];
+    for record in &synced[*folded..] {
+        state.apply(record);
     }
+    *folded = synced.len();
 }
 
 /// The spec's view of the replica set, refreshed every step (buffers reused).
@@ -43,8 +36,10 @@ pub struct ReplicaSetView {
     collected: Vec<usize>,
     /// Per member: its state as recovered from disk while it is down (None while up).
     down: Vec<Option<Member>>,
-    /// Per member: what its disk would give back after a crash now.
-    shadows: Vec<DiskShadow>,
+    /// Per member: what its disk would give back after a crash now, and how many of its
+    /// records that folds in.
+    durable: Vec<DurableState>,
+    folded: Vec<usize>,
     /// The spec's history variables: every entry committed, every vote granted.
     pub history: History,
     /// The spec's variables after the last step and the step before.
@@ -61,7 +56,8 @@ impl ReplicaSetView {
             config,
             collected: vec![0; members],
             down: vec![None; members],
-            shadows: vec![DiskShadow::default(); members],
+            durable: vec![DurableState::default(); members],
+            folded: vec![0; members],
             history: History::default(),
             previous: view.clone(),
             current: view,
@@ -99,8 +95,8 @@ impl ReplicaSetView {
                     spec_view.set_node(recovered, restarts);
                 }
             }
-            self.shadows[n].follow(disk);
-            spec_view.set_durable(n, &self.shadows[n].state.log);
+            follow(&mut self.durable[n], &mut self.folded[n], disk);
+            spec_view.set_durable(n, &self.durable[n].log);
         }
         self.history.record_commits(spec_view);
         // A write at or below the durable floor a majority has reached was trimmed, so
@@ -145,11 +141,11 @@ impl ReplicaSetView {
         promise: &Promise,
         disk: impl Fn(u32) -> &'a Disk<StableRecord>,
     ) -> Result<(), Violation> {
-        for (n, shadow) in self.shadows.iter_mut().enumerate() {
-            shadow.follow(disk(n as u32));
+        for (n, state) in self.durable.iter_mut().enumerate() {
+            follow(state, &mut self.folded[n], disk(n as u32));
         }
-        let durable: Vec<&DurableState> = self.shadows.iter().map(|s| &s.state).collect();
-        spec::durable_promises(&durable, from, promise)
+        let durable = &self.durable;
+        spec::durable_promises(durable, from, promise)
             .map_err(|seen| Violation::new("DurablePromises", seen))?;
         if let Promise::Vote { term, candidate } = promise.as_grant(from) {
             spec::one_vote_per_term(&mut self.history, from, term, candidate)

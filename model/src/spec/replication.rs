@@ -360,7 +360,7 @@ fn describe(durable: &DurableState) -> String {
 /// a newer durable term), a progress report by the sender's durable log, a quorum
 /// acknowledgement by a majority's durable logs.
 pub fn durable_promises(
-    durable: &[&DurableState],
+    durable: &[DurableState],
     from: NodeId,
     promise: &Promise,
 ) -> Result<(), String> {
@@ -578,7 +578,7 @@ mod tests {
         let n0 = DurableState::from_records(&[vote(3, Some(1)), entry(1, 1), entry(2, 3)]);
         let n1 = DurableState::from_records(&[entry(1, 1)]);
         let n2 = DurableState::default();
-        let disks = [&n0, &n1, &n2];
+        let disks = [n0, n1, n2];
         let at = |index, term| LogPosition { index, term };
         let check = |from, promise| durable_promises(&disks, from, &promise);
         assert!(check(0, Promise::Vote { term: 3, candidate: 1 }).is_ok());

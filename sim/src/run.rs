@@ -4,7 +4,7 @@
 //! hitting a bound is an outcome of its own, never a hang.
 
 use crate::disk::Disk;
-use crate::faults::{FaultPlan, ScheduledFault};
+use crate::faults::FaultPlan;
 use crate::kernel::{Coverage, Event, Kernel, World};
 use crate::node::{Context, Node};
 use crate::storage::ObjectStore;
@@ -209,11 +209,10 @@ impl<S: Scenario> Simulation<S> {
     pub fn new(scenario: S, seed: u64, plan: FaultPlan, limits: RunLimits, capture: bool) -> Self {
         let nodes = scenario.node_count();
         let trace = Trace::new(limits.trace_tail_len.max(1), capture);
-        let schedule: Vec<ScheduledFault> = plan.schedule.clone();
         let given = plan.clone();
         let kernel = Kernel::new(seed, nodes, plan, limits.queue_len_max, trace);
         let mut world = World { kernel, nodes: (0..nodes).map(|_| None).collect() };
-        for (index, scheduled) in schedule.iter().enumerate() {
+        for (index, scheduled) in given.schedule.iter().enumerate() {
             world.kernel.schedule(scheduled.at_ns, Event::FaultBegin(index));
         }
         for id in 0..nodes {

@@ -34,6 +34,7 @@ fn canaries_are_caught() {
         ("recover-forgets-vote", &["OneVotePerTerm"]),
         ("vote-without-log-check", &["LeaderCompleteness", "StateMachineSafety"]),
         ("count-own-unsynced-append", &["DurablePromises"]),
+        ("term-not-durable", &["DurableTermCoversLog"]),
     ];
     assert_eq!(expected.len(), entry.canaries.len(), "every canary is listed here");
     for (canary, invariants) in expected {

@@ -28,7 +28,7 @@ CONSTANTS Nodes, MaxTerm, MaxIndex, MaxRestarts, MaxRequests, AckPolicy, Canary
 Canaries == {"None", "AcceptFromNonLeader", "SkipRequestIdCorrelation",
              "NoDualLeaderConvergence", "TruncateOnLowerTerm", "AckBeforeDurable",
              "ElectionWithoutTermBump", "GrantBeforeDurable", "RecoverForgetsVote",
-             "VoteWithoutLogCheck", "CountOwnUnsyncedAppend"}
+             "VoteWithoutLogCheck", "CountOwnUnsyncedAppend", "TermNotDurable"}
 
 ASSUME /\ Canary \in Canaries
        /\ AckPolicy \in {"Leader", "Quorum"}
@@ -236,11 +236,13 @@ ClientWrite(n) ==
 
 \* An fsync completes: the working log, floor, term and vote are durable (the implementation
 \* persists a vote record with every grant and every newer term it adopts). A replica reports
-\* its tail.
+\* its tail. Canary TermNotDurable never writes a term adopted without a vote.
 Persisted(n) ==
     /\ durableLog' = [durableLog EXCEPT ![n] = log[n]]
     /\ durableFloor' = [durableFloor EXCEPT ![n] = logFloor[n]]
-    /\ durableVote' = [durableVote EXCEPT ![n] = <<currentTerm[n], votedFor[n]>>]
+    /\ durableVote' = [durableVote EXCEPT ![n] =
+                          IF Canary = "TermNotDurable" /\ votedFor[n] = Nil THEN @
+                          ELSE <<currentTerm[n], votedFor[n]>>]
     /\ IF role[n] = "Replica" /\ leader[n] # Nil
        THEN Send([type |-> "AppendAck", from |-> n, to |-> leader[n], term |-> currentTerm[n],
                   index |-> Len(log[n]), last |-> LastTerm(log[n])])
@@ -513,6 +515,10 @@ LeaderCompleteness ==
         \A i \in DOMAIN committed :
             (i > logFloor[n] /\ committed[i] # NotCommitted /\ committed[i][2] < currentTerm[n])
                 => Holds(log[n], i, committed[i][1])
+
+\* A disk never holds an entry of a newer term than the term it holds: restarted from such a
+\* disk, a node would take a deposed leader's word and truncate entries it reported as its own.
+DurableTermCoversLog == \A n \in Nodes : LastTerm(durableLog[n]) <= durableVote[n][1]
 
 \* A voter grants at most one candidate per term, across restarts.
 OneVotePerTerm ==

@@ -237,6 +237,7 @@ const REPLICATION_CANARIES: &[CanaryInfo] = &[
     replication_canary(ReplicationCanary::RecoverForgetsVote),
     replication_canary(ReplicationCanary::VoteWithoutLogCheck),
     replication_canary(ReplicationCanary::CountOwnUnsyncedAppend),
+    replication_canary(ReplicationCanary::TermNotDurable),
 ];
 
 const fn replication_canary(canary: ReplicationCanary) -> CanaryInfo {

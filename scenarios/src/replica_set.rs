@@ -96,7 +96,7 @@ impl ReplicaSetView {
                 }
             }
             follow(&mut self.durable[n], &mut self.folded[n], disk);
-            spec_view.set_durable(n, &self.durable[n].log);
+            spec_view.set_durable(n, &self.durable[n]);
         }
         self.history.record_commits(spec_view);
         // A write at or below the durable floor a majority has reached was trimmed, so

@@ -205,10 +205,11 @@ pub enum ReplicationCanary {
     RecoverForgetsVote,
     VoteWithoutLogCheck,
     CountOwnUnsyncedAppend,
+    TermNotDurable,
 }
 
 impl ReplicationCanary {
-    pub const ALL: [ReplicationCanary; 10] = [
+    pub const ALL: [ReplicationCanary; 11] = [
         ReplicationCanary::AcceptFromNonLeader,
         ReplicationCanary::SkipRequestIdCorrelation,
         ReplicationCanary::NoDualLeaderConvergence,
@@ -219,6 +220,7 @@ impl ReplicationCanary {
         ReplicationCanary::RecoverForgetsVote,
         ReplicationCanary::VoteWithoutLogCheck,
         ReplicationCanary::CountOwnUnsyncedAppend,
+        ReplicationCanary::TermNotDurable,
     ];
 
     /// The kebab-case name on the command line.
@@ -234,6 +236,7 @@ impl ReplicationCanary {
             ReplicationCanary::RecoverForgetsVote => "recover-forgets-vote",
             ReplicationCanary::VoteWithoutLogCheck => "vote-without-log-check",
             ReplicationCanary::CountOwnUnsyncedAppend => "count-own-unsynced-append",
+            ReplicationCanary::TermNotDurable => "term-not-durable",
         }
     }
 
@@ -250,6 +253,7 @@ impl ReplicationCanary {
             ReplicationCanary::RecoverForgetsVote => "RecoverForgetsVote",
             ReplicationCanary::VoteWithoutLogCheck => "VoteWithoutLogCheck",
             ReplicationCanary::CountOwnUnsyncedAppend => "CountOwnUnsyncedAppend",
+            ReplicationCanary::TermNotDurable => "TermNotDurable",
         }
     }
 
@@ -285,6 +289,9 @@ impl ReplicationCanary {
             }
             ReplicationCanary::CountOwnUnsyncedAppend => {
                 "the leader counts its own append towards the quorum before its fsync"
+            }
+            ReplicationCanary::TermNotDurable => {
+                "a node adopting a newer term without a vote never writes the term to disk"
             }
         }
     }

@@ -339,7 +339,9 @@ impl Node {
         debug_assert!(term > self.current_term, "terms only move forward");
         self.current_term = term;
         self.voted_for = None;
-        self.persist(vec![StableRecord::Vote { term, voted_for: None }], out);
+        if !self.canary(ReplicationCanary::TermNotDurable) {
+            self.persist(vec![StableRecord::Vote { term, voted_for: None }], out);
+        }
         self.step_down();
     }
 

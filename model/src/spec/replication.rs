@@ -11,6 +11,7 @@
 //! - `durableLog[n]` and `durableFloor[n]`: what a crash would leave, as the node's disk itself
 //!   holds it (set with [`ReplicationView::set_durable`]; a checker follows the disk rather than
 //!   trust [`Node::durable_log`], the node's own account).
+//! - `durableVote[n][1]`: the term the node's disk gives back ([`DurableState::vote`]).
 //! - `acked`: every acknowledged write, cluster-wide and for the whole run, as (index, term):
 //!   the driver collects [`crate::replication::Output::Ack`].
 //! - `restarts[n]`: how often node n crashed and came back (the driver counts).
@@ -37,6 +38,8 @@ pub struct ReplicationView {
     pub durable_log: Vec<Vec<(u64, u64)>>,
     /// `durableFloor`.
     pub durable_floor: Vec<u64>,
+    /// `durableVote[n][1]`: the term a crash would leave.
+    pub durable_term: Vec<u64>,
     /// `commitIndex`.
     pub commit_index: Vec<u64>,
     /// `acked`: (index, term) of every acknowledged write.
@@ -62,6 +65,7 @@ impl ReplicationView {
             log_floor: vec![0; nodes],
             durable_log: vec![Vec::new(); nodes],
             durable_floor: vec![0; nodes],
+            durable_term: vec![0; nodes],
             commit_index: vec![0; nodes],
             acked: Vec::new(),
             ack_policy,
@@ -69,11 +73,13 @@ impl ReplicationView {
         }
     }
 
-    /// Sets member `n`'s `durableLog` and `durableFloor` from `log`, the log its disk would
-    /// give back (a checker that follows the disk knows better than the node's own account).
-    pub fn set_durable(&mut self, n: usize, log: &Log) {
-        set_positions(&mut self.durable_log[n], log);
-        self.durable_floor[n] = log.base().index;
+    /// Sets member `n`'s `durableLog`, `durableFloor` and durable term from `durable`, what
+    /// its disk would give back (a checker that follows the disk knows better than the node's
+    /// own account).
+    pub fn set_durable(&mut self, n: usize, durable: &DurableState) {
+        set_positions(&mut self.durable_log[n], &durable.log);
+        self.durable_floor[n] = durable.log.base().index;
+        self.durable_term[n] = durable.vote.0;
     }
 
     /// Sets member `node.id()` from the node (all but its durable log: [`Self::set_durable`]);
@@ -100,6 +106,21 @@ pub fn election_safety(view: &ReplicationView) -> Result<(), String> {
     for (i, (a, term)) in leaders.iter().enumerate() {
         if let Some((b, _)) = leaders[i + 1..].iter().find(|(_, t)| t == term) {
             return Err(format!("n{a} and n{b} both lead term {term}"));
+        }
+    }
+    Ok(())
+}
+
+/// `DurableTermCoversLog`: no disk holds an entry of a term newer than the term it holds. A
+/// node restarted from such a disk would take a deposed leader's word and could truncate
+/// entries it had reported as its own: a term is durable before any entry of it.
+pub fn durable_term_covers_log(view: &ReplicationView) -> Result<(), String> {
+    for (n, log) in view.durable_log.iter().enumerate() {
+        if let Some((index, term)) = log.last().filter(|(_, term)| *term > view.durable_term[n]) {
+            let durable_term = view.durable_term[n];
+            return Err(format!(
+                "n{n}'s disk holds entry {index}@t{term} but only term {durable_term}"
+            ));
         }
     }
     Ok(())
@@ -408,6 +429,7 @@ pub const INVARIANTS: &[Invariant<ReplicationView>] = &[
     Invariant { name: "LogMatching", check: log_matching },
     Invariant { name: "AckedWritesDurable", check: acked_writes_durable },
     Invariant { name: "NoAckedWriteLost", check: no_acked_write_lost },
+    Invariant { name: "DurableTermCoversLog", check: durable_term_covers_log },
 ];
 
 /// Action properties of `Replication.tla`, checked on every (previous, next) pair of steps.
@@ -425,6 +447,7 @@ pub const MIRRORED: &[&str] = &[
     "LeaderCompleteness",
     "OneVotePerTerm",
     "DurablePromises",
+    "DurableTermCoversLog",
     "TypeOK",
 ];
 
@@ -445,6 +468,7 @@ mod tests {
             log,
             log_floor: vec![0; n],
             durable_floor: vec![0; n],
+            durable_term: vec![1; n],
             commit_index: vec![0; n],
             acked: vec![],
             ack_policy: AckPolicy::Quorum,
@@ -591,6 +615,17 @@ mod tests {
         assert!(check(0, Promise::QuorumHolds { position: at(1, 1) }).is_ok(), "n0 and n1");
         let error = check(0, Promise::QuorumHolds { position: at(2, 3) }).unwrap_err();
         assert!(error.contains("backed by 1 of 3 disks"), "{error}");
+    }
+
+    #[test]
+    fn durable_term_covers_log_needs_the_term_on_disk_first() {
+        let mut v = view(&[&[1, 1], &[1], &[]]);
+        assert!(durable_term_covers_log(&v).is_ok());
+        v.durable_log[1] = vec![(1, 1), (2, 2)];
+        let error = durable_term_covers_log(&v).unwrap_err();
+        assert_eq!(error, "n1's disk holds entry 2@t2 but only term 1");
+        v.durable_term[1] = 2;
+        assert!(durable_term_covers_log(&v).is_ok());
     }
 
     #[test]

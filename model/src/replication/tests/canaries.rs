@@ -204,3 +204,17 @@ fn count_own_unsynced_append_commits_before_the_leaders_fsync() {
         assert_eq!(acks(&out), acked, "{canary:?}");
     }
 }
+
+#[test]
+fn term_not_durable_comes_back_in_an_older_term_than_its_log() {
+    for (canary, term_after_crash) in [(None, 2), (Some(C::TermNotDurable), 1)] {
+        let mut d = Driver::recover(with(canary), 1, &records(1, &[1]));
+        let append =
+            Message::Append { term: 2, prev: pos(1, 1), entries: vec![entry(2, 2)], commit: 0 };
+        d.msg(0, append);
+        d.persist_all();
+        d.crash_and_recover();
+        assert_eq!(d.node.log().last(), pos(2, 2), "the entry is durable either way");
+        assert_eq!(d.node.current_term(), term_after_crash, "{canary:?}");
+    }
+}

@@ -520,6 +520,23 @@ LeaderCompleteness ==
 \* disk, a node would take a deposed leader's word and truncate entries it reported as its own.
 DurableTermCoversLog == \A n \in Nodes : LastTerm(durableLog[n]) <= durableVote[n][1]
 
+\* The highest index any node has counted committed (0: none yet).
+TopCommitted ==
+    LET done == {i \in DOMAIN committed : committed[i] # NotCommitted}
+    IN IF done = {} THEN 0 ELSE CHOOSE i \in done : \A j \in done : j <= i
+
+\* Every log at least as up to date as the highest committed entry holds it: a majority could
+\* elect such a log, and its leader would overwrite the entry. Raft's Figure 8 (an older term's
+\* entry committed by counting replicas) breaks this when the commit happens, before any loss.
+UpToDateLogsHoldCommitted ==
+    LET k == TopCommitted
+        t == committed[k][1]
+    IN k > 0 => \A n \in Nodes :
+        (/\ logFloor[n] < k
+         /\ Len(log[n]) > 0
+         /\ (LastTerm(log[n]) > t \/ (LastTerm(log[n]) = t /\ Len(log[n]) >= k)))
+            => Holds(log[n], k, t)
+
 \* A voter grants at most one candidate per term, across restarts.
 OneVotePerTerm ==
     \A g, h \in grants : (g[1] = h[1] /\ g[2] = h[2]) => g[3] = h[3]

@@ -348,6 +348,28 @@ pub fn leader_completeness(view: &ReplicationView, history: &History) -> Result<
     Ok(())
 }
 
+/// `UpToDateLogsHoldCommitted`: every log at least as up to date as the highest committed
+/// entry holds it. A majority could elect such a log, and a leader lacking the entry would
+/// overwrite it; so a commit that leaves one (Raft's Figure 8: an older term's entry committed
+/// by counting replicas) is caught when it happens, not only once a crash lets it be lost.
+pub fn up_to_date_logs_hold_committed(
+    view: &ReplicationView,
+    history: &History,
+) -> Result<(), String> {
+    let top = history.committed_through();
+    let Some((committed, _)) = history.committed(top) else { return Ok(()) };
+    for (n, log) in view.log.iter().enumerate() {
+        let Some(&(index, term)) = log.last() else { continue };
+        let up_to_date = (term, index) >= (committed, top);
+        if up_to_date && view.log_floor[n] < top && term_at(log, top) != Some(committed) {
+            return Err(format!(
+                "n{n}'s log ends at {index}@t{term}, as up to date as the entry committed at                  {top}@t{committed}, yet does not hold it: a majority could elect it"
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// `OneVotePerTerm`: a voter grants at most one candidate per term, across crashes. Checked on
 /// each grant as it leaves, against every grant of the run.
 pub fn one_vote_per_term(
@@ -421,6 +443,7 @@ pub fn durable_promises(
 pub const HISTORY_INVARIANTS: &[HistoryInvariant<ReplicationView, History>] = &[
     HistoryInvariant { name: "StateMachineSafety", check: state_machine_safety },
     HistoryInvariant { name: "LeaderCompleteness", check: leader_completeness },
+    HistoryInvariant { name: "UpToDateLogsHoldCommitted", check: up_to_date_logs_hold_committed },
 ];
 
 /// State invariants of `Replication.tla`.
@@ -448,6 +471,7 @@ pub const MIRRORED: &[&str] = &[
     "OneVotePerTerm",
     "DurablePromises",
     "DurableTermCoversLog",
+    "UpToDateLogsHoldCommitted",
     "TypeOK",
 ];
 
@@ -581,6 +605,30 @@ mod tests {
         v.log[2] = vec![];
         v.log_floor[2] = 0;
         assert!(leader_completeness(&v, &history).is_ok(), "committed in its own term");
+    }
+
+    #[test]
+    fn up_to_date_logs_hold_committed_catches_figure_8_at_the_commit() {
+        // n0 (term 3) counts index 2 of term 1 committed on n0 and n1; n2 holds a term-2 entry
+        // there, so its log is more up to date than the committed entry it lacks.
+        let mut v = view(&[&[1, 1], &[1, 1], &[1, 2]]);
+        v.current_term = vec![3, 3, 2];
+        let mut history = History::default();
+        assert!(up_to_date_logs_hold_committed(&v, &history).is_ok(), "nothing committed yet");
+        v.commit_index[0] = 2;
+        history.record_commits(&v);
+        let error = up_to_date_logs_hold_committed(&v, &history).unwrap_err();
+        assert!(error.starts_with("n2's log ends at 2@t2"), "{error}");
+        // Committed by n0's own term-3 entry instead, n2's log is behind it: nothing to flag.
+        v.log[0].push((3, 3));
+        v.log[1].push((3, 3));
+        v.commit_index[0] = 3;
+        history.record_commits(&v);
+        assert!(up_to_date_logs_hold_committed(&v, &history).is_ok());
+        // Trimmed past the committed entry, a log is out of scope.
+        v.log_floor[2] = 3;
+        v.log[2].clear();
+        assert!(up_to_date_logs_hold_committed(&v, &history).is_ok());
     }
 
     #[test]

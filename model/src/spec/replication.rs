@@ -115,9 +115,8 @@ pub fn election_safety(view: &ReplicationView) -> Result<(), String> {
 /// node restarted from such a disk would take a deposed leader's word and could truncate
 /// entries it had reported as its own: a term is durable before any entry of it.
 pub fn durable_term_covers_log(view: &ReplicationView) -> Result<(), String> {
-    for (n, log) in view.durable_log.iter().enumerate() {
-        if let Some((index, term)) = log.last().filter(|(_, term)| *term > view.durable_term[n]) {
-            let durable_term = view.durable_term[n];
+    for (n, (log, &durable_term)) in view.durable_log.iter().zip(&view.durable_term).enumerate() {
+        if let Some((index, term)) = log.last().filter(|(_, term)| *term > durable_term) {
             return Err(format!(
                 "n{n}'s disk holds entry {index}@t{term} but only term {durable_term}"
             ));

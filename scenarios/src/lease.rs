@@ -212,6 +212,7 @@ impl Node for LeaseNode {
     type Value = Vec<u8>;
     type Record = ();
     type Promise = Promise;
+    type Action = ();
 
     fn on_message(&mut self, cx: &mut Context<'_, Self>, _from: NodeId, msg: LeaseMsg) {
         let (LeaseNode::Resource(resource), LeaseMsg::Write { token, payload }) = (self, msg)

@@ -111,6 +111,7 @@ impl Node for PingPongNode {
     type Value = ();
     type Record = ();
     type Promise = ();
+    type Action = ();
 
     fn on_message(&mut self, cx: &mut Context<'_, Self>, from: NodeId, msg: Msg) {
         let now = cx.now_local_ns();

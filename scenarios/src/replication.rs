@@ -150,6 +150,7 @@ impl Node for ReplNode {
     type Value = ();
     type Record = StableRecord;
     type Promise = Promise;
+    type Action = ();
 
     fn on_message(&mut self, cx: &mut Context<'_, Self>, from: NodeId, msg: ReplMsg) {
         match (self, msg) {

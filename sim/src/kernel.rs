@@ -122,6 +122,8 @@ pub struct Kernel<N: Node> {
     pub(crate) keep_last_sent: bool,
     /// Durable promises the nodes made during the current step, for the scenario to verify.
     pub(crate) promises: Vec<(NodeId, N::Promise)>,
+    /// Spec actions the nodes declared during the current step, for the scenario to check.
+    pub(crate) actions: Vec<(NodeId, N::Action)>,
     pub(crate) healed: bool,
     /// The last label recorded per node (capture only).
     pub(crate) labels: Vec<Option<String>>,
@@ -173,6 +175,7 @@ impl<N: Node> Kernel<N> {
             last_sent: None,
             keep_last_sent: !plan.aim.late_copy_ratio.is_never() && !plan.aim.is_off(),
             promises: Vec::new(),
+            actions: Vec::new(),
             plan,
             clocks,
             network: Network::new(n),
@@ -283,6 +286,8 @@ impl<N: Node> World<N> {
         };
         self.kernel.now = time;
         self.kernel.step += 1;
+        // Actions declared outside a step (at boot, while healing) belong to no step's check.
+        self.kernel.actions.clear();
         if let Some(node) = self.addressee(&event) {
             if self.kernel.paused[node as usize] {
                 self.kernel.deferred[node as usize].push(event);

@@ -29,6 +29,9 @@ pub trait Node: Sized {
     /// What a node promises is durable when it sends something (see [`Context::promise`]);
     /// `()` for a scenario that checks no promises.
     type Promise: Clone + Debug;
+    /// The spec actions a node declares it took (see [`Context::action`]), which the scenario
+    /// holds against its spec's action definitions after the step; `()` for none.
+    type Action: Clone + Debug;
 
     /// A message from `from` arrived.
     fn on_message(&mut self, cx: &mut Context<'_, Self>, from: NodeId, msg: Self::Msg);
@@ -198,6 +201,20 @@ impl<N: Node> Context<'_, N> {
     /// state that would survive a crash then: before anything else can change.
     pub fn promise(&mut self, promise: N::Promise) {
         self.kernel.promises.push((self.node, promise));
+    }
+
+    /// Declares that this step took spec action `action` (`AdvanceCommit(n, 7)`, say): the
+    /// scenario reads the step's actions from [`crate::View::actions`] and holds the state
+    /// before and after the step against the action's guard and effect. When the run captures
+    /// its trace, the action is recorded too (never hashed).
+    pub fn action(&mut self, action: N::Action) {
+        let kernel = &mut *self.kernel;
+        if kernel.trace.capturing() {
+            let record =
+                kernel.record(RecordKind::Action, self.node, crate::trace::NO_ENDPOINT, 0, 0);
+            kernel.trace.annotate(record, format!("{action:?}"));
+        }
+        kernel.actions.push((self.node, action));
     }
 
     /// This node's own random stream (for workload choices; never for the protocol itself).

@@ -189,6 +189,11 @@ impl<'a, N: Node> View<'a, N> {
     pub fn plan(&self) -> &'a FaultPlan {
         &self.kernel.plan
     }
+    /// The spec actions nodes declared during this step ([`crate::Context::action`]), in the
+    /// order they were declared, as (node, action).
+    pub fn actions(&self) -> &'a [(NodeId, N::Action)] {
+        &self.kernel.actions
+    }
 }
 
 /// A run in progress. [`Simulation::run`] drives it to the end; scripted tests may instead

@@ -92,6 +92,7 @@ impl Node for ClusterNode {
     type Value = Vec<u8>;
     type Record = StableRecord;
     type Promise = Promise;
+    type Action = ();
 
     fn on_message(&mut self, cx: &mut Context<'_, Self>, from: NodeId, msg: ClusterMsg) {
         use replication::Input as Repl;

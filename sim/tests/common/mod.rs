@@ -58,6 +58,7 @@ impl Node for Rec {
     type Value = u32;
     type Record = u32;
     type Promise = u64;
+    type Action = ();
     fn on_message(&mut self, cx: &mut Context<'_, Self>, from: NodeId, value: u64) {
         self.observe(cx, Obs::Msg { from, value });
     }

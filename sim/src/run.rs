@@ -282,8 +282,9 @@ impl<S: Scenario> Simulation<S> {
         true
     }
 
-    /// Runs both phases to the end and reports.
-    pub fn run(mut self) -> RunReport {
+    /// Runs both phases to the end and reports. The simulation stays readable afterwards
+    /// ([`Simulation::scenario`]: a checker's statistics, say).
+    pub fn run(&mut self) -> RunReport {
         self.run_until(self.limits.safety_ns);
         if self.outcome.is_none() {
             // The healing happens at the end of the safety phase: set the clock first, so the
@@ -314,8 +315,9 @@ impl<S: Scenario> Simulation<S> {
         }
     }
 
-    /// Ends the run where it stands and reports.
-    pub fn finish(mut self) -> RunReport {
+    /// Ends the run where it stands and reports (once: a second call reports it passed, with
+    /// no captured records).
+    pub fn finish(&mut self) -> RunReport {
         let kernel = &mut self.world.kernel;
         if let Some(violation) = self.outcome.as_ref().and_then(Outcome::violation) {
             let record = kernel.record(RecordKind::Violation, NO_ENDPOINT, NO_ENDPOINT, 0, 0);
@@ -332,7 +334,7 @@ impl<S: Scenario> Simulation<S> {
             tail: kernel.trace.tail(),
             captured: kernel.trace.take_captured(),
             coverage: kernel.coverage.clone(),
-            plan: self.plan,
+            plan: std::mem::take(&mut self.plan),
         }
     }
 }

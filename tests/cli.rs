@@ -24,7 +24,10 @@ fn list_canaries_prints_scenario_canary_description() {
     for line in out.lines() {
         let fields: Vec<&str> = line.splitn(3, ' ').collect();
         assert_eq!(fields.len(), 3, "{line}");
-        assert!(scenarios::find(fields[0]).and_then(|s| s.canary(fields[1])).is_some(), "{line}");
+        assert!(
+            scenarios::registry().find(fields[0]).and_then(|s| s.canary(fields[1])).is_some(),
+            "{line}"
+        );
     }
     assert!(out.contains("pingpong no-grace-period "));
 }
@@ -170,13 +173,14 @@ fn html_diagrams_from_a_run_and_from_a_saved_trace() {
 /// no more faults; the written case replays to the same violation.
 #[test]
 fn shrink_pins_a_smaller_size_and_the_case_replays() {
-    let entry = scenarios::find("lease").unwrap();
+    let registry = scenarios::registry();
+    let entry = registry.find("lease").unwrap();
     let contenders = |seed| scenarios::lease::LeaseScenario::new(seed, None).contenders;
     let seed = (0..500)
         .filter(|&seed| contenders(seed) >= 4)
         .find(|&seed| {
-            let canary = Some("no-term-fence".to_string());
-            let report = (entry.run)(&scenarios::RunRequest { seed, canary, ..Default::default() });
+            let request = fencepost::RunRequest::seed(seed).with_canary(Some("no-term-fence"));
+            let report = entry.run(&request);
             report.outcome.label() == "safety" && !report.plan.schedule.is_empty()
         })
         .expect("no-term-fence fails some seed with faults");
@@ -236,8 +240,10 @@ fn schedule_files_are_checked_before_they_run() {
         std::fs::write(&path, text).unwrap();
         path.to_string_lossy().into_owned()
     };
-    let replication = scenarios::find("replication").unwrap();
-    let seed = (0..).find(|seed| (replication.fault_targets)(*seed, None) == 3).unwrap();
+    let registry = scenarios::registry();
+    let replication = registry.find("replication").unwrap();
+    let targets = |seed: u64| (replication.plan_bounds(seed).fault_targets)(seed, None);
+    let seed = (0..).find(|seed| targets(*seed) == 3).unwrap();
     let seed = seed.to_string();
     let crash = r#"{"schedule":[{"at_ns":1,"fault":{"crash":{"node":99,"down_ns":1}}}]}"#;
     let pingpong_plan =
@@ -340,13 +346,13 @@ fn sigterm_stops_stress_like_ctrl_c() {
     assert_eq!(output.status.code(), Some(130), "interrupted, nothing failed: {out}");
     // The signal may land before lease takes its first seed: then it too was "not run".
     let summaries_printed = out.lines().filter(|l| l.contains("interrupted")).count();
-    assert_eq!(summaries_printed, scenarios::SCENARIOS.len(), "{out}");
+    assert_eq!(summaries_printed, scenarios::registry().entries().len(), "{out}");
     assert!(out.contains("pingpong: not run (interrupted before it began"), "{out}");
     let summaries: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
     let names: Vec<&str> =
         summaries.as_array().unwrap().iter().map(|s| s["scenario"].as_str().unwrap()).collect();
-    let registered: Vec<&str> = scenarios::SCENARIOS.iter().map(|s| s.name).collect();
+    let registered: Vec<&str> = scenarios::registry().entries().iter().map(|s| s.name()).collect();
     assert_eq!(names, registered, "every scenario asked for is listed");
     for summary in summaries.as_array().unwrap() {
         assert_eq!(summary["interrupted"], true, "{summary}");
@@ -472,7 +478,8 @@ fn determinism_lines_print_inside_their_scenario() {
             checked.push(current.clone().expect("a summary came first"));
         }
     }
-    let registered: Vec<String> = scenarios::SCENARIOS.iter().map(|s| s.name.to_string()).collect();
+    let registered: Vec<String> =
+        scenarios::registry().entries().iter().map(|s| s.name().to_string()).collect();
     assert_eq!(checked, registered, "{out}");
     let (_, help, _) = fencepost(&["stress", "--help"]);
     assert!(help.contains("and every failure, once each"), "{help}");

@@ -20,7 +20,7 @@ use common::first_safety_catch;
 /// break within 5,000 seeds.
 #[test]
 fn canaries_are_caught() {
-    let entry = scenarios::find("cluster").unwrap();
+    let entry = common::entry("cluster");
     let expected: &[(&str, &[&str])] = &[
         ("no-freeze", &["SkippedExactlyReported", "NoAckedWriteLost"]),
         ("commit-before-frontier", &["SkippedExactlyReported", "NoAckedWriteLost"]),
@@ -39,7 +39,7 @@ fn canaries_are_caught() {
         ),
         ("progress-from-working-log", &["DurablePromises"]),
     ];
-    assert_eq!(expected.len(), entry.canaries.len(), "every canary is listed here");
+    assert_eq!(expected.len(), entry.canaries().len(), "every canary is listed here");
     for (canary, invariants) in expected {
         let Some((seed, invariant)) = first_safety_catch(entry, canary, 5_000) else {
             panic!("canary {canary} broke no safety invariant within 5,000 seeds");
@@ -52,7 +52,7 @@ fn canaries_are_caught() {
 /// summary and of the first report of an under-reported forced handover.
 #[test]
 fn snapshots() {
-    let entry = scenarios::find("cluster").unwrap();
+    let entry = common::entry("cluster");
     insta::assert_snapshot!("cluster_seed_12_summary", common::summary(entry, 12));
     let (seed, _) = first_safety_catch(entry, "under-report-skipped", 5_000).expect("caught");
     insta::assert_snapshot!(

@@ -2,12 +2,7 @@
 //! browser. The browser checks need Chromium; without it they say so on the terminal and pass
 //! (or fail, with `FENCEPOST_REQUIRE_CHROMIUM` set).
 
-// The renderer lives in the binary crate; including its source tests exactly what `--html`
-// writes without a library target.
-#[path = "../src/html.rs"]
-mod html;
-
-use scenarios::RunRequest;
+use fencepost::RunRequest;
 use sim::trace::{DetailedRecord, Record, RecordKind, NO_ENDPOINT};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -16,9 +11,9 @@ use std::time::{Duration, Instant};
 const STORE: u32 = u32::MAX;
 
 fn run(scenario: &str, seed: u64, canary: Option<&str>) -> Vec<DetailedRecord> {
-    let request =
-        RunRequest { seed, canary: canary.map(str::to_string), plan: None, capture: true };
-    let report = (scenarios::find(scenario).expect("registered").run)(&request);
+    let request = RunRequest::seed(seed).with_canary(canary).capturing();
+    let registry = scenarios::registry();
+    let report = registry.find(scenario).expect("registered").run(&request);
     report.captured.expect("capture was on")
 }
 
@@ -52,7 +47,7 @@ fn embedded_data(page: &str) -> serde_json::Value {
 #[test]
 fn the_page_is_self_contained_and_embeds_every_record() {
     let records = canary_run();
-    let page = html::render("pingpong seed 2", &records);
+    let page = fencepost::html::render("pingpong seed 2", &records);
     for remote in ["http://", "https://", "<link", " src=", "@import", "url("] {
         assert!(!page.contains(remote), "the page must load nothing: found {remote:?}");
     }
@@ -71,7 +66,7 @@ fn details_and_titles_cannot_break_out_of_the_page() {
     let nasty = "</script><script>alert(1)</script><!-- {{DATA}} ";
     let mut records = canary_run();
     records[0].detail = nasty.to_string();
-    let page = html::render("<b>&{{SCRIPT}}", &records);
+    let page = fencepost::html::render("<b>&{{SCRIPT}}", &records);
     assert_eq!(page.matches("</script>").count(), 2, "only the data and code blocks close");
     assert!(!page.contains("<!--"));
     assert!(page.contains("<title>&lt;b&gt;&amp;{{SCRIPT}} · fencepost</title>"));
@@ -164,7 +159,7 @@ fn body_attribute(dom: &str, name: &str) -> Option<String> {
 fn render_in_browser(browser: &Path, name: &str, records: &[DetailedRecord], hash: &str) -> String {
     let dir = scratch(name);
     let page = dir.join("diagram.html");
-    std::fs::write(&page, html::render(name, records)).unwrap();
+    std::fs::write(&page, fencepost::html::render(name, records)).unwrap();
     let url = format!("file://{}{hash}", page.display());
     let dom = headless(browser, &dir, &url, &["--dump-dom"]);
     let _ = std::fs::remove_dir_all(&dir);
@@ -191,8 +186,11 @@ fn the_failing_canary_run_renders_in_chromium() {
 
     let dir = scratch("screenshot");
     let page = dir.join("diagram.html");
-    std::fs::write(&page, html::render("pingpong seed 2 (canary grant-from-receipt)", &records))
-        .unwrap();
+    std::fs::write(
+        &page,
+        fencepost::html::render("pingpong seed 2 (canary grant-from-receipt)", &records),
+    )
+    .unwrap();
     let png = Path::new(env!("CARGO_TARGET_TMPDIR")).join("html-screenshot.png");
     let _ = std::fs::remove_file(&png);
     let shot = format!("--screenshot={}", png.display());

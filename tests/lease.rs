@@ -3,7 +3,7 @@
 
 mod common;
 
-use scenarios::RunRequest;
+use fencepost::RunRequest;
 use sim::Outcome;
 
 /// Goal: the lease's invariants hold under swarm faults with clock error inside the margin.
@@ -18,7 +18,7 @@ fn seed_range() {
 /// break, as a safety violation, within 2,000 seeds.
 #[test]
 fn canaries_are_caught() {
-    let entry = scenarios::find("lease").unwrap();
+    let entry = common::entry("lease");
     let expected: &[(&str, &[&str])] = &[
         ("no-term-fence", &["FencingMonotonic", "IssuedTokensIncrease"]),
         ("no-safety-margin", &["BeliefConsistency", "LeaseUniqueness", "DurablePromises"]),
@@ -33,7 +33,7 @@ fn canaries_are_caught() {
         ("expiry-from-reply", &["LeaseUniqueness", "BeliefConsistency"]),
         ("write-after-lapse", &["DurablePromises"]),
     ];
-    assert_eq!(expected.len(), entry.canaries.len(), "every canary is listed here");
+    assert_eq!(expected.len(), entry.canaries().len(), "every canary is listed here");
     for (canary, invariants) in expected {
         let Some((seed, invariant)) = common::first_safety_catch(entry, canary, 2_000) else {
             panic!("canary {canary} broke no safety invariant within 2,000 seeds");
@@ -46,9 +46,9 @@ fn canaries_are_caught() {
 /// margin, `lease-unsafe-drift` must violate BeliefConsistency or LeaseUniqueness.
 #[test]
 fn unsafe_drift_finds_violations() {
-    let entry = scenarios::find("lease-unsafe-drift").unwrap();
+    let entry = common::entry("lease-unsafe-drift");
     let found = (0..300).find_map(|seed| {
-        let report = (entry.run)(&RunRequest { seed, ..RunRequest::default() });
+        let report = entry.run(&RunRequest::seed(seed));
         match report.outcome {
             Outcome::Safety(violation) => Some(violation.invariant),
             _ => None,
@@ -62,7 +62,7 @@ fn unsafe_drift_finds_violations() {
 /// summary and of the first failing no-term-fence run's report.
 #[test]
 fn snapshots() {
-    let entry = scenarios::find("lease").unwrap();
+    let entry = common::entry("lease");
     insta::assert_snapshot!("lease_seed_42_summary", common::summary(entry, 42));
     let (seed, _) = common::first_catch(entry, "no-term-fence", 2_000).expect("caught");
     insta::assert_snapshot!(

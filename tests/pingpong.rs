@@ -3,7 +3,8 @@
 
 mod common;
 
-use scenarios::{pingpong, RunRequest};
+use fencepost::RunRequest;
+use scenarios::pingpong;
 use sim::{Outcome, Simulation};
 
 /// Goal: GrantUniqueness holds under swarm faults. Method: the seed range (DST_SEED replays one),
@@ -21,8 +22,8 @@ fn canaries_are_caught() {
 }
 
 fn hash_of(seed: u64) -> (u64, u64) {
-    let entry = scenarios::find("pingpong").unwrap();
-    let report = (entry.run)(&RunRequest { seed, ..RunRequest::default() });
+    let entry = common::entry("pingpong");
+    let report = entry.run(&RunRequest::seed(seed));
     (report.trace_hash, report.steps)
 }
 
@@ -75,10 +76,7 @@ fn benchmark_workload_has_the_specified_size() {
 /// canary run's full report (header, violation, trace tail, reproduce lines).
 #[test]
 fn canary_report_snapshot() {
-    let entry = scenarios::find("pingpong").unwrap();
+    let entry = common::entry("pingpong");
     let (seed, _) = common::first_catch(entry, "grant-from-receipt", 100).expect("caught");
-    let request =
-        RunRequest { seed, canary: Some("grant-from-receipt".into()), ..Default::default() };
-    let report = entry.run_for_report(&request);
-    insta::assert_snapshot!(sim::report::render(entry.name, &report, &entry.reproduce(&request)));
+    insta::assert_snapshot!(common::canary_report(entry, "grant-from-receipt", seed));
 }

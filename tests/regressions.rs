@@ -2,7 +2,7 @@
 //! reproduction), as a seed plus an explicit fault plan, each replayed and checked to end
 //! exactly as recorded. Add one by dropping a JSON file into `tests/regressions/`.
 
-use scenarios::RunRequest;
+use fencepost::RunRequest;
 use serde::Deserialize;
 use sim::faults::FaultPlan;
 use std::path::Path;
@@ -30,14 +30,16 @@ struct Expectation {
 fn replay(path: &Path) -> Result<(), String> {
     let text = std::fs::read_to_string(path).map_err(|e| e.to_string())?;
     let case: Regression = serde_json::from_str(&text).map_err(|e| format!("malformed: {e}"))?;
-    let entry = scenarios::find(&case.scenario)
+    let registry = scenarios::registry();
+    let entry = registry
+        .find(&case.scenario)
         .ok_or_else(|| format!("unknown scenario {}", case.scenario))?;
     if let Some(canary) = &case.canary {
         entry.canary(canary).ok_or_else(|| format!("unknown canary {canary}"))?;
     }
     let request =
-        RunRequest { seed: case.seed, canary: case.canary, plan: Some(case.plan), capture: false };
-    let report = (entry.run)(&request);
+        RunRequest::seed(case.seed).with_canary(case.canary.as_deref()).with_plan(case.plan);
+    let report = entry.run(&request);
     let violation = report.outcome.violation();
     let seen = Expectation {
         outcome: report.outcome.label().to_string(),
@@ -89,16 +91,12 @@ fn a_malformed_case_is_an_error() {
 /// plan, then the reported plan given explicitly; the trace hashes must match.
 #[test]
 fn a_reported_plan_replays_bit_for_bit() {
-    for entry in scenarios::SCENARIOS {
+    for entry in scenarios::registry().entries() {
         for seed in 0..8 {
-            let swarm = (entry.run)(&scenarios::RunRequest { seed, ..Default::default() });
-            let request = scenarios::RunRequest {
-                seed,
-                plan: Some(swarm.plan.clone()),
-                ..Default::default()
-            };
-            let replay = (entry.run)(&request);
-            assert_eq!(replay.trace_hash, swarm.trace_hash, "{} seed {seed}", entry.name);
+            let swarm = entry.run(&RunRequest::seed(seed));
+            let request = RunRequest::seed(seed).with_plan(swarm.plan.clone());
+            let replay = entry.run(&request);
+            assert_eq!(replay.trace_hash, swarm.trace_hash, "{} seed {seed}", entry.name());
         }
     }
 }

@@ -4,7 +4,7 @@
 
 mod common;
 
-use scenarios::RunRequest;
+use fencepost::RunRequest;
 use sim::Outcome;
 
 /// Goal: election safety, log matching and durable quorum acks hold under swarm faults, and the
@@ -21,7 +21,7 @@ use common::first_safety_catch;
 /// and the one the canary's bug should break.
 #[test]
 fn canaries_are_caught() {
-    let entry = scenarios::find("replication").unwrap();
+    let entry = common::entry("replication");
     let lost = &["StateMachineSafety", "NoAckedWriteLost", "AckedWritesDurable", "LogMatching"];
     let expected: &[(&str, &[&str])] = &[
         ("accept-from-non-leader", lost),
@@ -36,7 +36,7 @@ fn canaries_are_caught() {
         ("count-own-unsynced-append", &["DurablePromises"]),
         ("term-not-durable", &["DurableTermCoversLog"]),
     ];
-    assert_eq!(expected.len(), entry.canaries.len(), "every canary is listed here");
+    assert_eq!(expected.len(), entry.canaries().len(), "every canary is listed here");
     for (canary, invariants) in expected {
         let caught = first_safety_catch(entry, canary, 2_000);
         let Some((seed, invariant)) = caught else {
@@ -50,12 +50,10 @@ fn canaries_are_caught() {
 /// append must lose an acknowledged write on failover within 300 seeds.
 #[test]
 fn leader_acks_lose_acknowledged_writes() {
-    let entry = scenarios::find("replication-leader-ack").unwrap();
-    let found = (0..300).find_map(|seed| {
-        match (entry.run)(&RunRequest { seed, ..RunRequest::default() }).outcome {
-            Outcome::Safety(violation) => Some(violation.invariant),
-            _ => None,
-        }
+    let entry = common::entry("replication-leader-ack");
+    let found = (0..300).find_map(|seed| match entry.run(&RunRequest::seed(seed)).outcome {
+        Outcome::Safety(violation) => Some(violation.invariant),
+        _ => None,
     });
     assert_eq!(found.as_deref(), Some("NoAckedWriteLost"));
 }
@@ -64,7 +62,7 @@ fn leader_acks_lose_acknowledged_writes() {
 /// summary and of the first failing ack-before-durable run's report.
 #[test]
 fn snapshots() {
-    let entry = scenarios::find("replication").unwrap();
+    let entry = common::entry("replication");
     insta::assert_snapshot!("replication_seed_42_summary", common::summary(entry, 42));
     let (seed, _) = first_safety_catch(entry, "ack-before-durable", 2_000).expect("caught");
     insta::assert_snapshot!(

@@ -154,9 +154,10 @@ fn the_checks_catch_broken_inputs() {
 /// The spec actions a captured run of `scenario` names, each checked to be an operator of one
 /// of `modules` (a scenario of the whole system performs the actions of several specs).
 fn trace_actions(scenario: &str, seed: u64, modules: &[&str]) -> BTreeSet<String> {
-    let entry = scenarios::find(scenario).unwrap();
-    let request = scenarios::RunRequest { seed, capture: true, ..Default::default() };
-    let report = (entry.run)(&request);
+    let registry = scenarios::registry();
+    let entry = registry.find(scenario).unwrap();
+    let request = fencepost::RunRequest::seed(seed).capturing();
+    let report = entry.run(&request);
     let mut defined = BTreeSet::new();
     for module in modules {
         let path = tla_folder().join(format!("{module}.tla"));

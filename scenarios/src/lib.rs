@@ -1,5 +1,5 @@
 //! Scenarios: the model's state machines as simulated nodes, their workloads, fault profiles and
-//! checks, and the registry the CLI and the tests find them in by name.
+//! checks, and the registry (built with the harness's public API) the CLI and the tests use.
 
 pub mod cluster;
 pub mod lease;
@@ -8,163 +8,34 @@ pub mod replica_set;
 pub mod replication;
 pub mod spec_check;
 
+use fencepost::{CanaryInfo, Registry, ScenarioEntry, SeedRun};
 use model::failover::FailoverCanary;
 use model::lease::LeaseCanary;
 use model::replication::{AckPolicy, ReplicationCanary};
-use sim::faults::{FaultKind, FaultPlan};
-use sim::plan_check::{PlanBounds, PlanError};
+use sim::faults::FaultPlan;
 use sim::rng::Stream;
-use sim::{RunReport, Simulation};
-
-/// A deliberately broken variant of a scenario's state machine.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct CanaryInfo {
-    pub name: &'static str,
-    pub description: &'static str,
-}
-
-/// How to run one seed of a scenario.
-#[derive(Clone, Debug, Default)]
-pub struct RunRequest {
-    pub seed: u64,
-    /// The canary to switch on, by name (checked against the scenario's list).
-    pub canary: Option<String>,
-    /// Replaces the seed's swarm plan (a schedule file, a shrunk plan, the benchmark's plan).
-    pub plan: Option<FaultPlan>,
-    /// Keep every trace record with details (for reports and JSON-lines export).
-    pub capture: bool,
-}
-
-/// One registered scenario.
-pub struct ScenarioEntry {
-    /// The name on the command line.
-    pub name: &'static str,
-    /// One line on what it exercises.
-    pub summary: &'static str,
-    /// The integration test file (`tests/<file>.rs`) whose `seed_range` test runs it.
-    pub test_file: &'static str,
-    /// Its canaries.
-    pub canaries: &'static [CanaryInfo],
-    /// The "sometimes" probes it declares: situations it exists to create. The test suite
-    /// fails if one is never hit across the scenario's test seed range.
-    pub probes: &'static [&'static str],
-    /// The fault kinds its swarm plans may enable; each must fire across the test seed range.
-    pub fault_kinds: fn() -> Vec<FaultKind>,
-    /// The moments its aimed faults may strike (`sim::aim`); each must be struck across the
-    /// test seed range.
-    pub moments: fn() -> Vec<&'static str>,
-    /// True for a variant that is *expected* to find violations (its configuration is outside
-    /// what the protocol can survive): stress reports it broken if it finds none.
-    pub expects_violations: bool,
-    /// The swarm plan a seed gets.
-    pub plan: fn(seed: u64) -> FaultPlan,
-    /// Sizes smaller than the seed's own that shrinking may pin (see `FaultPlan::size`), each
-    /// with how many nodes its faults may reach (as `fault_targets` says), smallest first;
-    /// empty for a fixed-size scenario.
-    pub smaller_sizes: fn(seed: u64) -> Vec<(u32, u32)>,
-    /// True when the workload honours `FaultPlan::writes_max`, so shrinking may cap writes.
-    pub caps_writes: bool,
-    /// The sizes a plan may pin (inclusive): the range the scenario is tested at. None for a
-    /// fixed-size scenario.
-    pub sizes: Option<(u32, u32)>,
-    /// How many nodes (ids from 0) faults may name at `seed` with `size` (None: the seed's own
-    /// size); the swarm never faults the others (a client outside the faults, say).
-    pub fault_targets: fn(seed: u64, size: Option<u32>) -> u32,
-    /// For a variant that expects violations: over this many seeds, finding none means the
-    /// harness is blind (the chance of a clean run that long is below one in a million at the
-    /// measured rate). Fewer seeds without a find prove nothing either way. 0 otherwise.
-    pub finds_expected_within: u64,
-    /// Runs one seed.
-    pub run: fn(request: &RunRequest) -> RunReport,
-}
-
-impl ScenarioEntry {
-    /// The canary called `name`, if the scenario has it.
-    pub fn canary(&self, name: &str) -> Option<&'static CanaryInfo> {
-        self.canaries.iter().find(|c| c.name == name)
-    }
-
-    /// What a fault plan may name when it runs at `seed`.
-    pub fn plan_bounds(&self, seed: u64) -> PlanBounds {
-        PlanBounds {
-            scenario: self.name,
-            seed,
-            sizes: self.sizes,
-            caps_writes: self.caps_writes,
-            fault_targets: self.fault_targets,
-            moments: (self.moments)(),
-        }
-    }
-
-    /// Checks every value of `plan` (a schedule file's, say) before it runs at `seed`.
-    pub fn check_plan(&self, seed: u64, plan: &FaultPlan) -> Result<(), PlanError> {
-        plan.validate(&self.plan_bounds(seed))
-    }
-
-    /// Commands that replay `request` bit for bit. A request with a plan names it as
-    /// `<the plan file>`: see [`ScenarioEntry::reproduce_from`].
-    pub fn reproduce(&self, request: &RunRequest) -> Vec<String> {
-        self.reproduce_from(request, None)
-    }
-
-    /// Commands that replay `request`, whose plan (if any) was read from `schedule`. A run
-    /// with its own plan replays only through the CLI: the test suite runs swarm plans.
-    pub fn reproduce_from(&self, request: &RunRequest, schedule: Option<&str>) -> Vec<String> {
-        let mut cli =
-            format!("cargo run --release -- run --scenario {} --seed {}", self.name, request.seed);
-        if request.plan.is_some() {
-            cli.push_str(&format!(" --schedule {}", schedule.unwrap_or("<the plan file>")));
-        }
-        if let Some(canary) = &request.canary {
-            cli.push_str(&format!(" --canary {canary}"));
-            return vec![cli];
-        }
-        if request.plan.is_some() {
-            return vec![cli];
-        }
-        vec![
-            format!("DST_SEED={} cargo test --test {} seed_range", request.seed, self.test_file),
-            cli,
-        ]
-    }
-
-    /// Runs `request`; when it fails and details were not captured, replays it once with
-    /// capture on for the report, and checks the replay hashed the same (a free determinism
-    /// check on every failure).
-    pub fn run_for_report(&self, request: &RunRequest) -> RunReport {
-        let report = (self.run)(request);
-        if report.outcome == sim::Outcome::Passed || request.capture {
-            return report;
-        }
-        let detailed = (self.run)(&RunRequest { capture: true, ..request.clone() });
-        assert_eq!(
-            detailed.trace_hash, report.trace_hash,
-            "NONDETERMINISM: seed {} hashed differently on replay",
-            request.seed
-        );
-        detailed
-    }
-}
+use sim::RunReport;
 
 const PINGPONG_CANARIES: &[CanaryInfo] = &[
     pingpong::PingPongCanary::NoGracePeriod.info(),
     pingpong::PingPongCanary::GrantFromReceipt.info(),
 ];
 
-fn pingpong_plan(seed: u64) -> FaultPlan {
-    FaultPlan::swarm(&mut Stream::fork(seed, "faults"), &pingpong::swarm_profile())
-}
-
-fn pingpong_run(request: &RunRequest) -> RunReport {
-    let canary = request.canary.as_deref().map(|name| {
+fn pingpong_run(run: &SeedRun<'_>) -> RunReport {
+    let canary = run.canary.map(|name| {
         *pingpong::PingPongCanary::ALL
             .iter()
             .find(|c| c.name() == name)
-            .expect("the caller checked the canary name")
+            .expect("the runner checked the canary name")
     });
-    let plan = request.plan.clone().unwrap_or_else(|| pingpong_plan(request.seed));
-    let scenario = pingpong::PingPong { canary };
-    Simulation::new(scenario, request.seed, plan, pingpong::limits(), request.capture).run()
+    run.simulate(pingpong::PingPong { canary }, pingpong::limits())
+}
+
+/// The kernel benchmark: pingpong's fixed workload (no faults but 1% loss, 60 simulated s).
+fn pingpong_benchmark(seed: u64) -> RunReport {
+    let plan = pingpong::benchmark_plan();
+    let scenario = pingpong::PingPong { canary: None };
+    sim::Simulation::new(scenario, seed, plan, pingpong::benchmark_limits(), false).run()
 }
 
 const LEASE_CANARIES: &[CanaryInfo] = &[
@@ -196,34 +67,43 @@ const LEASE_PROBES: &[&str] = &[
     "storage-timeout-seen",
 ];
 
-fn lease_run_with(
-    request: &RunRequest,
-    profile: fn(u32) -> sim::faults::SwarmProfile,
-) -> RunReport {
-    let canary = request.canary.as_deref().map(|name| {
-        *LeaseCanary::ALL.iter().find(|c| c.name() == name).expect("the caller checked the canary")
+fn lease_run(run: &SeedRun<'_>) -> RunReport {
+    let canary = run.canary.map(|name| {
+        *LeaseCanary::ALL.iter().find(|c| c.name() == name).expect("the runner checked it")
     });
-    let mut scenario = lease::LeaseScenario::new(request.seed, canary);
-    if let Some(size) = request.plan.as_ref().and_then(|plan| plan.size) {
+    let mut scenario = lease::LeaseScenario::new(run.seed, canary);
+    if let Some(size) = run.plan.size {
         scenario.contenders = size;
     }
-    if let Some(writes_max) = request.plan.as_ref().and_then(|plan| plan.writes_max) {
+    if let Some(writes_max) = run.plan.writes_max {
         scenario.writes_max = writes_max;
     }
-    let plan = request.plan.clone().unwrap_or_else(|| {
-        FaultPlan::swarm(&mut Stream::fork(request.seed, "faults"), &profile(scenario.contenders))
-    });
-    Simulation::new(scenario, request.seed, plan, lease::limits(), request.capture).run()
+    run.simulate(scenario, lease::limits())
 }
 
-fn lease_plan(seed: u64) -> FaultPlan {
+fn lease_plan(seed: u64, profile: fn(u32) -> sim::faults::SwarmProfile) -> FaultPlan {
     let contenders = lease::LeaseScenario::new(seed, None).contenders;
-    FaultPlan::swarm(&mut Stream::fork(seed, "faults"), &lease::swarm_profile(contenders))
+    FaultPlan::swarm(&mut Stream::fork(seed, "faults"), &profile(contenders))
 }
 
-fn lease_unsafe_plan(seed: u64) -> FaultPlan {
+/// The lease's faults reach every contender and the protected resource (its swarm profile's
+/// nodes).
+fn lease_fault_targets(seed: u64, size: Option<u32>) -> u32 {
+    size.unwrap_or_else(|| lease::LeaseScenario::new(seed, None).contenders) + 1
+}
+
+fn lease_smaller_sizes(seed: u64) -> Vec<(u32, u32)> {
     let contenders = lease::LeaseScenario::new(seed, None).contenders;
-    FaultPlan::swarm(&mut Stream::fork(seed, "faults"), &lease::unsafe_swarm_profile(contenders))
+    (1..contenders).map(|size| (size, size + 1)).collect() // + the protected resource
+}
+
+fn lease_entry(name: &'static str, profile: fn(u32) -> sim::faults::SwarmProfile) -> ScenarioEntry {
+    let coverage = profile(3);
+    ScenarioEntry::new(name, lease_run)
+        .with_test_command("cargo test --test lease seed_range")
+        .with_plans(move |seed| lease_plan(seed, profile), coverage.kinds, coverage.moments)
+        .with_sizes((1, 7), lease_fault_targets, lease_smaller_sizes)
+        .with_capped_writes()
 }
 
 const REPLICATION_CANARIES: &[CanaryInfo] = &[
@@ -259,53 +139,38 @@ const REPLICATION_PROBES: &[&str] = &[
     "torn-tail-discarded",
 ];
 
-fn replication_run_with(request: &RunRequest, ack_policy: AckPolicy) -> RunReport {
-    let canary = request.canary.as_deref().map(|name| {
-        *ReplicationCanary::ALL
-            .iter()
-            .find(|c| c.name() == name)
-            .expect("the caller checked the canary")
+fn replication_run(run: &SeedRun<'_>, ack_policy: AckPolicy) -> RunReport {
+    let canary = run.canary.map(|name| {
+        *ReplicationCanary::ALL.iter().find(|c| c.name() == name).expect("the runner checked it")
     });
-    let size = request.plan.as_ref().and_then(|plan| plan.size);
     let mut scenario =
-        replication::ReplicationScenario::new(request.seed, size, ack_policy, canary);
-    if let Some(writes_max) = request.plan.as_ref().and_then(|plan| plan.writes_max) {
+        replication::ReplicationScenario::new(run.seed, run.plan.size, ack_policy, canary);
+    if let Some(writes_max) = run.plan.writes_max {
         scenario.writes_max = writes_max;
     }
-    let plan =
-        request.plan.clone().unwrap_or_else(|| replication::plan(request.seed, scenario.members));
-    Simulation::new(scenario, request.seed, plan, replication::limits(), request.capture).run()
+    run.simulate(scenario, replication::limits())
 }
 
-fn replication_plan(seed: u64) -> FaultPlan {
-    let members =
-        replication::ReplicationScenario::new(seed, None, AckPolicy::Quorum, None).members;
-    replication::plan(seed, members)
+fn replication_members(seed: u64) -> u32 {
+    replication::ReplicationScenario::new(seed, None, AckPolicy::Quorum, None).members
 }
 
-fn replication_smaller_sizes(seed: u64) -> Vec<(u32, u32)> {
-    let members =
-        replication::ReplicationScenario::new(seed, None, AckPolicy::Quorum, None).members;
-    // Faults never reach the client (node `size`), so a shrunk plan must not either.
-    (1..members).map(|size| (size, size)).collect()
-}
-
-/// The lease's faults reach every contender and the protected resource (its swarm profile's
-/// nodes).
-fn lease_fault_targets(seed: u64, size: Option<u32>) -> u32 {
-    size.unwrap_or_else(|| lease::LeaseScenario::new(seed, None).contenders) + 1
-}
-
-/// Replication's faults reach the members, never the client.
-fn replication_fault_targets(seed: u64, size: Option<u32>) -> u32 {
-    size.unwrap_or_else(|| {
-        replication::ReplicationScenario::new(seed, None, AckPolicy::Quorum, None).members
-    })
-}
-
-fn lease_smaller_sizes(seed: u64) -> Vec<(u32, u32)> {
-    let contenders = lease::LeaseScenario::new(seed, None).contenders;
-    (1..contenders).map(|size| (size, size + 1)).collect() // + the protected resource
+fn replication_entry(name: &'static str, ack_policy: AckPolicy) -> ScenarioEntry {
+    let coverage = replication::swarm_profile(3);
+    ScenarioEntry::new(name, move |run| replication_run(run, ack_policy))
+        .with_test_command("cargo test --test replication seed_range")
+        .with_plans(
+            |seed| replication::plan(seed, replication_members(seed)),
+            coverage.kinds,
+            coverage.moments,
+        )
+        // Faults never reach the client (node `size`), so a shrunk plan must not either.
+        .with_sizes(
+            (1, 5),
+            |seed, size| size.unwrap_or_else(|| replication_members(seed)),
+            |seed| (1..replication_members(seed)).map(|size| (size, size)).collect(),
+        )
+        .with_capped_writes()
 }
 
 const CLUSTER_CANARIES: &[CanaryInfo] = &[
@@ -356,150 +221,95 @@ const CLUSTER_PROBES: &[&str] = &[
     "torn-tail-discarded",
 ];
 
-fn cluster_run(request: &RunRequest) -> RunReport {
+fn cluster_run(run: &SeedRun<'_>) -> RunReport {
     use cluster::ClusterCanary;
-    let canary = request.canary.as_deref().map(|name| {
+    let canary = run.canary.map(|name| {
         if name == LeaseCanary::UncheckedResource.name() {
             return ClusterCanary::UncheckedResource;
         }
         let canary = FailoverCanary::ALL.iter().find(|c| c.name() == name);
-        ClusterCanary::Failover(*canary.expect("the caller checked the canary"))
+        ClusterCanary::Failover(*canary.expect("the runner checked the canary"))
     });
-    let size = request.plan.as_ref().and_then(|plan| plan.size);
-    let mut scenario = cluster::ClusterScenario::new(request.seed, size, canary);
-    if let Some(writes_max) = request.plan.as_ref().and_then(|plan| plan.writes_max) {
+    let mut scenario = cluster::ClusterScenario::new(run.seed, run.plan.size, canary);
+    if let Some(writes_max) = run.plan.writes_max {
         scenario.writes_max = writes_max;
     }
-    let plan =
-        request.plan.clone().unwrap_or_else(|| cluster::plan(request.seed, scenario.members));
-    Simulation::new(scenario, request.seed, plan, cluster::limits(), request.capture).run()
+    run.simulate(scenario, cluster::limits())
 }
 
-fn cluster_plan(seed: u64) -> FaultPlan {
-    cluster::plan(seed, cluster::ClusterScenario::new(seed, None, None).members)
+fn cluster_members(seed: u64) -> u32 {
+    cluster::ClusterScenario::new(seed, None, None).members
 }
 
-/// The cluster's faults reach the members and the coordinator, never the client or the
-/// resource.
-fn cluster_fault_targets(seed: u64, size: Option<u32>) -> u32 {
-    cluster::ClusterScenario::new(seed, size, None).members + 1
-}
-
-fn cluster_smaller_sizes(seed: u64) -> Vec<(u32, u32)> {
-    let members = cluster::ClusterScenario::new(seed, None, None).members;
-    // Faults reach the coordinator (node `size`), never the client or the resource.
-    (2..members).map(|size| (size, size + 1)).collect()
-}
-
-/// Every scenario, in the order `fencepost list` prints them.
-pub static SCENARIOS: &[ScenarioEntry] = &[
-    ScenarioEntry {
-        name: "lease",
-        summary: "writer lease over a CAS object store with fencing tokens, under swarm faults",
-        test_file: "lease",
-        canaries: LEASE_CANARIES,
-        probes: LEASE_PROBES,
-        fault_kinds: || lease::swarm_profile(3).kinds,
-        moments: || lease::swarm_profile(3).moments,
-        expects_violations: false,
-        plan: lease_plan,
-        smaller_sizes: lease_smaller_sizes,
-        caps_writes: true,
-        sizes: Some((1, 7)),
-        fault_targets: lease_fault_targets,
-        finds_expected_within: 0,
-        run: |request| lease_run_with(request, lease::swarm_profile),
-    },
-    ScenarioEntry {
-        name: "lease-unsafe-drift",
-        summary: "the lease with clock error beyond its margin: must find violations",
-        test_file: "lease",
-        canaries: &[],
-        probes: &[],
-        fault_kinds: || lease::unsafe_swarm_profile(3).kinds,
-        moments: || lease::unsafe_swarm_profile(3).moments,
-        expects_violations: true,
-        plan: lease_unsafe_plan,
-        smaller_sizes: lease_smaller_sizes,
-        caps_writes: true,
-        sizes: Some((1, 7)),
-        fault_targets: lease_fault_targets,
-        finds_expected_within: UNSAFE_DRIFT_FINDS_WITHIN,
-        run: |request| lease_run_with(request, lease::unsafe_swarm_profile),
-    },
-    ScenarioEntry {
-        name: "replication",
-        summary: "leader election and log replication with quorum acks, under swarm faults",
-        test_file: "replication",
-        canaries: REPLICATION_CANARIES,
-        probes: REPLICATION_PROBES,
-        fault_kinds: || replication::swarm_profile(3).kinds,
-        moments: || replication::swarm_profile(3).moments,
-        expects_violations: false,
-        plan: replication_plan,
-        smaller_sizes: replication_smaller_sizes,
-        caps_writes: true,
-        sizes: Some((1, 5)),
-        fault_targets: replication_fault_targets,
-        finds_expected_within: 0,
-        run: |request| replication_run_with(request, AckPolicy::Quorum),
-    },
-    ScenarioEntry {
-        name: "replication-leader-ack",
-        summary: "replication acking on the leader's append alone: must lose acked writes",
-        test_file: "replication",
-        canaries: &[],
-        probes: &[],
-        fault_kinds: || replication::swarm_profile(3).kinds,
-        moments: || replication::swarm_profile(3).moments,
-        expects_violations: true,
-        plan: replication_plan,
-        smaller_sizes: replication_smaller_sizes,
-        caps_writes: true,
-        sizes: Some((1, 5)),
-        fault_targets: replication_fault_targets,
-        finds_expected_within: LEADER_ACK_FINDS_WITHIN,
-        run: |request| replication_run_with(request, AckPolicy::Leader),
-    },
-    ScenarioEntry {
-        name: "cluster",
-        summary: "the whole system: lease-gated primary, replication, planned and forced failovers",
-        test_file: "failover",
-        canaries: CLUSTER_CANARIES,
-        probes: CLUSTER_PROBES,
-        fault_kinds: || cluster::swarm_profile(3).kinds,
-        moments: || cluster::swarm_profile(3).moments,
-        expects_violations: false,
-        plan: cluster_plan,
-        smaller_sizes: cluster_smaller_sizes,
-        caps_writes: true,
-        sizes: Some((2, 5)),
-        fault_targets: cluster_fault_targets,
-        finds_expected_within: 0,
-        run: cluster_run,
-    },
-    ScenarioEntry {
-        name: "pingpong",
-        summary: "grant server and five clients: the kernel's example and benchmark workload",
-        test_file: "pingpong",
-        canaries: PINGPONG_CANARIES,
-        probes: &["grant-received", "grant-denied"],
-        fault_kinds: || pingpong::swarm_profile().kinds,
-        moments: || pingpong::swarm_profile().moments,
-        expects_violations: false,
-        plan: pingpong_plan,
-        smaller_sizes: |_| Vec::new(),
-        caps_writes: false,
-        sizes: None,
-        fault_targets: |_, _| pingpong::CLIENTS + 1,
-        finds_expected_within: 0,
-        run: pingpong_run,
-    },
-];
-
-/// The scenario called `name`.
-pub fn find(name: &str) -> Option<&'static ScenarioEntry> {
-    SCENARIOS.iter().find(|s| s.name == name)
+/// Every scenario of this repository, in the order `fencepost list` prints them, registered
+/// through the harness's public API exactly as a user's are. Reproduce lines replay through
+/// `cargo run --release --` of this repository.
+pub fn registry() -> Registry {
+    let cluster_coverage = cluster::swarm_profile(3);
+    Registry::new()
+        .command("cargo run --release --")
+        .with(
+            lease_entry("lease", lease::swarm_profile)
+                .with_summary(
+                    "writer lease over a CAS object store with fencing tokens, under swarm faults",
+                )
+                .with_canaries(LEASE_CANARIES)
+                .with_probes(LEASE_PROBES),
+        )
+        .with(
+            lease_entry("lease-unsafe-drift", lease::unsafe_swarm_profile)
+                .with_summary("the lease with clock error beyond its margin: must find violations")
+                .expecting_violations_within(UNSAFE_DRIFT_FINDS_WITHIN),
+        )
+        .with(
+            replication_entry("replication", AckPolicy::Quorum)
+                .with_summary(
+                    "leader election and log replication with quorum acks, under swarm faults",
+                )
+                .with_canaries(REPLICATION_CANARIES)
+                .with_probes(REPLICATION_PROBES),
+        )
+        .with(
+            replication_entry("replication-leader-ack", AckPolicy::Leader)
+                .with_summary(
+                    "replication acking on the leader's append alone: must lose acked writes",
+                )
+                .expecting_violations_within(LEADER_ACK_FINDS_WITHIN),
+        )
+        .with(
+            ScenarioEntry::new("cluster", cluster_run)
+                .with_summary(
+                    "the whole system: lease-gated primary, replication, planned and forced \
+                     failovers",
+                )
+                .with_test_command("cargo test --test failover seed_range")
+                .with_canaries(CLUSTER_CANARIES)
+                .with_probes(CLUSTER_PROBES)
+                .with_plans(
+                    |seed| cluster::plan(seed, cluster_members(seed)),
+                    cluster_coverage.kinds,
+                    cluster_coverage.moments,
+                )
+                // Faults reach the members and the coordinator (node `size`), never the client
+                // or the resource.
+                .with_sizes(
+                    (2, 5),
+                    |seed, size| cluster::ClusterScenario::new(seed, size, None).members + 1,
+                    |seed| (2..cluster_members(seed)).map(|size| (size, size + 1)).collect(),
+                )
+                .with_capped_writes(),
+        )
+        .with(
+            ScenarioEntry::new("pingpong", pingpong_run)
+                .with_summary(
+                    "grant server and five clients: the kernel's example and benchmark workload",
+                )
+                .with_test_command("cargo test --test pingpong seed_range")
+                .with_canaries(PINGPONG_CANARIES)
+                .with_probes(&["grant-received", "grant-denied"])
+                .with_swarm(pingpong::swarm_profile()),
+        )
+        .with_kernel_benchmark("pingpong", pingpong_benchmark)
 }
 
 /// `lease-unsafe-drift` found violations in 327 of seeds 0..2000 (16%): 100 clean seeds in a row

@@ -37,8 +37,8 @@ pub enum PingPongCanary {
 
 impl PingPongCanary {
     /// Name and description, for the registry.
-    pub const fn info(self) -> crate::CanaryInfo {
-        crate::CanaryInfo { name: self.name(), description: self.description() }
+    pub const fn info(self) -> fencepost::CanaryInfo {
+        fencepost::CanaryInfo { name: self.name(), description: self.description() }
     }
 
     pub const ALL: [PingPongCanary; 2] =
@@ -112,6 +112,15 @@ impl Node for PingPongNode {
     type Record = ();
     type Promise = ();
     type Action = ();
+
+    /// The derived `Hash`: faster than the default `Debug` text, and the hashes the tests pin.
+    fn hash_message(msg: &Self::Msg, hasher: &mut sim::trace::StableHasher) {
+        std::hash::Hash::hash(msg, hasher);
+    }
+
+    fn hash_value(value: &Self::Value, hasher: &mut sim::trace::StableHasher) {
+        std::hash::Hash::hash(value, hasher);
+    }
 
     fn on_message(&mut self, cx: &mut Context<'_, Self>, from: NodeId, msg: Msg) {
         let now = cx.now_local_ns();

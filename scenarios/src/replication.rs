@@ -152,6 +152,15 @@ impl Node for ReplNode {
     type Promise = Promise;
     type Action = ();
 
+    /// The derived `Hash`: faster than the default `Debug` text, and the hashes the tests pin.
+    fn hash_message(msg: &Self::Msg, hasher: &mut sim::trace::StableHasher) {
+        std::hash::Hash::hash(msg, hasher);
+    }
+
+    fn hash_value(value: &Self::Value, hasher: &mut sim::trace::StableHasher) {
+        std::hash::Hash::hash(value, hasher);
+    }
+
     fn on_message(&mut self, cx: &mut Context<'_, Self>, from: NodeId, msg: ReplMsg) {
         match (self, msg) {
             (ReplNode::Member(m), ReplMsg::Peer(msg)) => m.drive(cx, Input::Message { from, msg }),

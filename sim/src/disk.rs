@@ -100,14 +100,14 @@ impl<R> Disk<R> {
     }
 
     /// Marks the first `len` records durable (an fsync that began when the log had `len`).
-    pub fn sync_through(&mut self, len: usize) {
+    pub(crate) fn sync_through(&mut self, len: usize) {
         debug_assert!(len <= self.records.len(), "cannot sync records never written");
         self.synced_len = self.synced_len.max(len.min(self.records.len()));
     }
 
     /// A crash: the unsynced tail is lost. With `tear`, if anything was unsynced, the first lost
     /// record is left torn, which [`Disk::torn_tail`] reports until the next append.
-    pub fn crash(&mut self, tear: bool) {
+    pub(crate) fn crash(&mut self, tear: bool) {
         let had_unsynced = self.records.len() > self.synced_len;
         self.records.truncate(self.synced_len);
         self.torn_tail = tear && had_unsynced;

@@ -5,13 +5,14 @@ use crate::clock::Clock;
 use crate::disk::Disk;
 use crate::faults::{Fault, FaultKind, FaultPlan};
 use crate::network::{Network, STORE};
+use crate::node::message_hash;
 use crate::node::{Context, Node, RequestId};
 use crate::queue::{Queue, QueueFull};
 use crate::rng::{Ratio, Stream};
 use crate::run::Scenario;
 use crate::storage::{ObjectStore, StorageError, StorageOp, StorageReply};
 use crate::time::SimTime;
-use crate::trace::{stable_hash, RecordKind, Trace, NO_ENDPOINT};
+use crate::trace::{RecordKind, Trace, NO_ENDPOINT};
 use crate::NodeId;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -91,6 +92,33 @@ impl Coverage {
     }
 }
 
+/// What the kernel is running at the moment: a node's handler, a scenario's check, or its own
+/// code. Kept so a panic can say where it happened.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Acting {
+    Kernel,
+    Node { node: NodeId, handler: &'static str },
+    Check,
+}
+
+impl Acting {
+    /// "n2 on_message", "check", "kernel".
+    pub(crate) fn describe(self) -> String {
+        match self {
+            Acting::Kernel => "kernel".to_string(),
+            Acting::Node { node, handler } => format!("n{node} {handler}"),
+            Acting::Check => "check".to_string(),
+        }
+    }
+
+    pub(crate) fn node(self) -> Option<NodeId> {
+        match self {
+            Acting::Node { node, .. } => Some(node),
+            _ => None,
+        }
+    }
+}
+
 /// Everything in a run except the nodes themselves.
 pub struct Kernel<N: Node> {
     pub(crate) now: SimTime,
@@ -124,7 +152,14 @@ pub struct Kernel<N: Node> {
     pub(crate) promises: Vec<(NodeId, N::Promise)>,
     /// Spec actions the nodes declared during the current step, for the scenario to check.
     pub(crate) actions: Vec<(NodeId, N::Action)>,
+    /// Per node: messages waiting for the disk to sync, as (records that must be synced, to,
+    /// message), in the order they were sent (`Context::send_when_synced`).
+    pub(crate) held_sends: Vec<Vec<(usize, NodeId, N::Msg)>>,
+    /// Per node: peers it reconnected with while paused, told when it resumes.
+    pub(crate) reconnected_while_paused: Vec<Vec<NodeId>>,
     pub(crate) healed: bool,
+    /// What runs now, for a panic's report.
+    pub(crate) acting: Acting,
     /// The last label recorded per node (capture only).
     pub(crate) labels: Vec<Option<String>>,
     pub(crate) next_request: RequestId,
@@ -176,6 +211,8 @@ impl<N: Node> Kernel<N> {
             keep_last_sent: !plan.aim.late_copy_ratio.is_never() && !plan.aim.is_off(),
             promises: Vec::new(),
             actions: Vec::new(),
+            held_sends: (0..n).map(|_| Vec::new()).collect(),
+            reconnected_while_paused: (0..n).map(|_| Vec::new()).collect(),
             plan,
             clocks,
             network: Network::new(n),
@@ -186,6 +223,7 @@ impl<N: Node> Kernel<N> {
             paused: vec![false; n],
             deferred: (0..n).map(|_| Vec::new()).collect(),
             healed: false,
+            acting: Acting::Kernel,
             labels: vec![None; n],
             next_request: 0,
             rng_net: Stream::fork(seed, "net"),
@@ -233,7 +271,8 @@ impl<N: Node> Kernel<N> {
         };
         if !self.network.link_open(node, STORE) {
             // Caught in flight by a partition, as a message would be: lost, never applied.
-            let record = self.record(RecordKind::Drop, STORE, node, request, stable_hash(&op));
+            let hash = op.fingerprint(N::hash_value);
+            let record = self.record(RecordKind::Drop, STORE, node, request, hash);
             self.trace.record(record, || format!("{op:?} (in flight)"));
             if !answered {
                 let reply = StorageReply::Failed(StorageError::Timeout);
@@ -241,7 +280,8 @@ impl<N: Node> Kernel<N> {
             }
             return;
         }
-        let record = self.record(RecordKind::StoreApply, node, STORE, request, stable_hash(&op));
+        let hash = op.fingerprint(N::hash_value);
+        let record = self.record(RecordKind::StoreApply, node, STORE, request, hash);
         self.trace.record(record, || format!("{op:?}"));
         let reply = if self.store_outages > 0 {
             StorageReply::Failed(StorageError::Unavailable)
@@ -288,6 +328,7 @@ impl<N: Node> World<N> {
         self.kernel.step += 1;
         // Actions declared outside a step (at boot, while healing) belong to no step's check.
         self.kernel.actions.clear();
+        self.kernel.acting = Acting::Kernel;
         if let Some(node) = self.addressee(&event) {
             if self.kernel.paused[node as usize] {
                 self.kernel.deferred[node as usize].push(event);
@@ -312,6 +353,7 @@ impl<N: Node> World<N> {
     /// Capture only: records every node whose label changed during the step.
     pub(crate) fn record_labels(&mut self) {
         for (id, node) in self.nodes.iter().enumerate() {
+            self.kernel.acting = Acting::Node { node: id as NodeId, handler: "label" };
             let label = node.as_ref().and_then(|n| n.label());
             if label != self.kernel.labels[id] {
                 let record = self.kernel.record(RecordKind::State, id as NodeId, NO_ENDPOINT, 0, 0);
@@ -340,7 +382,7 @@ impl<N: Node> World<N> {
     fn deliver(&mut self, event: Event<N>) {
         let Event::Deliver { from, to, sent_at, msg } = event else { unreachable!() };
         let kernel = &mut self.kernel;
-        let hash = stable_hash(&msg);
+        let hash = message_hash::<N>(&msg);
         let up = self.nodes[to as usize].is_some();
         if !up || !kernel.network.link_open(from, to) {
             let record = kernel.record(RecordKind::Drop, to, from, sent_at, hash);
@@ -350,6 +392,7 @@ impl<N: Node> World<N> {
         let record = kernel.record(RecordKind::Deliver, to, from, sent_at, hash);
         kernel.trace.record(record, || format!("{msg:?}"));
         let node = self.nodes[to as usize].as_mut().expect("checked up");
+        kernel.acting = Acting::Node { node: to, handler: "on_message" };
         node.on_message(&mut Context { kernel, node: to }, from, msg);
     }
 
@@ -362,6 +405,7 @@ impl<N: Node> World<N> {
         let record = kernel.record(RecordKind::Timer, id, NO_ENDPOINT, tag, 0);
         kernel.trace.record(record, || format!("timer {tag}"));
         let node = self.nodes[id as usize].as_mut().expect("a current incarnation is up");
+        kernel.acting = Acting::Node { node: id, handler: "on_timer" };
         node.on_timer(&mut Context { kernel, node: id }, tag);
     }
 
@@ -373,9 +417,11 @@ impl<N: Node> World<N> {
             return;
         }
         let kernel = &mut self.kernel;
-        let record = kernel.record(RecordKind::StoreReply, id, STORE, request, stable_hash(&reply));
+        let hash = reply.fingerprint(N::hash_value);
+        let record = kernel.record(RecordKind::StoreReply, id, STORE, request, hash);
         kernel.trace.record(record, || format!("{reply:?}"));
         let node = self.nodes[id as usize].as_mut().expect("a current incarnation is up");
+        kernel.acting = Acting::Node { node: id, handler: "on_storage" };
         node.on_storage(&mut Context { kernel, node: id }, request, reply);
     }
 
@@ -389,8 +435,18 @@ impl<N: Node> World<N> {
         let durable = kernel.disks[id as usize].synced_len();
         let record = kernel.record(RecordKind::DiskSync, id, NO_ENDPOINT, durable as u64, 0);
         kernel.trace.record(record, || format!("synced {durable} records"));
+        kernel.acting = Acting::Node { node: id, handler: "on_disk_synced" };
+        let held = &mut kernel.held_sends[id as usize];
+        if held.first().is_some_and(|(needed, _, _)| *needed <= durable) {
+            let covered = held.partition_point(|(needed, _, _)| *needed <= durable);
+            let released: Vec<_> = held.drain(..covered).collect();
+            let mut cx = Context { kernel, node: id };
+            for (_, to, msg) in released {
+                cx.send(to, msg);
+            }
+        }
         let node = self.nodes[id as usize].as_mut().expect("a current incarnation is up");
-        node.on_disk_synced(&mut Context { kernel, node: id }, durable);
+        node.on_disk_synced(&mut Context { kernel: &mut self.kernel, node: id }, durable);
     }
 
     /// Starts node `id` from its durable state (first boot or restart).
@@ -399,6 +455,7 @@ impl<N: Node> World<N> {
         let incarnation = kernel.incarnations[id as usize] as u64;
         let record = kernel.record(RecordKind::Boot, id, NO_ENDPOINT, incarnation, 0);
         kernel.trace.record(record, || format!("boot incarnation {incarnation}"));
+        kernel.acting = Acting::Node { node: id, handler: "boot" };
         let node = scenario.boot(id, &mut Context { kernel, node: id });
         self.nodes[id as usize] = Some(node);
     }
@@ -413,6 +470,8 @@ impl<N: Node> World<N> {
         kernel.incarnations[index] += 1;
         kernel.paused[index] = false;
         kernel.deferred[index].clear();
+        kernel.held_sends[index].clear();
+        kernel.reconnected_while_paused[index].clear();
         let tear = kernel.rng_disk.chance(kernel.plan.disk.torn_write_ratio);
         kernel.disks[index].crash(tear);
         if kernel.disks[index].torn_tail() {
@@ -428,6 +487,42 @@ impl<N: Node> World<N> {
         if let Err(full) = kernel.queue.push_before(kernel.now, waiting) {
             kernel.overflow.get_or_insert(full);
         }
+        for peer in std::mem::take(&mut self.kernel.reconnected_while_paused[id as usize]) {
+            self.tell_reconnected(id, peer);
+        }
+    }
+
+    /// Heals what `heal` heals in the network, then tells both ends of every link that works
+    /// both ways again (`Node::on_reconnect`).
+    fn heal_links(&mut self, heal: impl FnOnce(&mut crate::network::Network)) {
+        let before = self.kernel.network.cut_pairs();
+        heal(&mut self.kernel.network);
+        if before.is_empty() {
+            return;
+        }
+        let after = self.kernel.network.cut_pairs();
+        for (a, b) in before.into_iter().filter(|pair| !after.contains(pair)) {
+            self.tell_reconnected(a, b);
+            self.tell_reconnected(b, a);
+        }
+    }
+
+    /// Tells `node` (if it is a node, up and not paused; a paused one hears it on resuming)
+    /// that its link with `peer` works again.
+    fn tell_reconnected(&mut self, node: NodeId, peer: NodeId) {
+        let Some(state) = self.nodes.get_mut(node as usize).and_then(Option::as_mut) else {
+            return;
+        };
+        let kernel = &mut self.kernel;
+        if kernel.paused[node as usize] {
+            return kernel.reconnected_while_paused[node as usize].push(peer);
+        }
+        if kernel.trace.capturing() {
+            let record = kernel.record(RecordKind::Reconnect, node, peer, 0, 0);
+            kernel.trace.annotate(record, format!("reconnected with {}", endpoint_name(peer)));
+        }
+        kernel.acting = Acting::Node { node, handler: "on_reconnect" };
+        state.on_reconnect(&mut Context { kernel, node }, peer);
     }
 
     fn begin_fault<S: Scenario<Node = N>>(&mut self, index: usize, _scenario: &S) {
@@ -479,7 +574,8 @@ impl<N: Node> World<N> {
 
     fn undo_fault<S: Scenario<Node = N>>(&mut self, index: usize, scenario: &S) {
         match self.kernel.faults[index].clone() {
-            Fault::Partition { .. } | Fault::Clog { .. } => self.kernel.network.heal(index as u64),
+            Fault::Partition { .. } => self.heal_links(|network| network.heal(index as u64)),
+            Fault::Clog { .. } => self.kernel.network.heal(index as u64),
             Fault::Crash { node, .. } => self.boot(node, scenario),
             Fault::Pause { node, .. } => self.resume(node),
             Fault::ClockJump { .. } => {}
@@ -508,6 +604,14 @@ impl<N: Node> World<N> {
                 self.undo_fault(index, scenario);
             }
         }
-        self.kernel.network.heal_all();
+        self.heal_links(|network| network.heal_all());
+    }
+}
+
+fn endpoint_name(id: NodeId) -> String {
+    if id == STORE {
+        "the store".to_string()
+    } else {
+        format!("n{id}")
     }
 }

@@ -10,6 +10,7 @@ pub mod faults;
 mod kernel;
 pub mod network;
 mod node;
+mod panic;
 pub mod plan_check;
 pub mod queue;
 pub mod report;
@@ -22,7 +23,7 @@ pub mod trace;
 
 pub use kernel::{Coverage, Kernel};
 pub use node::{Context, Node, RequestId};
-pub use run::{Outcome, RunLimits, RunReport, Scenario, Simulation, View, Violation};
+pub use run::{Outcome, Panicked, RunLimits, RunReport, Scenario, Simulation, View, Violation};
 
 /// Identifies a simulated node: dense, from 0.
 pub type NodeId = u32;

@@ -127,6 +127,23 @@ impl Network {
         self.recompute();
     }
 
+    /// Every pair of endpoints (a < b, the store as [`STORE`]) that cannot talk both ways
+    /// now: what a healing compares before and after to tell who reconnected.
+    pub(crate) fn cut_pairs(&self) -> Vec<(NodeId, NodeId)> {
+        let endpoints = self.nodes + 1;
+        let id = |index: usize| if index == self.nodes { STORE } else { index as NodeId };
+        let mut cut = Vec::new();
+        for a in 0..endpoints {
+            for b in a + 1..endpoints {
+                let blocked = self.blocked[a] & (1 << b) != 0 || self.blocked[b] & (1 << a) != 0;
+                if blocked {
+                    cut.push((id(a), id(b)));
+                }
+            }
+        }
+        cut
+    }
+
     /// True when some partition is active.
     pub fn partitioned(&self) -> bool {
         !self.partitions.is_empty()

@@ -9,22 +9,26 @@ use crate::kernel::{Event, Kernel};
 use crate::network::{Transit, STORE};
 use crate::rng::Stream;
 use crate::storage::{StorageError, StorageOp, StorageReply};
-use crate::trace::{stable_hash, Record, RecordKind};
+use crate::trace::{hash_debug, Record, RecordKind, StableHasher};
 use crate::NodeId;
 use std::fmt::Debug;
-use std::hash::Hash;
+use std::hash::Hasher;
 
 /// Correlates a storage request with its reply; unique within a run.
 pub type RequestId = u64;
 
 /// A simulated process. Its volatile state is the value itself; its durable state is its
 /// [`Disk`], which the kernel keeps across crashes (see `Scenario::boot`).
+///
+/// Stable Rust has no defaults for associated types, so a node names all five; `()` stands for
+/// one it does not use (a node with no object store: `type Value = ();`).
 pub trait Node: Sized {
-    /// Messages between nodes. `Hash` feeds the trace hash; `Debug` feeds reports.
-    type Msg: Clone + Debug + Hash;
-    /// Values kept in the object store.
-    type Value: Clone + Debug + Hash;
-    /// Records of the node's durable log.
+    /// Messages between nodes. `Debug` feeds reports and, unless [`Node::hash_message`] says
+    /// otherwise, the trace hash.
+    type Msg: Clone + Debug;
+    /// Values kept in the object store; `()` when the node uses none.
+    type Value: Clone + Debug;
+    /// Records of the node's durable log; `()` when it keeps none.
     type Record: Clone + Debug;
     /// What a node promises is durable when it sends something (see [`Context::promise`]);
     /// `()` for a scenario that checks no promises.
@@ -32,6 +36,19 @@ pub trait Node: Sized {
     /// The spec actions a node declares it took (see [`Context::action`]), which the scenario
     /// holds against its spec's action definitions after the step; `()` for none.
     type Action: Clone + Debug;
+
+    /// Feeds `msg` into the run's trace hash. The default hashes its `Debug` text, which every
+    /// message has (generated protobuf types included); a type with a derived `Hash` can be
+    /// hashed faster with `msg.hash(hasher)`. Either way the hash must depend on the content
+    /// only, never on addresses.
+    fn hash_message(msg: &Self::Msg, hasher: &mut StableHasher) {
+        hash_debug(msg, hasher);
+    }
+
+    /// Feeds a stored value into the trace hash; as [`Node::hash_message`].
+    fn hash_value(value: &Self::Value, hasher: &mut StableHasher) {
+        hash_debug(value, hasher);
+    }
 
     /// A message from `from` arrived.
     fn on_message(&mut self, cx: &mut Context<'_, Self>, from: NodeId, msg: Self::Msg);
@@ -47,6 +64,11 @@ pub trait Node: Sized {
     }
     /// An fsync completed: the first `durable_len` disk records survive a crash.
     fn on_disk_synced(&mut self, _cx: &mut Context<'_, Self>, _durable_len: usize) {}
+
+    /// The link to `peer` (a node, or [`crate::network::STORE`]) works both ways again after a
+    /// partition cut it: what a session layer's reconnect callback tells a real process. A node
+    /// paused when it happened hears it as it resumes; a crashed one does not (it boots fresh).
+    fn on_reconnect(&mut self, _cx: &mut Context<'_, Self>, _peer: NodeId) {}
 
     /// A short label of the node's state for trace viewers ("leader t3", "holds lease"), or
     /// None. Only read when a run captures its trace.
@@ -92,7 +114,8 @@ impl<N: Node> Context<'_, N> {
                 if kernel.network.link_open(from, to) {
                     kernel.coverage.fault(FaultKind::MessageDrop);
                 }
-                let record = kernel.record(RecordKind::Drop, to, from, sent_at, stable_hash(&msg));
+                let record =
+                    kernel.record(RecordKind::Drop, to, from, sent_at, message_hash::<N>(&msg));
                 kernel.trace.record(record, || format!("{msg:?}"));
             }
             Transit::Delivered { latency_ns, duplicate_ns, held_back } => {
@@ -157,9 +180,23 @@ impl<N: Node> Context<'_, N> {
     }
 
     /// This node's durable log. Appends are lost on a crash until [`Context::sync_disk`]
-    /// completes.
+    /// completes; only the kernel marks records synced or crashes a disk.
     pub fn disk(&mut self) -> &mut Disk<N::Record> {
         &mut self.kernel.disks[self.node as usize]
+    }
+
+    /// Sends `msg` to `to` once every record appended to this node's disk so far is synced:
+    /// at once if it already is, else when the fsync that covers them completes (before
+    /// [`Node::on_disk_synced`] runs). A crash first loses the message, as a real process
+    /// loses what it queued. For a message that promises what the disk holds (a vote, an
+    /// append acknowledgement), this is the queue every such machine otherwise writes itself.
+    pub fn send_when_synced(&mut self, to: NodeId, msg: N::Msg) {
+        let disk = &self.kernel.disks[self.node as usize];
+        let needed = disk.records().len();
+        if disk.synced_len() >= needed {
+            return self.send(to, msg);
+        }
+        self.kernel.held_sends[self.node as usize].push((needed, to, msg));
     }
 
     /// Starts an fsync of everything appended so far; [`Node::on_disk_synced`] reports it.
@@ -243,6 +280,14 @@ impl<N: Node> Context<'_, N> {
     pub fn sometimes(&mut self, probe: &'static str) {
         self.kernel.coverage.probe(probe);
     }
+}
+
+/// The trace fingerprint of a message, as its node type hashes it.
+#[inline]
+pub(crate) fn message_hash<N: Node>(msg: &N::Msg) -> u64 {
+    let mut hasher = StableHasher::default();
+    N::hash_message(msg, &mut hasher);
+    hasher.finish()
 }
 
 /// Builds a record of the current step (used by the kernel and by `Context`).

@@ -27,8 +27,8 @@ pub const SCHEDULE_LEN_LIMIT: usize = 10_000;
 pub const NODE_LIST_LEN_LIMIT: usize = ENDPOINTS_MAX;
 
 /// What a plan may name in one scenario at one seed. Built by the scenario registry.
-#[derive(Clone, Debug)]
-pub struct PlanBounds {
+#[derive(Clone)]
+pub struct PlanBounds<'a> {
     /// The scenario, for messages.
     pub scenario: &'static str,
     /// The seed the plan runs with (the scenario's size may come from it).
@@ -39,7 +39,7 @@ pub struct PlanBounds {
     pub caps_writes: bool,
     /// How many nodes (ids `0..n`) faults may name at `seed` with the plan's size (None: the
     /// seed's own). Called only with a size inside `sizes`.
-    pub fault_targets: fn(seed: u64, size: Option<u32>) -> u32,
+    pub fault_targets: &'a dyn Fn(u64, Option<u32>) -> u32,
     /// The moments aimed faults may name: the kernel's and those the scenario's machines mark.
     pub moments: Vec<&'static str>,
 }
@@ -183,7 +183,7 @@ fn ratio(field: &str, ratio: Ratio) -> Result<(), PlanError> {
 impl FaultPlan {
     /// Checks every value of the plan against `bounds`: the scenario's sizes and nodes, and the
     /// finite ranges the kernel can run. The first problem found is returned.
-    pub fn validate(&self, bounds: &PlanBounds) -> Result<(), PlanError> {
+    pub fn validate(&self, bounds: &PlanBounds<'_>) -> Result<(), PlanError> {
         self.validate_size(bounds)?;
         self.validate_knobs()?;
         within(
@@ -224,7 +224,7 @@ impl FaultPlan {
         duration("aim.late_copy_ns_max", aim.late_copy_ns_max)
     }
 
-    fn validate_size(&self, bounds: &PlanBounds) -> Result<(), PlanError> {
+    fn validate_size(&self, bounds: &PlanBounds<'_>) -> Result<(), PlanError> {
         if let Some(size) = self.size {
             let Some((low, high)) = bounds.sizes else {
                 let problem = format!("{} has a fixed size: remove the field", bounds.scenario);
@@ -270,7 +270,7 @@ struct Targets {
 }
 
 impl Targets {
-    fn new(bounds: &PlanBounds, size: Option<u32>) -> Targets {
+    fn new(bounds: &PlanBounds<'_>, size: Option<u32>) -> Targets {
         let count = (bounds.fault_targets)(bounds.seed, size);
         let size = match size {
             Some(size) => format!("the plan's size {size}"),

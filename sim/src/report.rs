@@ -66,6 +66,16 @@ pub fn render(scenario: &str, report: &RunReport, reproduce: &[String]) -> Strin
         Outcome::BoundExceeded { bound } => {
             let _ = writeln!(out, "BOUND EXCEEDED: {bound}");
         }
+        Outcome::Panic(panicked) => {
+            let _ = writeln!(
+                out,
+                "PANIC in {} at step {}, t={}",
+                panicked.during,
+                report.steps,
+                format_ns(report.sim_time_ns)
+            );
+            let _ = writeln!(out, "  at {}: {}", panicked.location, panicked.message);
+        }
         Outcome::Passed => {}
     }
     if report.outcome != Outcome::Passed {
@@ -76,12 +86,7 @@ pub fn render(scenario: &str, report: &RunReport, reproduce: &[String]) -> Strin
             .as_deref()
             .unwrap_or(&[])
             .iter()
-            .filter(|d| {
-                !matches!(
-                    d.record.kind,
-                    RecordKind::State | RecordKind::Violation | RecordKind::Action
-                )
-            })
+            .filter(|d| !d.record.kind.is_capture_only())
             .collect();
         let first_captured = details.len().saturating_sub(report.tail.len());
         for (index, record) in report.tail.iter().enumerate() {

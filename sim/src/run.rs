@@ -64,16 +64,62 @@ pub enum Outcome {
     Liveness(Violation),
     /// The run hit a bound (steps, queue length) before it could finish.
     BoundExceeded { bound: String },
+    /// A node's handler, its boot or a scenario's check panicked.
+    Panic(Panicked),
+}
+
+/// A panic caught inside a run: where it happened and what it said. The run ends there, with
+/// its trace up to the event that panicked.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Panicked {
+    /// What was running: `n2 on_message`, `n1 boot`, `check`, `kernel`.
+    pub during: String,
+    /// The node whose code panicked, when it was a node's.
+    pub node: Option<NodeId>,
+    /// `file:line:column` of the panic.
+    pub location: String,
+    /// The panic's message.
+    pub message: String,
+}
+
+impl std::fmt::Display for Panicked {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} panicked at {}: {}", self.during, self.location, self.message)
+    }
 }
 
 impl Outcome {
-    /// A one-word label: `passed`, `safety`, `liveness`, `bound`.
+    /// A one-word label: `passed`, `safety`, `liveness`, `bound`, `panic`.
     pub fn label(&self) -> &'static str {
         match self {
             Outcome::Passed => "passed",
             Outcome::Safety(_) => "safety",
             Outcome::Liveness(_) => "liveness",
             Outcome::BoundExceeded { .. } => "bound",
+            Outcome::Panic(_) => "panic",
+        }
+    }
+
+    /// What failed, in one word or name: the invariant of a violation, the bound hit, `Panic`
+    /// for a panic; None for a pass.
+    pub fn failure_name(&self) -> Option<String> {
+        match self {
+            Outcome::Passed => None,
+            Outcome::Safety(v) | Outcome::Liveness(v) => Some(v.invariant.clone()),
+            Outcome::BoundExceeded { bound } => Some(bound.clone()),
+            Outcome::Panic(_) => Some("Panic".to_string()),
+        }
+    }
+
+    /// True when `other` fails the same way: the same kind and invariant (or bound), and for a
+    /// panic the same location. What shrinking keeps while it minimizes.
+    pub fn same_failure(&self, other: &Outcome) -> bool {
+        match (self, other) {
+            (Outcome::Panic(a), Outcome::Panic(b)) => a.location == b.location,
+            _ => {
+                std::mem::discriminant(self) == std::mem::discriminant(other)
+                    && self.failure_name() == other.failure_name()
+            }
         }
     }
 
@@ -220,13 +266,31 @@ impl<S: Scenario> Simulation<S> {
         for (index, scheduled) in given.schedule.iter().enumerate() {
             world.kernel.schedule(scheduled.at_ns, Event::FaultBegin(index));
         }
-        for id in 0..nodes {
-            world.boot(id, &scenario);
+        let mut simulation =
+            Simulation { world, scenario, seed, limits, outcome: None, plan: given };
+        simulation.guarded(|sim| {
+            for id in 0..nodes {
+                sim.world.boot(id, &sim.scenario);
+            }
+            if sim.world.kernel.trace.capturing() {
+                sim.world.record_labels();
+            }
+        });
+        simulation
+    }
+
+    /// Runs `f` on the simulation unless the run already ended; a panic inside it (a node's,
+    /// a check's, the kernel's) ends the run with [`Outcome::Panic`], saying where.
+    fn guarded(&mut self, f: impl FnOnce(&mut Self)) {
+        if self.outcome.is_some() {
+            return;
         }
-        if world.kernel.trace.capturing() {
-            world.record_labels();
+        if let Err((location, message)) = crate::panic::catch(|| f(self)) {
+            let acting = self.world.kernel.acting;
+            let during = acting.describe();
+            let panicked = Panicked { during, node: acting.node(), location, message };
+            self.outcome = Some(Outcome::Panic(panicked));
         }
-        Simulation { world, scenario, seed, limits, outcome: None, plan: given }
     }
 
     /// The world as checks see it.
@@ -242,6 +306,11 @@ impl<S: Scenario> Simulation<S> {
     /// Runs steps until true time `until` (or an earlier end), checking safety after each.
     /// Returns the outcome if the run ended.
     pub fn run_until(&mut self, until: SimTime) -> Option<&Outcome> {
+        self.guarded(|sim| sim.steps_until(until));
+        self.outcome.as_ref()
+    }
+
+    fn steps_until(&mut self, until: SimTime) {
         while self.outcome.is_none() {
             match self.world.kernel.queue.peek_time() {
                 Some(next) if next <= until => {}
@@ -249,7 +318,6 @@ impl<S: Scenario> Simulation<S> {
             }
             self.step_checked();
         }
-        self.outcome.as_ref()
     }
 
     /// One step plus the safety check and the bounds. Sets `outcome` when the run must end.
@@ -258,6 +326,7 @@ impl<S: Scenario> Simulation<S> {
             return false;
         }
         let promises = std::mem::take(&mut self.world.kernel.promises);
+        self.world.kernel.acting = crate::kernel::Acting::Check;
         let kernel = &self.world.kernel;
         // Safety first: a violation in the step that hits a bound is still a violation.
         let view = View { kernel, nodes: &self.world.nodes };
@@ -285,20 +354,23 @@ impl<S: Scenario> Simulation<S> {
     /// Runs both phases to the end and reports. The simulation stays readable afterwards
     /// ([`Simulation::scenario`]: a checker's statistics, say).
     pub fn run(&mut self) -> RunReport {
-        self.run_until(self.limits.safety_ns);
-        if self.outcome.is_none() {
-            // The healing happens at the end of the safety phase: set the clock first, so the
-            // restarts and resumptions it schedules are not stamped in the past.
-            self.world.kernel.now = self.world.kernel.now.max(self.limits.safety_ns);
-            self.world.heal_all(&self.scenario);
-            self.run_liveness();
-        }
+        self.guarded(|sim| {
+            sim.steps_until(sim.limits.safety_ns);
+            if sim.outcome.is_none() {
+                // The healing happens at the end of the safety phase: set the clock first, so
+                // the restarts and resumptions it schedules are not stamped in the past.
+                sim.world.kernel.now = sim.world.kernel.now.max(sim.limits.safety_ns);
+                sim.world.heal_all(&sim.scenario);
+                sim.run_liveness();
+            }
+        });
         self.finish()
     }
 
     fn run_liveness(&mut self) {
         let deadline = self.world.kernel.now + self.limits.liveness_ns;
         loop {
+            self.world.kernel.acting = crate::kernel::Acting::Check;
             let view = View { kernel: &self.world.kernel, nodes: &self.world.nodes };
             let last_miss = match self.scenario.converged(&view) {
                 Ok(()) => return self.outcome = Some(Outcome::Passed),
@@ -319,11 +391,16 @@ impl<S: Scenario> Simulation<S> {
     /// no captured records).
     pub fn finish(&mut self) -> RunReport {
         let kernel = &mut self.world.kernel;
-        if let Some(violation) = self.outcome.as_ref().and_then(Outcome::violation) {
+        let finding = match &self.outcome {
+            Some(Outcome::Safety(v) | Outcome::Liveness(v)) => {
+                Some(format!("{}: {}", v.invariant, v.observed))
+            }
+            Some(Outcome::Panic(panicked)) => Some(format!("Panic: {panicked}")),
+            _ => None,
+        };
+        if let Some(finding) = finding {
             let record = kernel.record(RecordKind::Violation, NO_ENDPOINT, NO_ENDPOINT, 0, 0);
-            kernel
-                .trace
-                .annotate(record, format!("{}: {}", violation.invariant, violation.observed));
+            kernel.trace.annotate(record, finding);
         }
         RunReport {
             seed: self.seed,

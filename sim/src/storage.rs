@@ -4,8 +4,10 @@
 
 use crate::rng::Ratio;
 use crate::time::{SimTime, MILLISECOND, SECOND};
+use crate::trace::StableHasher;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
+use std::hash::{Hash, Hasher};
 
 /// An object's version: strictly increasing across the whole store, never reused.
 pub type Version = u64;
@@ -74,6 +76,74 @@ impl Default for StorageOptions {
             transient_error_ratio: Ratio::NEVER,
             ambiguous_ratio: Ratio::NEVER,
         }
+    }
+}
+
+/// Feeds a stored value into the trace hash (a node type's [`crate::Node::hash_value`]).
+pub type HashValue<V> = fn(&V, &mut StableHasher);
+
+impl<V> StorageOp<V> {
+    /// The operation's trace fingerprint, with values hashed by `value`. Folds the same words
+    /// as a derived `Hash` would, so a `Hash` value type fingerprints as it always did.
+    pub fn fingerprint(&self, value: HashValue<V>) -> u64 {
+        let mut hasher = StableHasher::default();
+        let variant: isize = match self {
+            StorageOp::Get { .. } => 0,
+            StorageOp::PutIfAbsent { .. } => 1,
+            StorageOp::PutIfVersion { .. } => 2,
+            StorageOp::DeleteIfVersion { .. } => 3,
+        };
+        variant.hash(&mut hasher);
+        match self {
+            StorageOp::Get { key } => key.hash(&mut hasher),
+            StorageOp::PutIfAbsent { key, value: v } => {
+                key.hash(&mut hasher);
+                value(v, &mut hasher);
+            }
+            StorageOp::PutIfVersion { key, value: v, version } => {
+                key.hash(&mut hasher);
+                value(v, &mut hasher);
+                version.hash(&mut hasher);
+            }
+            StorageOp::DeleteIfVersion { key, version } => {
+                key.hash(&mut hasher);
+                version.hash(&mut hasher);
+            }
+        }
+        hasher.finish()
+    }
+}
+
+impl<V> StorageReply<V> {
+    /// The reply's trace fingerprint, with values hashed by `value` (the same words as a
+    /// derived `Hash`, like [`StorageOp::fingerprint`]).
+    pub fn fingerprint(&self, value: HashValue<V>) -> u64 {
+        let mut hasher = StableHasher::default();
+        let variant: isize = match self {
+            StorageReply::Got { .. } => 0,
+            StorageReply::Written { .. } => 1,
+            StorageReply::Deleted => 2,
+            StorageReply::ConditionFailed => 3,
+            StorageReply::Failed(_) => 4,
+        };
+        variant.hash(&mut hasher);
+        match self {
+            StorageReply::Got { object, store_time_ns } => {
+                match object {
+                    None => 0isize.hash(&mut hasher),
+                    Some((v, version)) => {
+                        1isize.hash(&mut hasher);
+                        value(v, &mut hasher);
+                        version.hash(&mut hasher);
+                    }
+                }
+                store_time_ns.hash(&mut hasher);
+            }
+            StorageReply::Written { version } => version.hash(&mut hasher),
+            StorageReply::Deleted | StorageReply::ConditionFailed => {}
+            StorageReply::Failed(error) => error.hash(&mut hasher),
+        }
+        hasher.finish()
     }
 }
 
@@ -182,6 +252,33 @@ mod tests {
         assert_eq!(deleted, StorageReply::Deleted);
         let again = store.apply(0, StorageOp::PutIfAbsent { key: "k".into(), value: 0 });
         assert_eq!(again, StorageReply::Written { version: 2 }, "version 1 is never reused");
+    }
+
+    #[test]
+    fn fingerprints_fold_the_words_a_derived_hash_folds() {
+        use crate::trace::stable_hash;
+        let by_hash: HashValue<u32> = |value, hasher| value.hash(hasher);
+        let ops = [
+            StorageOp::Get { key: "k".into() },
+            StorageOp::PutIfAbsent { key: "k".into(), value: 7 },
+            put_if_version("k", 7, 3),
+            StorageOp::DeleteIfVersion { key: "k".into(), version: 3 },
+        ];
+        for op in &ops {
+            assert_eq!(op.fingerprint(by_hash), stable_hash(op), "{op:?}");
+        }
+        let replies = [
+            StorageReply::Got { object: None, store_time_ns: 5 },
+            StorageReply::Got { object: Some((7, 2)), store_time_ns: 5 },
+            StorageReply::Written { version: 4 },
+            StorageReply::Deleted,
+            StorageReply::ConditionFailed,
+            StorageReply::Failed(StorageError::Timeout),
+            StorageReply::Failed(StorageError::Unavailable),
+        ];
+        for reply in &replies {
+            assert_eq!(reply.fingerprint(by_hash), stable_hash(reply), "{reply:?}");
+        }
     }
 
     #[test]

@@ -36,9 +36,23 @@ pub enum RecordKind {
     Crash,
     /// The run ended on a violation; capture-only. `detail` is `Invariant: observed`.
     Violation,
-    /// A node performed a spec action; capture-only. `detail` is a JSON object with the
-    /// action's name (as in the TLA+ spec) and the spec variables it changed.
+    /// A node declared a spec action (`Context::action`); capture-only. `detail` is the
+    /// action as declared.
     Action,
+    /// A link between `node` and `peer` works both ways again (`Node::on_reconnect` ran);
+    /// capture-only.
+    Reconnect,
+}
+
+impl RecordKind {
+    /// True for the kinds only a capturing run records, never hashed: labels, violations,
+    /// declared actions, reconnects.
+    pub fn is_capture_only(self) -> bool {
+        matches!(
+            self,
+            RecordKind::State | RecordKind::Violation | RecordKind::Action | RecordKind::Reconnect
+        )
+    }
 }
 
 /// Marks `node` or `peer` as not applicable in a record.
@@ -224,6 +238,20 @@ pub fn stable_hash<T: Hash + ?Sized>(value: &T) -> u64 {
     hasher.finish()
 }
 
+/// Feeds `value`'s `Debug` text into `hasher`, streamed (nothing is allocated): a fingerprint
+/// for payloads that do not implement `Hash` (generated protobuf types, say). Slower than a
+/// derived `Hash`, and as stable as the `Debug` output.
+pub fn hash_debug<T: std::fmt::Debug + ?Sized>(value: &T, hasher: &mut StableHasher) {
+    struct Feed<'a>(&'a mut StableHasher);
+    impl std::fmt::Write for Feed<'_> {
+        fn write_str(&mut self, text: &str) -> std::fmt::Result {
+            self.0.write(text.as_bytes());
+            Ok(())
+        }
+    }
+    let _ = std::fmt::write(&mut Feed(hasher), format_args!("{value:?}"));
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -297,4 +325,16 @@ mod tests {
         assert_eq!(stable_hash(&Message::Ping { seq: 1 }), PINNED_PING_1);
     }
     const PINNED_PING_1: u64 = 5871781006564002453;
+
+    #[test]
+    fn debug_hashes_tell_payloads_apart() {
+        let hash = |value: &dyn std::fmt::Debug| {
+            let mut hasher = StableHasher::default();
+            hash_debug(value, &mut hasher);
+            hasher.finish()
+        };
+        assert_eq!(hash(&"ping"), hash(&"ping"));
+        assert_ne!(hash(&"ping"), hash(&"pong"));
+        assert_ne!(hash(&vec![1, 2]), hash(&vec![12]));
+    }
 }

@@ -94,6 +94,15 @@ impl Node for ClusterNode {
     type Promise = Promise;
     type Action = ();
 
+    /// The derived `Hash`: faster than the default `Debug` text, and the hashes the tests pin.
+    fn hash_message(msg: &Self::Msg, hasher: &mut sim::trace::StableHasher) {
+        std::hash::Hash::hash(msg, hasher);
+    }
+
+    fn hash_value(value: &Self::Value, hasher: &mut sim::trace::StableHasher) {
+        std::hash::Hash::hash(value, hasher);
+    }
+
     fn on_message(&mut self, cx: &mut Context<'_, Self>, from: NodeId, msg: ClusterMsg) {
         use replication::Input as Repl;
         match (self, msg) {

@@ -3,10 +3,11 @@
 //! the number of seeds: only failures and a bounded determinism sample are kept) and failures
 //! are ordered by seed, so nothing depends on `--jobs`.
 
+use crate::cli::{check_canary, scenario};
+use crate::registry::{Registry, RunRequest, ScenarioEntry};
 use crate::summary::{self, Failure, Invocation, ScenarioSummary, SeedRange, Verdict};
-use crate::{check_canary, exit, scenario, UsageError};
+use crate::{exit, UsageError};
 use indicatif::{ProgressBar, ProgressStyle};
-use scenarios::{RunRequest, ScenarioEntry};
 use sim::{Coverage, Outcome};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -21,7 +22,7 @@ pub struct StressArgs {
     #[arg(long, default_value_t = 1000)]
     seeds: u64,
     /// The first seed.
-    #[arg(long, default_value_t = 0, value_parser = crate::parse_seed)]
+    #[arg(long, default_value_t = 0, value_parser = crate::cli::parse_seed)]
     start: u64,
     /// Worker threads (default: every core).
     #[arg(long)]
@@ -171,13 +172,13 @@ impl Totals {
         if keep_hash {
             self.hashes.push((result.seed, result.trace_hash));
         }
-        let invariant = match result.outcome {
-            Outcome::Passed => {
-                self.passed += 1;
-                return;
-            }
-            Outcome::Safety(ref v) | Outcome::Liveness(ref v) => v.invariant.clone(),
-            Outcome::BoundExceeded { ref bound } => bound.clone(),
+        let Some(invariant) = result.outcome.failure_name() else {
+            self.passed += 1;
+            return;
+        };
+        let panic = match &result.outcome {
+            Outcome::Panic(panicked) => Some(panicked.to_string()),
+            _ => None,
         };
         self.failures.push(Failure {
             seed: result.seed,
@@ -185,6 +186,8 @@ impl Totals {
             invariant,
             step: result.steps,
             sim_time_ns: result.sim_time_ns,
+            trace_hash: format!("{:016x}", result.trace_hash),
+            panic,
         });
     }
 }
@@ -194,11 +197,11 @@ fn sample_stride(seed_count: u64) -> u64 {
     (seed_count / 16).max(1)
 }
 
-pub fn main(args: StressArgs) -> Result<u8, UsageError> {
-    let entries: Vec<&'static ScenarioEntry> = if args.scenario == "all" {
-        scenarios::SCENARIOS.iter().collect()
+pub fn main(registry: &Registry, args: StressArgs) -> Result<u8, UsageError> {
+    let entries: Vec<&ScenarioEntry> = if args.scenario == "all" {
+        registry.entries().iter().collect()
     } else {
-        vec![scenario(&args.scenario)?]
+        vec![scenario(registry, &args.scenario)?]
     };
     for entry in &entries {
         if args.scenario != "all" || args.canary.is_some() {
@@ -215,16 +218,12 @@ pub fn main(args: StressArgs) -> Result<u8, UsageError> {
     let interrupted = interrupt_flag();
     let (mut summaries, mut verdicts, mut output_failed) = (Vec::new(), Vec::new(), false);
     for entry in entries {
-        let (summary, saved) = stress_one(entry, &args, jobs, &interrupted);
-        let verdict = summary::print(&summary);
+        let (summary, saved) = stress_one(registry, entry, &args, jobs, &interrupted);
+        let verdict = summary::print(registry, &summary);
         if verdict == Verdict::Failed {
             let first = summary.failed.first().expect("a failed verdict has failures");
-            let request = RunRequest {
-                seed: first.seed,
-                canary: args.canary.clone(),
-                ..RunRequest::default()
-            };
-            for line in entry.reproduce(&request) {
+            let request = RunRequest::seed(first.seed).with_canary(args.canary.as_deref());
+            for line in entry.reproduce(&registry.invocation(), &request, None) {
                 crate::output::line(format!("  reproduce: {line}"));
             }
         }
@@ -293,7 +292,8 @@ fn check_outputs(args: &StressArgs) -> Result<(), UsageError> {
 /// Runs one scenario's seeds (none once interrupted) and summarizes them. The flag is false
 /// when `--save-failures` could not write a case (said on stderr).
 fn stress_one(
-    entry: &'static ScenarioEntry,
+    registry: &Registry,
+    entry: &ScenarioEntry,
     args: &StressArgs,
     jobs: usize,
     interrupted: &AtomicBool,
@@ -305,7 +305,7 @@ fn stress_one(
     let wall_time_s = started.elapsed().as_secs_f64();
     let stopped = interrupted.load(Ordering::SeqCst);
     let determinism_checked = (args.check_determinism && !stopped && totals.seeds_run > 0)
-        .then(|| check_sample(entry, args, &totals.hashes));
+        .then(|| check_sample(registry, entry, args, &totals.hashes));
     let saved = match &args.save_failures {
         Some(folder) => save_failures(entry, args, &totals.failures, folder),
         None => true,
@@ -317,7 +317,7 @@ fn stress_one(
 /// look at the flag before taking a seed and run every seed they took, so the seeds that ran
 /// are always the first ones.
 fn run_seeds(
-    entry: &'static ScenarioEntry,
+    entry: &ScenarioEntry,
     args: &StressArgs,
     jobs: usize,
     interrupted: &AtomicBool,
@@ -333,11 +333,11 @@ fn run_seeds(
             .expect("valid template")
             .progress_chars("=> "),
     );
-    progress.set_prefix(entry.name);
+    progress.set_prefix(entry.name());
     let next = AtomicU64::new(0);
     let (sender, receiver) = mpsc::channel::<SeedResult>();
     let mut totals = Totals::default();
-    let expected_finds = entry.expects_violations && args.canary.is_none();
+    let expected_finds = entry.expects_violations() && args.canary.is_none();
     std::thread::scope(|scope| {
         for _ in 0..jobs {
             let sender = sender.clone();
@@ -358,7 +358,7 @@ fn run_seeds(
         drop(sender);
         for result in receiver {
             if result.outcome != Outcome::Passed && show_progress {
-                let line = failure_line(entry.name, &result);
+                let line = failure_line(entry.name(), &result);
                 let line = if expected_finds { line.replacen("FAILED", "FOUND", 1) } else { line };
                 progress.suspend(|| crate::output::line(line));
             }
@@ -382,8 +382,7 @@ fn run_seeds(
 /// Runs the `index`-th seed of this invocation.
 fn run_one(entry: &ScenarioEntry, args: &StressArgs, index: u64) -> SeedResult {
     let seed = args.seed_at(index);
-    let request = RunRequest { seed, canary: args.canary.clone(), ..RunRequest::default() };
-    let report = (entry.run)(&request);
+    let report = entry.run(&RunRequest::seed(seed).with_canary(args.canary.as_deref()));
     SeedResult {
         index,
         seed,
@@ -397,7 +396,7 @@ fn run_one(entry: &ScenarioEntry, args: &StressArgs, index: u64) -> SeedResult {
 
 /// Runs seeds `0..seeds` of `entry` on `jobs` threads exactly as `stress` does, printing
 /// nothing; returns how many ran and how many failed. For `bench`'s memory figure.
-pub fn run_quietly(entry: &'static ScenarioEntry, seeds: u64, jobs: usize) -> (u64, usize) {
+pub fn run_quietly(entry: &ScenarioEntry, seeds: u64, jobs: usize) -> (u64, usize) {
     let args = StressArgs { seeds, jobs: Some(jobs), ..StressArgs::default_job() };
     let never = AtomicBool::new(false);
     let totals = run_seeds(entry, &args, jobs, &never, false);
@@ -406,16 +405,23 @@ pub fn run_quietly(entry: &'static ScenarioEntry, seeds: u64, jobs: usize) -> (u
 
 /// Re-runs every seed of the sample (and every failure) once and compares hashes. A mismatch
 /// is a harness bug, so it aborts the whole run loudly. Returns how many seeds were re-run.
-fn check_sample(entry: &ScenarioEntry, args: &StressArgs, hashes: &[(u64, u64)]) -> u64 {
+fn check_sample(
+    registry: &Registry,
+    entry: &ScenarioEntry,
+    args: &StressArgs,
+    hashes: &[(u64, u64)],
+) -> u64 {
     for &(seed, hash) in hashes {
-        let request = RunRequest { seed, canary: args.canary.clone(), ..RunRequest::default() };
-        let again = (entry.run)(&request).trace_hash;
+        let request = RunRequest::seed(seed).with_canary(args.canary.as_deref());
+        let again = entry.run(&request).trace_hash;
         if again != hash {
             crate::output::line(format!(
                 "NONDETERMINISM scenario={} seed={seed}: trace hash {hash:016x} then \
-                 {again:016x}; run `fencepost replay --scenario {} --seed {seed} \
+                 {again:016x}; run `{} replay --scenario {} --seed {seed} \
                  --check-determinism` for the step",
-                entry.name, entry.name
+                entry.name(),
+                registry.invocation(),
+                entry.name()
             ));
             std::process::exit(exit::SAFETY as i32);
         }
@@ -433,12 +439,11 @@ fn save_failures(
 ) -> bool {
     let mut all_saved = true;
     for failure in failures {
-        let request =
-            RunRequest { seed: failure.seed, canary: args.canary.clone(), ..RunRequest::default() };
-        let why = format!("found by stress of {} at seed {}", entry.name, failure.seed);
+        let request = RunRequest::seed(failure.seed).with_canary(args.canary.as_deref());
+        let why = format!("found by stress of {} at seed {}", entry.name(), failure.seed);
         let case = crate::shrink::case_for(entry, &request, why);
         let canary = args.canary.as_deref().map_or(String::new(), |c| format!("-{c}"));
-        let path = folder.join(format!("{}{canary}-seed-{}.json", entry.name, failure.seed));
+        let path = folder.join(format!("{}{canary}-seed-{}.json", entry.name(), failure.seed));
         let json = serde_json::to_string_pretty(&case).expect("cases serialize");
         if let Err(error) = std::fs::write(&path, json) {
             eprintln!("error: cannot write {}: {error}", path.display());
@@ -450,16 +455,21 @@ fn save_failures(
 
 fn failure_line(scenario: &str, result: &SeedResult) -> String {
     let invariant = match &result.outcome {
-        Outcome::Safety(v) | Outcome::Liveness(v) => v.invariant.clone(),
         Outcome::BoundExceeded { bound } => format!("Bound({bound})"),
-        Outcome::Passed => String::new(),
+        outcome => outcome.failure_name().unwrap_or_default(),
     };
-    format!(
-        "FAILED scenario={scenario} seed={} invariant={invariant} step={} outcome={}",
+    let mut line = format!(
+        "FAILED scenario={scenario} seed={} invariant={invariant} step={} outcome={} \
+         trace_hash={:016x}",
         result.seed,
         result.steps,
-        result.outcome.label()
-    )
+        result.outcome.label(),
+        result.trace_hash
+    );
+    if let Outcome::Panic(panicked) = &result.outcome {
+        line.push_str(&format!("\n  {panicked}"));
+    }
+    line
 }
 
 fn summarize(
@@ -481,7 +491,7 @@ fn summarize(
         .collect();
     let seeds_asked = args.seed_count();
     ScenarioSummary {
-        scenario: entry.name.to_string(),
+        scenario: entry.name().to_string(),
         canary: args.canary.clone(),
         seeds_run: totals.seeds_run,
         passed: totals.passed,

@@ -4,6 +4,7 @@
 //! double count. The merged report is judged as `stress` judges one run, so the two agree on
 //! exit codes.
 
+use crate::registry::Registry;
 use crate::summary::{self, ScenarioSummary, SeedRange};
 use crate::UsageError;
 use std::collections::BTreeMap;
@@ -31,7 +32,7 @@ struct Merged {
     sources: Vec<Source>,
 }
 
-pub fn main(args: MergeArgs) -> Result<u8, UsageError> {
+pub fn main(registry: &Registry, args: MergeArgs) -> Result<u8, UsageError> {
     let mut inputs = Vec::new();
     for path in &args.files {
         let text = std::fs::read_to_string(path)
@@ -45,7 +46,7 @@ pub fn main(args: MergeArgs) -> Result<u8, UsageError> {
     let mut verdicts = Vec::new();
     let mut interrupted = false;
     for summary in &merged {
-        verdicts.push(summary::print(summary));
+        verdicts.push(summary::print(registry, summary));
         interrupted |= summary.interrupted;
     }
     if let Some(path) = &args.json {

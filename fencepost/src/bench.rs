@@ -2,16 +2,17 @@
 //! pingpong workload (5 clients, 1-5 ms latency, 1% loss, 60 simulated seconds a seed) with the
 //! trace hash and the per-step check on, so it compares with other simulators' figures.
 
+use crate::cli::scenario;
+use crate::registry::{Registry, RunRequest, ScenarioEntry};
 use crate::{exit, UsageError};
-use scenarios::{pingpong, RunRequest};
 use serde::Serialize;
 use std::path::PathBuf;
 
 #[derive(clap::Args)]
 pub struct BenchArgs {
-    /// Seeds of the fixed pingpong workload to time.
-    #[arg(long, default_value_t = 20)]
-    pingpong_seeds: u64,
+    /// Seeds of the kernel's fixed workload to time.
+    #[arg(long, alias = "pingpong-seeds", default_value_t = 20)]
+    kernel_seeds: u64,
     /// Seeds of each scenario's swarm runs to time.
     #[arg(long, default_value_t = 200)]
     scenario_seeds: u64,
@@ -24,6 +25,14 @@ pub struct BenchArgs {
     /// Skip the 2-core scaling measurement.
     #[arg(long)]
     no_scaling: bool,
+    /// The scenario whose seeds the scaling measurement runs (default: the kernel workload's,
+    /// else the first registered).
+    #[arg(long)]
+    scaling_scenario: Option<String>,
+    /// The scenario whose stress-like runs the memory measurement runs (default: the first
+    /// registered).
+    #[arg(long)]
+    memory_scenario: Option<String>,
     /// Seed counts of the stress-like lease runs whose peak memory is measured.
     #[arg(long, value_delimiter = ',', default_value = "10000,100000")]
     memory_seeds: Vec<u64>,
@@ -74,35 +83,60 @@ fn measure(name: &str, seeds: u64, mut run_seed: impl FnMut(u64) -> sim::RunRepo
     }
 }
 
-pub fn main(args: BenchArgs) -> Result<u8, UsageError> {
+/// Refuses counts that would measure nothing, so a figure is never made of no runs.
+fn check_counts(args: &BenchArgs) -> Result<(), UsageError> {
+    let counts = [
+        ("--kernel-seeds", args.kernel_seeds),
+        ("--scenario-seeds", args.scenario_seeds),
+        ("--canary-windows", args.canary_windows),
+        ("--canary-seeds-max", args.canary_seeds_max),
+    ];
+    match counts.iter().find(|(_, count)| *count == 0) {
+        Some((flag, _)) => {
+            Err(UsageError(format!("{flag} 0 measures nothing: ask for at least 1")))
+        }
+        None if args.memory_seeds.contains(&0) => {
+            Err(UsageError("--memory-seeds 0 measures nothing: ask for at least 1".into()))
+        }
+        None => Ok(()),
+    }
+}
+
+pub fn main(registry: &Registry, args: BenchArgs) -> Result<u8, UsageError> {
+    check_counts(&args)?;
+    let first = registry.entries().first().map(|e| e.name()).unwrap_or_default();
+    let memory_name = args.memory_scenario.as_deref().unwrap_or(first);
+    let memory_entry = scenario(registry, memory_name)?;
+    let kernel_name = registry.kernel_benchmark().map_or(first, |k| k.scenario);
+    let scaling_entry =
+        scenario(registry, args.scaling_scenario.as_deref().unwrap_or(kernel_name))?;
     if cfg!(debug_assertions) {
-        eprintln!("warning: a debug build; run `cargo run --release -- bench` for real figures");
+        eprintln!("warning: a debug build; build with --release for real figures");
     }
     if args.memory_only {
-        let memory = measure_stress_memory(&args.memory_seeds);
+        let memory = measure_stress_memory(memory_entry, &args.memory_seeds);
         return write_json(&args, serde_json::json!({ "stress_memory": memory }));
     }
     let mut figures = Vec::new();
-    let kernel = measure("kernel (pingpong)", args.pingpong_seeds, |seed| {
-        let plan = pingpong::benchmark_plan();
-        let scenario = pingpong::PingPong { canary: None };
-        sim::Simulation::new(scenario, seed, plan, pingpong::benchmark_limits(), false).run()
-    });
-    crate::output::line(format!(
-        "kernel: {:.2}M events/s, {:.0} sim-s/s  (pingpong: {:.0} events/seed, {:.1} seeds/s)",
-        kernel.events_per_s / 1e6,
-        kernel.sim_s_per_wall_s,
-        kernel.events as f64 / kernel.seeds.max(1) as f64,
-        kernel.seeds_per_s
-    ));
-    figures.push(kernel);
-    for entry in scenarios::SCENARIOS {
-        let figure = measure(entry.name, args.scenario_seeds, |seed| {
-            (entry.run)(&RunRequest { seed, ..RunRequest::default() })
-        });
+    if let Some(kernel) = registry.kernel_benchmark() {
+        let name = format!("kernel ({})", kernel.scenario);
+        let figure = measure(&name, args.kernel_seeds, |seed| (kernel.run)(seed));
+        crate::output::line(format!(
+            "kernel: {:.2}M events/s, {:.0} sim-s/s  ({}: {:.0} events/seed, {:.1} seeds/s)",
+            figure.events_per_s / 1e6,
+            figure.sim_s_per_wall_s,
+            kernel.scenario,
+            figure.events as f64 / figure.seeds.max(1) as f64,
+            figure.seeds_per_s
+        ));
+        figures.push(figure);
+    }
+    for entry in registry.entries() {
+        let figure =
+            measure(entry.name(), args.scenario_seeds, |seed| entry.run(&RunRequest::seed(seed)));
         crate::output::line(format!(
             "{}: {:.1} seeds/s ({:.0} seeds/min), {:.2}M events/s, {:.0} sim-s/s",
-            entry.name,
+            entry.name(),
             figure.seeds_per_s,
             figure.seeds_per_s * 60.0,
             figure.events_per_s / 1e6,
@@ -110,9 +144,10 @@ pub fn main(args: BenchArgs) -> Result<u8, UsageError> {
         ));
         figures.push(figure);
     }
-    let canaries = hunt_canaries(&args);
-    let scaling = (!args.no_scaling).then(|| measure_scaling(args.scenario_seeds * 4));
-    let stress_memory = measure_stress_memory(&args.memory_seeds);
+    let canaries = hunt_canaries(registry, &args);
+    let scaling =
+        (!args.no_scaling).then(|| measure_scaling(scaling_entry, args.scenario_seeds * 4));
+    let stress_memory = measure_stress_memory(memory_entry, &args.memory_seeds);
     let peak_memory_kib = peak_memory_kib();
     crate::output::line(format!(
         "peak memory: {}",
@@ -150,11 +185,11 @@ pub struct MemoryFigure {
     pub peak_rss_kib: Option<u64>,
 }
 
-/// Runs lease seeds as `stress` does (on every core, folding results as they arrive) and reads
-/// the peak resident memory of each run. The peak is reset before each (`/proc/self/clear_refs`),
-/// so each figure is that run's own; flat memory shows as equal peaks for 10k and 100k seeds.
-fn measure_stress_memory(seed_counts: &[u64]) -> Vec<MemoryFigure> {
-    let entry = scenarios::find("lease").expect("lease is registered");
+/// Runs `entry`'s seeds as `stress` does (on every core, folding results as they arrive) and
+/// reads the peak resident memory of each run. The peak is reset before each
+/// (`/proc/self/clear_refs`), so each figure is that run's own; flat memory shows as equal
+/// peaks for 10k and 100k seeds.
+fn measure_stress_memory(entry: &ScenarioEntry, seed_counts: &[u64]) -> Vec<MemoryFigure> {
     let jobs = std::thread::available_parallelism().map_or(1, |n| n.get());
     let mut figures = Vec::new();
     for &seeds in seed_counts {
@@ -168,12 +203,13 @@ fn measure_stress_memory(seed_counts: &[u64]) -> Vec<MemoryFigure> {
             kib.map_or("unknown".to_string(), |kib| format!("{:.1} MiB", kib as f64 / 1024.0))
         };
         crate::output::line(format!(
-            "stress memory ({seeds} lease seeds, {jobs} jobs, {wall_s:.1}s): peak RSS {}, {} before",
+            "stress memory ({seeds} {} seeds, {jobs} jobs, {wall_s:.1}s): peak RSS {}, {} before",
+            entry.name(),
             mib(peak_rss_kib),
             mib(rss_before_kib)
         ));
         figures.push(MemoryFigure {
-            scenario: entry.name.to_string(),
+            scenario: entry.name().to_string(),
             seeds,
             wall_s,
             rss_before_kib,
@@ -196,22 +232,18 @@ pub struct CanaryFigure {
 }
 
 /// Hunts every canary in `canary_windows` disjoint seed windows and reports seeds-to-catch.
-fn hunt_canaries(args: &BenchArgs) -> Vec<CanaryFigure> {
+fn hunt_canaries(registry: &Registry, args: &BenchArgs) -> Vec<CanaryFigure> {
     let mut figures = Vec::new();
-    for entry in scenarios::SCENARIOS {
-        for canary in entry.canaries {
+    for entry in registry.entries() {
+        for canary in entry.canaries() {
             let mut seeds = Vec::new();
             let mut walls = Vec::new();
             for window in 0..args.canary_windows {
                 let start = window * 1_000_000;
                 let started = wall_clock();
                 let caught = (0..args.canary_seeds_max).find(|offset| {
-                    let request = RunRequest {
-                        seed: start + offset,
-                        canary: Some(canary.name.to_string()),
-                        ..RunRequest::default()
-                    };
-                    (entry.run)(&request).outcome != sim::Outcome::Passed
+                    let request = RunRequest::seed(start + offset).with_canary(Some(canary.name));
+                    entry.run(&request).outcome != sim::Outcome::Passed
                 });
                 walls.push(started.elapsed().as_secs_f64());
                 seeds.push(caught.map(|offset| offset + 1));
@@ -221,7 +253,7 @@ fn hunt_canaries(args: &BenchArgs) -> Vec<CanaryFigure> {
             walls.sort_by(f64::total_cmp);
             let known = |v: u64| (v != u64::MAX).then_some(v);
             let figure = CanaryFigure {
-                scenario: entry.name.to_string(),
+                scenario: entry.name().to_string(),
                 canary: canary.name.to_string(),
                 median_seeds: known(sorted[sorted.len() / 2]),
                 worst_seeds: known(*sorted.last().expect("at least one window")),
@@ -257,15 +289,14 @@ pub struct Scaling {
     pub speedup: f64,
 }
 
-fn measure_scaling(seeds: u64) -> Scaling {
-    let entry = scenarios::find("pingpong").expect("pingpong is registered");
+fn measure_scaling(entry: &ScenarioEntry, seeds: u64) -> Scaling {
     let rate = |jobs: u64| {
         let started = wall_clock();
         std::thread::scope(|scope| {
             for job in 0..jobs {
                 scope.spawn(move || {
                     for seed in (job..seeds).step_by(jobs as usize) {
-                        (entry.run)(&RunRequest { seed, ..RunRequest::default() });
+                        entry.run(&RunRequest::seed(seed));
                     }
                 });
             }
@@ -276,7 +307,8 @@ fn measure_scaling(seeds: u64) -> Scaling {
     let scaling =
         Scaling { one_job_seeds_per_s: one, two_jobs_seeds_per_s: two, speedup: two / one };
     crate::output::line(format!(
-        "scaling (pingpong, {seeds} seeds): 1 job {one:.0} seeds/s, 2 jobs {two:.0} seeds/s, {:.2}x",
+        "scaling ({}, {seeds} seeds): 1 job {one:.0} seeds/s, 2 jobs {two:.0} seeds/s, {:.2}x",
+        entry.name(),
         scaling.speedup
     ));
     scaling

@@ -5,8 +5,9 @@
 //! the starting point is a given failing plan, so a direct minimizer fits better.) The output is
 //! a regression-corpus case that `run --schedule` and `tests/regressions/` replay exactly.
 
-use crate::{check_canary, exit, scenario, UsageError};
-use scenarios::{RunRequest, ScenarioEntry};
+use crate::cli::{check_canary, scenario};
+use crate::registry::{Registry, RunRequest, ScenarioEntry};
+use crate::{exit, UsageError};
 use serde::Serialize;
 use sim::faults::{Fault, FaultPlan};
 use sim::rng::Ratio;
@@ -17,7 +18,7 @@ use std::path::PathBuf;
 pub struct ShrinkArgs {
     #[arg(long)]
     scenario: String,
-    #[arg(long, value_parser = crate::parse_seed)]
+    #[arg(long, value_parser = crate::cli::parse_seed)]
     seed: u64,
     #[arg(long)]
     canary: Option<String>,
@@ -49,10 +50,10 @@ pub struct Expect {
 
 /// Builds the corpus case that records how `plan` ends.
 pub fn case_for(entry: &ScenarioEntry, request: &RunRequest, why: String) -> Case {
-    let report = (entry.run)(request);
+    let report = entry.run(request);
     let violation = report.outcome.violation();
     Case {
-        scenario: entry.name.to_string(),
+        scenario: entry.name().to_string(),
         seed: request.seed,
         canary: request.canary.clone(),
         why,
@@ -87,7 +88,7 @@ impl Search<'_> {
             plan: Some(plan.clone()),
             capture: false,
         };
-        let outcome = (self.entry.run)(&request).outcome;
+        let outcome = self.entry.run(&request).outcome;
         std::mem::discriminant(&outcome) == std::mem::discriminant(&self.target)
             && outcome.violation().map(|v| &v.invariant)
                 == self.target.violation().map(|v| &v.invariant)
@@ -96,7 +97,7 @@ impl Search<'_> {
     /// Pins the smallest size (fewest nodes) at which the run still fails, if any is smaller
     /// than the current one.
     fn shrink_size(&mut self, plan: &mut FaultPlan) -> bool {
-        for (size, nodes) in (self.entry.smaller_sizes)(self.seed) {
+        for (size, nodes) in self.entry.smaller_sizes(self.seed) {
             if plan.size.is_some_and(|current| size >= current) {
                 break;
             }
@@ -113,7 +114,7 @@ impl Search<'_> {
     /// Caps the writes at the fewest that still fail: the first power of two that does, then
     /// a binary search below it (for scenarios whose workload honours the cap).
     fn shrink_writes(&mut self, plan: &mut FaultPlan) -> bool {
-        if !self.entry.caps_writes {
+        if !self.entry.caps_writes() {
             return false;
         }
         let current = plan.writes_max.unwrap_or(u64::MAX);
@@ -218,15 +219,16 @@ fn knobs_on(plan: &FaultPlan) -> usize {
     (0..KNOBS).filter(|knob| switch_off(&mut plan.clone(), *knob)).count()
 }
 
-pub fn main(args: ShrinkArgs) -> Result<u8, UsageError> {
-    let entry = scenario(&args.scenario)?;
+pub fn main(registry: &Registry, args: ShrinkArgs) -> Result<u8, UsageError> {
+    let entry = scenario(registry, &args.scenario)?;
     check_canary(entry, args.canary.as_deref())?;
     let request = RunRequest { seed: args.seed, canary: args.canary.clone(), ..Default::default() };
-    let original = (entry.run)(&request);
+    let original = entry.run(&request);
     if original.outcome == Outcome::Passed {
         return Err(UsageError(format!(
             "seed {} of {} passes: nothing to shrink",
-            args.seed, entry.name
+            args.seed,
+            entry.name()
         )));
     }
     let mut search = Search {
@@ -240,7 +242,7 @@ pub fn main(args: ShrinkArgs) -> Result<u8, UsageError> {
     let mut plan = original.plan.clone();
     while search.pass(&mut plan) {}
     let shrunk_request = RunRequest { plan: Some(plan.clone()), ..request.clone() };
-    let why = format!("shrunk from seed {} of {}", args.seed, entry.name);
+    let why = format!("shrunk from seed {} of {}", args.seed, entry.name());
     let case = case_for(entry, &shrunk_request, why);
     crate::output::line(format!(
         "before: {} discrete faults, {} random knobs on, failed at step {}",

@@ -2,8 +2,8 @@
 //! and seed before anything runs (`sim::plan_check`), so a bad file is one line naming the field
 //! and the range allowed, exit 2, never a panic inside the run.
 
+use crate::registry::ScenarioEntry;
 use crate::{output, UsageError};
-use scenarios::ScenarioEntry;
 use sim::faults::FaultPlan;
 use sim::plan_check::{parse_plan, ParsedPlan, PlanError};
 use std::path::Path;
@@ -22,7 +22,7 @@ pub fn load(path: &Path, entry: &ScenarioEntry, seed: u64) -> Result<FaultPlan, 
 }
 
 /// Parses `text` as a plan and checks it for `entry` at `seed`.
-pub fn check(text: &str, entry: &ScenarioEntry, seed: u64) -> Result<ParsedPlan, PlanError> {
+fn check(text: &str, entry: &ScenarioEntry, seed: u64) -> Result<ParsedPlan, PlanError> {
     let parsed = parse_plan(text)?;
     entry.check_plan(seed, &parsed.plan)?;
     Ok(parsed)
@@ -47,4 +47,13 @@ fn describe(path: &Path, parsed: &ParsedPlan) -> String {
 }
 
 #[cfg(test)]
-mod tests;
+mod tests {
+    #[test]
+    fn an_empty_plan_says_it_injects_no_faults() {
+        let parsed = sim::plan_check::parse_plan("{}").unwrap();
+        let line = super::describe(std::path::Path::new("empty.json"), &parsed);
+        let expected =
+            "schedule: empty.json injects no faults; not in the file, so at their defaults";
+        assert!(line.starts_with(expected), "{line}");
+    }
+}

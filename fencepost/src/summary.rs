@@ -3,6 +3,7 @@
 //! they agree on exit codes.
 
 use crate::exit;
+use crate::registry::Registry;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -14,6 +15,12 @@ pub struct Failure {
     pub invariant: String,
     pub step: u64,
     pub sim_time_ns: u64,
+    /// The run's trace hash (16 hex digits), which `run --seed` of the same seed must print.
+    #[serde(default)]
+    pub trace_hash: String,
+    /// For a panic: where and what (`n2 on_message panicked at src/x.rs:3:9: message`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub panic: Option<String>,
 }
 
 /// Seeds `start`, `start + stride`, ... : `count` of them, none past `u64::MAX`.
@@ -106,14 +113,14 @@ pub enum Verdict {
 
 /// The seeds over which a variant that must find violations is expected to find one, when the
 /// summary is of such a variant (no canary; the registry says so).
-pub fn finds_expected_within(summary: &ScenarioSummary) -> Option<u64> {
-    let entry = scenarios::find(&summary.scenario)?;
-    (entry.expects_violations && summary.canary.is_none()).then_some(entry.finds_expected_within)
+pub fn finds_expected_within(registry: &Registry, summary: &ScenarioSummary) -> Option<u64> {
+    let entry = registry.find(&summary.scenario)?;
+    entry.finds_expected_within().filter(|_| summary.canary.is_none())
 }
 
 /// The verdict on `summary`, the same for `stress` and `merge`.
-pub fn verdict(summary: &ScenarioSummary) -> Verdict {
-    match (finds_expected_within(summary), summary.failed.is_empty()) {
+pub fn verdict(registry: &Registry, summary: &ScenarioSummary) -> Verdict {
+    match (finds_expected_within(registry, summary), summary.failed.is_empty()) {
         (Some(_), false) => Verdict::FoundAsExpected,
         (Some(within), true) if summary.seeds_run >= within => Verdict::BrokenHarness,
         (Some(_), true) => Verdict::TooFewToJudge,
@@ -124,13 +131,13 @@ pub fn verdict(summary: &ScenarioSummary) -> Verdict {
 
 /// Prints the summary of one scenario: totals, faults, probes, determinism, and the verdict's
 /// line for a variant that must find violations. Returns the verdict.
-pub fn print(summary: &ScenarioSummary) -> Verdict {
+pub fn print(registry: &Registry, summary: &ScenarioSummary) -> Verdict {
     if summary.interrupted && summary.seeds_run == 0 {
         crate::output::line(format!(
             "{}: not run (interrupted before it began; {} seeds asked)",
             summary.scenario, summary.seeds_asked
         ));
-        return verdict(summary);
+        return verdict(registry, summary);
     }
     let interrupted = if summary.interrupted {
         format!(" (interrupted; {} asked)", summary.seeds_asked)
@@ -165,8 +172,8 @@ pub fn print(summary: &ScenarioSummary) -> Verdict {
             "  determinism: {checked} seeds re-run once each, every trace hash equal"
         ));
     }
-    let verdict = verdict(summary);
-    let within = finds_expected_within(summary).unwrap_or(0);
+    let verdict = verdict(registry, summary);
+    let within = finds_expected_within(registry, summary).unwrap_or(0);
     match verdict {
         Verdict::FoundAsExpected => crate::output::line(format!(
             "  {} violations found, as expected for this variant",

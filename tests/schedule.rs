@@ -270,7 +270,7 @@ fn fault() -> impl Strategy<Value = sim::faults::Fault> {
 
 /// Plans of the right shape with values anywhere: what a person could write by hand.
 fn plan() -> impl Strategy<Value = sim::faults::FaultPlan> {
-    use sim::faults::{ClockOptions, FaultPlan, ScheduledFault};
+    use sim::faults::{FaultPlan, ScheduledFault};
     let network = (time_pair(), ratio(), ratio(), ratio(), time_ns());
     let storage = (time_pair(), time_ns(), ratio(), ratio());
     let disk = (time_pair(), ratio());
@@ -289,7 +289,8 @@ fn plan() -> impl Strategy<Value = sim::faults::FaultPlan> {
     let writes_max = prop::option::weighted(0.15, prop_oneof![0u64..4, any::<u64>()]);
     (network, storage, disk, clock, schedule, size, writes_max).prop_map(
         |(n, s, d, c, schedule, size, writes_max)| {
-            let mut plan = FaultPlan { schedule, size, writes_max, ..FaultPlan::default() };
+            let mut plan = FaultPlan::default();
+            (plan.schedule, plan.size, plan.writes_max) = (schedule, size, writes_max);
             (plan.network.latency_ns_min, plan.network.latency_ns_max) = n.0;
             plan.network.drop_ratio = n.1;
             plan.network.duplicate_ratio = n.2;
@@ -301,7 +302,7 @@ fn plan() -> impl Strategy<Value = sim::faults::FaultPlan> {
             plan.storage.ambiguous_ratio = s.3;
             (plan.disk.sync_latency_ns_min, plan.disk.sync_latency_ns_max) = d.0;
             plan.disk.torn_write_ratio = d.1;
-            plan.clock = ClockOptions { offset_ns_max: c.0, drift_ppm_max: c.1 };
+            (plan.clock.offset_ns_max, plan.clock.drift_ppm_max) = c;
             plan
         },
     )

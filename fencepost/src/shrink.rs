@@ -118,7 +118,11 @@ impl Search<'_> {
             return false;
         }
         let current = plan.writes_max.unwrap_or(u64::MAX);
-        let with_cap = |cap| FaultPlan { writes_max: Some(cap), ..plan.clone() };
+        let with_cap = |cap| {
+            let mut capped = plan.clone();
+            capped.writes_max = Some(cap);
+            capped
+        };
         let Some(mut failing) = (0..=WRITES_CAP_MAX_LOG2)
             .map(|k| 1u64 << k)
             .find(|cap| *cap < current && self.still_fails(&with_cap(*cap)))

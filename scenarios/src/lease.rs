@@ -419,24 +419,23 @@ impl Scenario for LeaseScenario {
 /// (offset up to 40 ms, drift up to 1,000 ppm: at most 41 ms over a ttl, under the 100 ms
 /// margin). Clock jumps are left out: a backward step can exceed any margin.
 pub fn swarm_profile(contenders: u32) -> SwarmProfile {
-    SwarmProfile {
-        nodes: contenders + 1,
-        kinds: [
-            &FaultKind::NETWORK[..],
-            &FaultKind::PROCESS,
-            &[FaultKind::ClockDrift],
-            &FaultKind::STORAGE,
-            &[FaultKind::AimedStrike],
-        ]
-        .concat(),
-        window_ns: secs(15),
-        faults_max: 10,
-        drift_ppm_max: 1_000,
-        clock_offset_ns_max: millis(40),
-        clock_jump_ns_max: 0,
-        disruption_ns_max: secs(3),
-        moments: vec![sim::aim::AFTER_SEND, Moment::LeaseRenewing.name()],
-    }
+    let kinds = [
+        &FaultKind::NETWORK[..],
+        &FaultKind::PROCESS,
+        &[FaultKind::ClockDrift],
+        &FaultKind::STORAGE,
+        &[FaultKind::AimedStrike],
+    ]
+    .concat();
+    let mut profile = SwarmProfile::new(contenders + 1, kinds);
+    profile.window_ns = secs(15);
+    profile.faults_max = 10;
+    profile.drift_ppm_max = 1_000;
+    profile.clock_offset_ns_max = millis(40);
+    profile.clock_jump_ns_max = 0;
+    profile.disruption_ns_max = secs(3);
+    profile.moments = vec![sim::aim::AFTER_SEND, Moment::LeaseRenewing.name()];
+    profile
 }
 
 /// Faults of `lease-unsafe-drift`: the same, with clock offset up to 500 ms, drift up to 10%
@@ -452,5 +451,5 @@ pub fn unsafe_swarm_profile(contenders: u32) -> SwarmProfile {
 
 /// 20 s of faults, then up to 10 s for some contender to hold the lease.
 pub fn limits() -> RunLimits {
-    RunLimits { safety_ns: secs(20), liveness_ns: secs(10), ..RunLimits::default() }
+    RunLimits::phases(secs(20), secs(10))
 }

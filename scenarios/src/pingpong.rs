@@ -248,25 +248,18 @@ pub fn benchmark_plan() -> FaultPlan {
 /// The faults pingpong is built to survive. Clock jumps are left out: a client whose clock
 /// steps back keeps believing, which no grant protocol without fencing can prevent.
 pub fn swarm_profile() -> SwarmProfile {
-    SwarmProfile {
-        nodes: CLIENTS + 1,
-        kinds: [&FaultKind::NETWORK[..], &FaultKind::PROCESS, &[FaultKind::ClockDrift]].concat(),
-        window_ns: secs(8),
-        faults_max: 8,
-        drift_ppm_max: 1_000,
-        clock_offset_ns_max: millis(50),
-        clock_jump_ns_max: 0,
-        disruption_ns_max: secs(2),
-        moments: Vec::new(),
-    }
+    let kinds = [&FaultKind::NETWORK[..], &FaultKind::PROCESS, &[FaultKind::ClockDrift]].concat();
+    let mut profile = SwarmProfile::new(CLIENTS + 1, kinds);
+    profile.window_ns = secs(8);
+    profile
 }
 
 /// Limits of a swarm run: 10 s of faults, then up to 5 s to converge.
 pub fn limits() -> RunLimits {
-    RunLimits { safety_ns: secs(10), liveness_ns: secs(5), ..RunLimits::default() }
+    RunLimits::phases(secs(10), secs(5))
 }
 
 /// Limits of the benchmark run: 60 simulated seconds, converged at once afterwards.
 pub fn benchmark_limits() -> RunLimits {
-    RunLimits { safety_ns: secs(60), liveness_ns: secs(1), ..RunLimits::default() }
+    RunLimits::phases(secs(60), secs(1))
 }

@@ -364,23 +364,22 @@ pub const MOMENTS: &[&str] = &[
 /// unsynced tails; fsyncs vary per seed and per node, with slow outliers, so crashes do find
 /// unsynced records; aimed strikes hit fsyncs under way, sends, elections and vote grants.
 pub fn swarm_profile(members: u32) -> SwarmProfile {
-    SwarmProfile {
-        nodes: members,
-        kinds: [
-            &FaultKind::NETWORK[..],
-            &FaultKind::PROCESS,
-            &[FaultKind::ClockDrift, FaultKind::ClockJump, FaultKind::TornWrite],
-            &[FaultKind::SlowFsync, FaultKind::AimedStrike],
-        ]
-        .concat(),
-        window_ns: secs(15),
-        faults_max: 10,
-        drift_ppm_max: 10_000,
-        clock_offset_ns_max: millis(500),
-        clock_jump_ns_max: secs(1),
-        disruption_ns_max: secs(3),
-        moments: MOMENTS.to_vec(),
-    }
+    let kinds = [
+        &FaultKind::NETWORK[..],
+        &FaultKind::PROCESS,
+        &[FaultKind::ClockDrift, FaultKind::ClockJump, FaultKind::TornWrite],
+        &[FaultKind::SlowFsync, FaultKind::AimedStrike],
+    ]
+    .concat();
+    let mut profile = SwarmProfile::new(members, kinds);
+    profile.window_ns = secs(15);
+    profile.faults_max = 10;
+    profile.drift_ppm_max = 10_000;
+    profile.clock_offset_ns_max = millis(500);
+    profile.clock_jump_ns_max = secs(1);
+    profile.disruption_ns_max = secs(3);
+    profile.moments = MOMENTS.to_vec();
+    profile
 }
 
 /// The seed's swarm plan.
@@ -390,5 +389,5 @@ pub fn plan(seed: u64, members: u32) -> FaultPlan {
 
 /// 20 s of faults, then up to 10 s to elect one leader and catch every member up.
 pub fn limits() -> RunLimits {
-    RunLimits { safety_ns: secs(20), liveness_ns: secs(10), ..RunLimits::default() }
+    RunLimits::phases(secs(20), secs(10))
 }

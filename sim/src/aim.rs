@@ -31,6 +31,7 @@ pub struct AimedMoment {
 /// Where and how hard aimed faults strike. `Default`: never.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
+#[non_exhaustive]
 pub struct AimOptions {
     /// The moments aimed at, each with its chance per occurrence: the kernel's own
     /// ([`FSYNC_WINDOW`], [`AFTER_SEND`]) and those the state machines mark.

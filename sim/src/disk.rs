@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 /// Knobs of the local disk. `Default`: 100 us syncs, no torn writes.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
+#[non_exhaustive]
 pub struct DiskOptions {
     /// Shortest time an fsync takes, nanoseconds.
     pub sync_latency_ns_min: u64,

@@ -112,6 +112,40 @@ pub enum Fault {
     StoreOutage { duration_ns: u64 },
 }
 
+impl fmt::Display for Fault {
+    /// The fault as a report shows it: endpoints by name (`n2`, `store`), times in seconds.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        use crate::network::endpoint_name as name;
+        use crate::time::format_ns as time;
+        match self {
+            Fault::Partition { partition, duration_ns } => {
+                write!(f, "{partition} for {}", time(*duration_ns))
+            }
+            Fault::Clog { from, to, extra_latency_ns, duration_ns } => write!(
+                f,
+                "clog {} -> {} +{} for {}",
+                name(*from),
+                name(*to),
+                time(*extra_latency_ns),
+                time(*duration_ns)
+            ),
+            Fault::Crash { node, down_ns } => {
+                write!(f, "crash {}, down for {}", name(*node), time(*down_ns))
+            }
+            Fault::Pause { node, duration_ns } => {
+                write!(f, "pause {} for {}", name(*node), time(*duration_ns))
+            }
+            Fault::ClockJump { node, delta_ns } => {
+                let sign = if *delta_ns < 0 { "-" } else { "+" };
+                write!(f, "clock jump {} by {sign}{}", name(*node), time(delta_ns.unsigned_abs()))
+            }
+            Fault::StoreOutage { duration_ns } => {
+                write!(f, "store outage for {}", time(*duration_ns))
+            }
+        }
+    }
+}
+
 impl Fault {
     /// The kind, for coverage.
     pub fn kind(&self) -> FaultKind {
@@ -166,6 +200,7 @@ pub struct ScheduledFault {
 
 /// Per-node clock error, drawn once per node at the start of a run.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 #[serde(default, deny_unknown_fields)]
 pub struct ClockOptions {
     /// Each node's offset is uniform in `-offset_ns_max..=offset_ns_max`.
@@ -174,8 +209,11 @@ pub struct ClockOptions {
     pub drift_ppm_max: u64,
 }
 
-/// Everything a run may do wrong, in one place.
+/// Everything a run may do wrong, in one place. `Default` is a run without faults; set the
+/// fields you need on it (the struct is `non_exhaustive`, so a field added later breaks no
+/// one).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 #[serde(default, deny_unknown_fields)]
 pub struct FaultPlan {
     pub network: NetworkOptions,
@@ -197,8 +235,10 @@ pub struct FaultPlan {
     pub writes_max: Option<u64>,
 }
 
-/// What a scenario allows swarm testing to choose from, and how hard it may hit.
+/// What a scenario allows swarm testing to choose from, and how hard it may hit. Start from
+/// [`SwarmProfile::new`] and set the fields to change.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct SwarmProfile {
     /// How many nodes the scenario runs (fault targets are `0..nodes`).
     pub nodes: u32,
@@ -216,8 +256,34 @@ pub struct SwarmProfile {
     /// The longest partition, pause, crash downtime, clog and store outage, ns.
     pub disruption_ns_max: u64,
     /// The moments aimed strikes may target (`crate::aim`): the kernel's own and those the
-    /// scenario's machines mark. Used when `kinds` holds `AimedStrike`.
+    /// scenario's machines mark. Naming any switches aimed strikes on, as if `kinds` held
+    /// `AimedStrike`.
     pub moments: Vec<&'static str>,
+}
+
+impl SwarmProfile {
+    /// A profile for `nodes` faultable nodes (ids `0..nodes`) allowing `kinds`: faults begin
+    /// within the first 10 s, at most 8 discrete ones, disruptions up to 2 s, clock drift up to
+    /// 1,000 ppm and offsets up to 50 ms (when `kinds` allows clock drift), no clock jumps, no
+    /// moments aimed at.
+    pub fn new(nodes: u32, kinds: Vec<FaultKind>) -> SwarmProfile {
+        SwarmProfile {
+            nodes,
+            kinds,
+            window_ns: crate::time::secs(10),
+            faults_max: 8,
+            drift_ppm_max: 1_000,
+            clock_offset_ns_max: millis(50),
+            clock_jump_ns_max: 0,
+            disruption_ns_max: crate::time::secs(2),
+            moments: Vec::new(),
+        }
+    }
+
+    /// True when the profile allows `kind`; aimed strikes are allowed by naming moments too.
+    pub fn allows(&self, kind: FaultKind) -> bool {
+        self.kinds.contains(&kind) || (kind == FaultKind::AimedStrike && !self.moments.is_empty())
+    }
 }
 
 impl FaultPlan {
@@ -235,7 +301,7 @@ impl FaultPlan {
     pub fn swarm(rng: &mut Stream, profile: &SwarmProfile) -> FaultPlan {
         let mut enabled: Vec<FaultKind> = Vec::new();
         for kind in FaultKind::ALL {
-            if profile.kinds.contains(&kind) && rng.coin() {
+            if profile.allows(kind) && rng.coin() {
                 enabled.push(kind);
             }
         }
@@ -390,6 +456,14 @@ fn random_partition(rng: &mut Stream, nodes: u32) -> Partition {
 impl fmt::Display for FaultPlan {
     /// Every knob, one per line, so a report describes itself.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.describe(f, true)
+    }
+}
+
+impl FaultPlan {
+    /// The plan as [`fmt::Display`] shows it, one knob per line; without `storage`, the
+    /// object store's line is left out (for a run that never used the store).
+    pub fn describe(&self, f: &mut impl fmt::Write, storage: bool) -> fmt::Result {
         let n = &self.network;
         writeln!(
             f,
@@ -402,15 +476,17 @@ impl fmt::Display for FaultPlan {
             n.reorder_delay_ns_max
         )?;
         let s = &self.storage;
-        writeln!(
-            f,
-            "  storage: latency {}..{} ns, timeout {} ns, transient {}, ambiguous {}",
-            s.latency_ns_min,
-            s.latency_ns_max,
-            s.timeout_ns,
-            s.transient_error_ratio,
-            s.ambiguous_ratio
-        )?;
+        if storage {
+            writeln!(
+                f,
+                "  storage: latency {}..{} ns, timeout {} ns, transient {}, ambiguous {}",
+                s.latency_ns_min,
+                s.latency_ns_max,
+                s.timeout_ns,
+                s.transient_error_ratio,
+                s.ambiguous_ratio
+            )?;
+        }
         if let Some(size) = self.size {
             writeln!(f, "  size: {size} (pinned by the plan)")?;
         }
@@ -453,12 +529,7 @@ impl fmt::Display for FaultPlan {
         )?;
         writeln!(f, "  schedule: {} discrete faults", self.schedule.len())?;
         for scheduled in &self.schedule {
-            writeln!(
-                f,
-                "    at {}: {:?}",
-                crate::time::format_ns(scheduled.at_ns),
-                scheduled.fault
-            )?;
+            writeln!(f, "    at {}: {}", crate::time::format_ns(scheduled.at_ns), scheduled.fault)?;
         }
         Ok(())
     }
@@ -470,17 +541,19 @@ mod tests {
     use crate::time::secs;
 
     fn profile(kinds: Vec<FaultKind>) -> SwarmProfile {
-        SwarmProfile {
-            nodes: 3,
-            kinds,
-            window_ns: secs(10),
-            faults_max: 6,
-            drift_ppm_max: 200,
-            clock_offset_ns_max: millis(5),
-            clock_jump_ns_max: millis(100),
-            disruption_ns_max: secs(2),
-            moments: vec![crate::aim::AFTER_SEND],
-        }
+        let mut profile = SwarmProfile::new(3, kinds);
+        profile.faults_max = 6;
+        profile.drift_ppm_max = 200;
+        profile.clock_offset_ns_max = millis(5);
+        profile.clock_jump_ns_max = millis(100);
+        profile
+    }
+
+    /// The same, aiming at the kernel's after-send moment.
+    fn aiming(kinds: Vec<FaultKind>) -> SwarmProfile {
+        let mut profile = profile(kinds);
+        profile.moments = vec![crate::aim::AFTER_SEND];
+        profile
     }
 
     #[test]
@@ -511,7 +584,7 @@ mod tests {
 
     #[test]
     fn swarm_is_a_pure_function_of_the_stream() {
-        let all = profile(FaultKind::ALL.to_vec());
+        let all = aiming(FaultKind::ALL.to_vec());
         let a = FaultPlan::swarm(&mut Stream::fork(5, "faults"), &all);
         let b = FaultPlan::swarm(&mut Stream::fork(5, "faults"), &all);
         assert_eq!(a, b);
@@ -519,8 +592,9 @@ mod tests {
 
     #[test]
     fn swarm_aims_and_varies_disks_only_where_the_profile_allows() {
-        let without = profile(vec![FaultKind::Crash]);
-        let with = profile(vec![FaultKind::Crash, FaultKind::SlowFsync, FaultKind::AimedStrike]);
+        let without = profile(vec![FaultKind::Crash, FaultKind::AimedStrike]);
+        // Naming moments is enough to aim: the kind need not be listed too.
+        let with = aiming(vec![FaultKind::Crash, FaultKind::SlowFsync]);
         let (mut aimed, mut per_node) = (0, 0);
         for seed in 0..200 {
             let plain = FaultPlan::swarm(&mut Stream::fork(seed, "faults"), &without);

@@ -519,7 +519,10 @@ impl<N: Node> World<N> {
         }
         if kernel.trace.capturing() {
             let record = kernel.record(RecordKind::Reconnect, node, peer, 0, 0);
-            kernel.trace.annotate(record, format!("reconnected with {}", endpoint_name(peer)));
+            kernel.trace.annotate(
+                record,
+                format!("reconnected with {}", crate::network::endpoint_name(peer)),
+            );
         }
         kernel.acting = Acting::Node { node, handler: "on_reconnect" };
         state.on_reconnect(&mut Context { kernel, node }, peer);
@@ -605,13 +608,5 @@ impl<N: Node> World<N> {
             }
         }
         self.heal_links(|network| network.heal_all());
-    }
-}
-
-fn endpoint_name(id: NodeId) -> String {
-    if id == STORE {
-        "the store".to_string()
-    } else {
-        format!("n{id}")
     }
 }

@@ -15,6 +15,7 @@ pub const ENDPOINTS_MAX: usize = 64;
 /// Knobs of message transit. `Default` is a perfect network with a 1 ms latency.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
+#[non_exhaustive]
 pub struct NetworkOptions {
     /// Shortest one-way latency, nanoseconds.
     pub latency_ns_min: u64,
@@ -55,6 +56,35 @@ pub enum Partition {
     IsolateOne { node: NodeId },
     /// Cuts `group` off from every endpoint outside it (a majority/minority split).
     Split { group: Vec<NodeId> },
+}
+
+/// An endpoint as people read it: `n3`, or `store`.
+pub fn endpoint_name(id: NodeId) -> String {
+    if id == STORE {
+        "store".to_string()
+    } else {
+        format!("n{id}")
+    }
+}
+
+fn endpoint_list(ids: &[NodeId]) -> String {
+    let names: Vec<String> = ids.iter().map(|id| endpoint_name(*id)).collect();
+    format!("[{}]", names.join(", "))
+}
+
+impl std::fmt::Display for Partition {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Partition::Symmetric { side_a, side_b } => {
+                write!(f, "partition {} | {}", endpoint_list(side_a), endpoint_list(side_b))
+            }
+            Partition::OneWay { from, to } => {
+                write!(f, "one-way partition {} -> {}", endpoint_list(from), endpoint_list(to))
+            }
+            Partition::IsolateOne { node } => write!(f, "isolate {}", endpoint_name(*node)),
+            Partition::Split { group } => write!(f, "split {} | the rest", endpoint_list(group)),
+        }
+    }
 }
 
 /// What happens to one sent message.

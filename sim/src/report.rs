@@ -8,8 +8,7 @@ use std::fmt::Write;
 fn endpoint(id: u32) -> String {
     match id {
         crate::trace::NO_ENDPOINT => "-".to_string(),
-        crate::network::STORE => "store".to_string(),
-        id => format!("n{id}"),
+        id => crate::network::endpoint_name(id),
     }
 }
 
@@ -41,7 +40,7 @@ pub fn render(scenario: &str, report: &RunReport, reproduce: &[String]) -> Strin
     let mut out = String::new();
     let _ = writeln!(out, "scenario={scenario} seed={} (0x{:x})", report.seed, report.seed);
     let _ = writeln!(out, "fault plan:");
-    out.push_str(&report.plan.to_string());
+    let _ = report.plan.describe(&mut out, report.store_used);
     let _ = writeln!(
         out,
         "outcome={} steps={} sim_time={} trace_hash={:016x}",

@@ -132,8 +132,9 @@ impl Outcome {
     }
 }
 
-/// The bounds of a run.
+/// The bounds of a run. Start from `Default` or [`RunLimits::phases`].
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct RunLimits {
     /// Length of the safety phase (faults on), true nanoseconds.
     pub safety_ns: u64,
@@ -145,6 +146,14 @@ pub struct RunLimits {
     pub queue_len_max: usize,
     /// How many trace records the ring buffer keeps for reports.
     pub trace_tail_len: usize,
+}
+
+impl RunLimits {
+    /// The default bounds with a safety phase of `safety_ns` and up to `liveness_ns` to
+    /// converge, true nanoseconds.
+    pub fn phases(safety_ns: u64, liveness_ns: u64) -> RunLimits {
+        RunLimits { safety_ns, liveness_ns, ..RunLimits::default() }
+    }
 }
 
 impl Default for RunLimits {
@@ -161,6 +170,7 @@ impl Default for RunLimits {
 
 /// Everything a finished run reports.
 #[derive(Clone, Debug, Serialize)]
+#[non_exhaustive]
 pub struct RunReport {
     pub seed: u64,
     pub outcome: Outcome,
@@ -176,6 +186,9 @@ pub struct RunReport {
     pub captured: Option<Vec<DetailedRecord>>,
     pub coverage: Coverage,
     pub plan: FaultPlan,
+    /// True when some node sent the object store a request (a report without one leaves the
+    /// store's knobs out).
+    pub store_used: bool,
 }
 
 /// A read-only view of the world for invariant checks: true time, every node, the store, the
@@ -412,6 +425,7 @@ impl<S: Scenario> Simulation<S> {
             captured: kernel.trace.take_captured(),
             coverage: kernel.coverage.clone(),
             plan: std::mem::take(&mut self.plan),
+            store_used: kernel.next_request > 0,
         }
     }
 }

@@ -54,6 +54,7 @@ pub enum StorageError {
 /// Fault knobs of the object store. `Default`: 1 ms each way, no errors.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
+#[non_exhaustive]
 pub struct StorageOptions {
     /// Shortest one-way latency between a node and the store, nanoseconds.
     pub latency_ns_min: u64,

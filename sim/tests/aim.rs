@@ -4,7 +4,7 @@
 mod common;
 
 use common::*;
-use sim::aim::{AimOptions, AimedMoment, AFTER_SEND, FSYNC_WINDOW};
+use sim::aim::{AimedMoment, AFTER_SEND, FSYNC_WINDOW};
 use sim::faults::{FaultKind, FaultPlan};
 use sim::rng::Ratio;
 use sim::time::{millis, secs};
@@ -13,17 +13,15 @@ use sim::{Outcome, Simulation};
 /// An aim that always strikes at `moment` (up to `strikes_max` times), crashing with `crash`
 /// (else pausing), with short, fixed-ish downtimes.
 fn aim_at(moment: &str, strikes_max: u32, crash: bool) -> FaultPlan {
-    let aim = AimOptions {
-        moments: vec![AimedMoment { name: moment.to_string(), ratio: Ratio::new(1, 1) }],
-        strikes_max,
-        targets: 2,
-        crash_ratio: if crash { Ratio::new(1, 1) } else { Ratio::NEVER },
-        down_ns_max: millis(5),
-        pause_ns_max: millis(40),
-        late_copy_ratio: Ratio::NEVER,
-        late_copy_ns_max: 0,
-    };
-    FaultPlan { aim, ..FaultPlan::default() }
+    let mut plan = FaultPlan::default();
+    let aim = &mut plan.aim;
+    aim.moments = vec![AimedMoment { name: moment.to_string(), ratio: Ratio::new(1, 1) }];
+    aim.strikes_max = strikes_max;
+    aim.targets = 2;
+    aim.crash_ratio = if crash { Ratio::new(1, 1) } else { Ratio::NEVER };
+    aim.down_ns_max = millis(5);
+    aim.pause_ns_max = millis(40);
+    plan
 }
 
 /// Node 0 appends one record and asks for an fsync at boot, then idles.

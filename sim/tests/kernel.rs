@@ -10,7 +10,7 @@ use sim::network::{Partition, STORE};
 use sim::rng::Ratio;
 use sim::storage::{StorageError, StorageOp, StorageReply};
 use sim::time::{millis, secs, MICROSECOND};
-use sim::{NodeId, Outcome, RunLimits, Simulation, Violation};
+use sim::{NodeId, Outcome, Simulation, Violation};
 use std::collections::{BTreeMap, BTreeSet};
 use std::rc::Rc;
 
@@ -545,7 +545,8 @@ fn a_failing_check_stops_the_run_as_safety() {
 fn a_violation_at_the_step_bound_is_safety() {
     let mut scenario = Scripted::new(1, ticker(millis(1)));
     scenario.fail_at_step = Some(7);
-    let tight = RunLimits { steps_max: 7, ..limits() };
+    let mut tight = limits();
+    tight.steps_max = 7;
     let report = run_with_limits(scenario, tight);
     assert_eq!(report.outcome, Outcome::Safety(Violation::new("FailAtStep", "step 7")));
 }
@@ -566,7 +567,9 @@ fn never_converging_is_a_liveness_violation() {
 #[test]
 fn the_liveness_phase_heals_faults_and_converging_passes() {
     let mut scenario = Scripted::new(2, ticker(millis(100)));
-    scenario.converged = |view| view.node(1).is_some_and(|n| n.log.len() > 1);
+    scenario.converged = |view| {
+        view.node(1).is_some_and(|n| n.log.iter().any(|(_, obs)| matches!(obs, Obs::Msg { .. })))
+    };
     let isolate =
         Fault::Partition { partition: Partition::IsolateOne { node: 1 }, duration_ns: secs(3_600) };
     let report = simulation(scenario, plan(vec![(0, isolate)])).run();
@@ -599,7 +602,8 @@ fn healing_happens_at_the_end_of_the_safety_phase() {
 // ticker with steps_max 100.
 #[test]
 fn an_endless_run_hits_the_step_bound() {
-    let limits = RunLimits { steps_max: 100, ..limits() };
+    let mut limits = limits();
+    limits.steps_max = 100;
     let report = run_with_limits(Scripted::new(1, ticker(millis(1))), limits);
     assert_eq!(report.outcome, Outcome::BoundExceeded { bound: "100 steps reached".into() });
     assert_eq!((report.steps, report.sim_time_ns), (100, millis(100)));
@@ -614,7 +618,8 @@ fn a_flood_of_sends_hits_the_queue_bound() {
         Obs::Timer(_) => (0..50).for_each(|value| cx.send(1, value)),
         _ => {}
     });
-    let limits = RunLimits { queue_len_max: 10, ..limits() };
+    let mut limits = limits();
+    limits.queue_len_max = 10;
     let report = run_with_limits(Scripted::new(2, flood), limits);
     assert_eq!(report.outcome, Outcome::BoundExceeded { bound: "queue length 10 reached".into() });
     assert_eq!((report.steps, report.sim_time_ns), (1, millis(1)));

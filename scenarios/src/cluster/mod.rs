@@ -332,5 +332,5 @@ pub fn plan(seed: u64, members: u32) -> FaultPlan {
 /// 20 s of faults, then up to 15 s for writes to resume everywhere (a lease to expire, an
 /// election, a catch-up).
 pub fn limits() -> RunLimits {
-    RunLimits { safety_ns: secs(20), liveness_ns: secs(15), ..RunLimits::default() }
+    RunLimits::phases(secs(20), secs(15))
 }

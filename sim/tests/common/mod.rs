@@ -31,6 +31,8 @@ pub enum Obs {
     },
     Store(StorageReply<u32>),
     Synced(usize),
+    /// The link with this peer works both ways again.
+    Reconnect(NodeId),
 }
 
 /// A node's whole behaviour: how it reacts to each observation (its boot included).
@@ -71,6 +73,9 @@ impl Node for Rec {
     fn on_disk_synced(&mut self, cx: &mut Context<'_, Self>, durable_len: usize) {
         self.observe(cx, Obs::Synced(durable_len));
     }
+    fn on_reconnect(&mut self, cx: &mut Context<'_, Self>, peer: NodeId) {
+        self.observe(cx, Obs::Reconnect(peer));
+    }
 }
 
 /// Runs `script` on every node. Safety: true time never runs backwards (checked in every test)
@@ -85,6 +90,8 @@ pub struct Scripted {
     pub promises: Vec<(u64, NodeId, u64)>,
     /// Promises of this value fail their check.
     pub broken_promise: Option<u64>,
+    /// The check panics at this step (a bug in a checker).
+    pub panic_at_step: Option<u64>,
 }
 
 impl Scripted {
@@ -97,6 +104,7 @@ impl Scripted {
             latest_ns: 0,
             promises: Vec::new(),
             broken_promise: None,
+            panic_at_step: None,
         }
     }
 
@@ -127,6 +135,7 @@ impl Scenario for Scripted {
         if self.fail_at_step == Some(view.step()) {
             return Err(Violation::new("FailAtStep", format!("step {}", view.step())));
         }
+        assert_ne!(self.panic_at_step, Some(view.step()), "the check broke");
         Ok(())
     }
     fn check_promises(
@@ -163,11 +172,13 @@ pub fn clock_at(true_ns: u64) -> u64 {
 
 pub fn plan(schedule: Vec<(u64, Fault)>) -> FaultPlan {
     let schedule = schedule.into_iter().map(|(at_ns, fault)| ScheduledFault { at_ns, fault });
-    FaultPlan { schedule: schedule.collect(), ..FaultPlan::default() }
+    let mut plan = FaultPlan::default();
+    plan.schedule = schedule.collect();
+    plan
 }
 
 pub fn limits() -> RunLimits {
-    RunLimits { safety_ns: secs(2), liveness_ns: secs(1), ..RunLimits::default() }
+    RunLimits::phases(secs(2), secs(1))
 }
 
 pub fn simulation(scenario: Scripted, plan: FaultPlan) -> Simulation<Scripted> {

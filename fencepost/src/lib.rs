@@ -1,3 +1,4 @@
+#![warn(missing_docs)]
 //! # fencepost
 //!
 //! A deterministic simulation testing harness. The kernel ([`sim`], re-exported) runs your
@@ -5,7 +6,7 @@
 //! a faulty compare-and-swap object store, disks that lose unsynced writes, crashes, pauses and
 //! faults aimed at the moments your machine marks, with your invariants checked after every
 //! step. This crate is the rest of the harness, for your scenarios exactly as for fencepost's
-//! own: a [`Registry`] of scenarios, a command line ([`main`]) with `list`, `run`/`replay`
+//! own: a [`Registry`] of scenarios, a command line ([`main()`](fn@main)) with `list`, `run`/`replay`
 //! (`--trace`, `--html`, `--check-determinism`, `--schedule`), `stress` (all cores, `--shard`,
 //! `--json`, `--save-failures`), `merge`, `shrink`, `view` and `bench`, and [`testing`] helpers
 //! for your `#[test]`s (`DST_SEED` / `DST_SEEDS`).
@@ -48,7 +49,6 @@ mod view;
 
 pub use cli::{main, main_with_args};
 pub use registry::{CanaryInfo, Registry, RunRequest, ScenarioEntry, SeedRun};
-pub use summary::ScenarioSummary;
 
 /// Exit codes, distinct per outcome so scripts can tell them apart.
 pub mod exit {

@@ -25,6 +25,7 @@ pub const AFTER_SEND: &str = "after-send";
 pub struct AimedMoment {
     /// The name the machine gives it (`Context::moment`), e.g. `election`.
     pub name: String,
+    /// The chance of a strike at each occurrence.
     pub ratio: Ratio,
 }
 

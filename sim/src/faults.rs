@@ -16,18 +16,31 @@ use std::fmt;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum FaultKind {
+    /// A message lost at random.
     MessageDrop,
+    /// A message delivered twice.
     MessageDuplicate,
+    /// A message held back so later ones overtake it.
     MessageReorder,
+    /// Links cut for a while (`Fault::Partition`).
     Partition,
+    /// A link slowed for a while (`Fault::Clog`).
     Clog,
+    /// A node crashed and restarted (`Fault::Crash`).
     Crash,
+    /// A node frozen for a while (`Fault::Pause`).
     Pause,
+    /// Clocks offset and drifting from true time.
     ClockDrift,
+    /// A clock stepped forwards or backwards (`Fault::ClockJump`).
     ClockJump,
+    /// A storage request refused without applying.
     StorageTransientError,
+    /// A storage write applied while its caller saw a timeout.
     StorageAmbiguousWrite,
+    /// The object store down for a while (`Fault::StoreOutage`).
     StorageOutage,
+    /// A crash left the first unsynced record torn on disk.
     TornWrite,
     /// An fsync far slower than the node's usual (a device hiccup).
     SlowFsync,
@@ -97,6 +110,7 @@ impl FaultKind {
 /// One discrete fault.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
+#[allow(missing_docs)] // each variant's doc describes its fields
 pub enum Fault {
     /// Cut links for `duration_ns`.
     Partition { partition: Partition, duration_ns: u64 },
@@ -194,7 +208,9 @@ impl Fault {
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ScheduledFault {
+    /// When it begins, true nanoseconds from the start of the run.
     pub at_ns: SimTime,
+    /// What it does.
     pub fault: Fault,
 }
 
@@ -216,9 +232,13 @@ pub struct ClockOptions {
 #[non_exhaustive]
 #[serde(default, deny_unknown_fields)]
 pub struct FaultPlan {
+    /// Latency, loss, duplication and reordering of messages.
     pub network: NetworkOptions,
+    /// The object store's latency, timeouts and errors.
     pub storage: StorageOptions,
+    /// The disks' fsync latency, slow outliers and torn writes.
     pub disk: DiskOptions,
+    /// Clock offsets and drift.
     pub clock: ClockOptions,
     /// Discrete faults, in the order they begin.
     pub schedule: Vec<ScheduledFault>,
@@ -248,8 +268,9 @@ pub struct SwarmProfile {
     pub window_ns: u64,
     /// The most discrete faults a plan holds.
     pub faults_max: u64,
-    /// The largest clock drift, ppm, and offset, ns, a node may get.
+    /// The largest clock drift a node may get, parts per million.
     pub drift_ppm_max: u64,
+    /// The largest clock offset a node may get, nanoseconds either way.
     pub clock_offset_ns_max: u64,
     /// The largest clock jump, ns, either way.
     pub clock_jump_ns_max: u64,

@@ -59,8 +59,11 @@ pub(crate) enum Event<N: Node> {
 /// was struck by an aimed fault.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct Coverage {
+    /// Times each fault kind fired.
     pub faults: BTreeMap<FaultKind, u64>,
+    /// Times each "sometimes" probe was hit (`Context::sometimes`).
     pub probes: BTreeMap<&'static str, u64>,
+    /// Times each moment was struck by an aimed fault.
     pub strikes: BTreeMap<String, u64>,
 }
 

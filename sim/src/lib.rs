@@ -1,3 +1,4 @@
+#![warn(missing_docs)]
 //! fencepost's kernel: a seeded, single-threaded discrete-event simulator with simulated clocks,
 //! a lossy network, a faulty object store and disks, process faults, a trace hash and per-step
 //! invariant checks. It knows nothing about leases or logs: a user plugs in a state machine by

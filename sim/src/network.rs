@@ -47,6 +47,7 @@ impl Default for NetworkOptions {
 /// Which links a partition cuts. Node lists may include [`STORE`].
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
+#[allow(missing_docs)] // each variant's doc describes its fields
 pub enum Partition {
     /// Cuts both directions between every node of `side_a` and every node of `side_b`.
     Symmetric { side_a: Vec<NodeId>, side_b: Vec<NodeId> },
@@ -89,6 +90,7 @@ impl std::fmt::Display for Partition {
 
 /// What happens to one sent message.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[allow(missing_docs)] // each variant's doc describes its fields
 pub enum Transit {
     /// Lost: a partition or a random drop.
     Dropped,

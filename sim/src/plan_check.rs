@@ -48,7 +48,9 @@ pub struct PlanBounds<'a> {
 /// is wrong with it, usually the range allowed.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PlanError {
+    /// The field's path, as `schedule[3].fault.crash.node`.
     pub field: String,
+    /// What is wrong with its value.
     pub problem: String,
 }
 
@@ -70,7 +72,9 @@ impl std::error::Error for PlanError {}
 /// defaults, which inject no faults), so a caller can say what actually runs.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ParsedPlan {
+    /// The plan, with defaults where the file said nothing.
     pub plan: FaultPlan,
+    /// The top-level fields the file left out.
     pub defaulted: Vec<&'static str>,
 }
 

@@ -25,6 +25,7 @@ const FIRST_SEQUENCE: u64 = 1 << 63;
 /// A push was refused because the queue held `capacity` events.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct QueueFull {
+    /// The queue's bound.
     pub capacity: usize,
 }
 

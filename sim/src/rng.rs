@@ -14,7 +14,9 @@ use std::fmt;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Ratio {
+    /// Chances in favour.
     pub numerator: u32,
+    /// Chances in all (never 0).
     pub denominator: u32,
 }
 

@@ -41,7 +41,9 @@ pub trait Scenario {
 /// An invariant that failed, named as in the TLA+ spec, with what was seen.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Violation {
+    /// The invariant's name, as the spec spells it.
     pub invariant: String,
+    /// What was seen that breaks it.
     pub observed: String,
 }
 
@@ -63,7 +65,10 @@ pub enum Outcome {
     /// The system did not converge within the bound after every fault healed.
     Liveness(Violation),
     /// The run hit a bound (steps, queue length) before it could finish.
-    BoundExceeded { bound: String },
+    BoundExceeded {
+        /// Which bound, and its value.
+        bound: String,
+    },
     /// A node's handler, its boot or a scenario's check panicked.
     Panic(Panicked),
 }
@@ -172,19 +177,24 @@ impl Default for RunLimits {
 #[derive(Clone, Debug, Serialize)]
 #[non_exhaustive]
 pub struct RunReport {
+    /// The seed that ran.
     pub seed: u64,
+    /// How it ended.
     pub outcome: Outcome,
     /// Events handled.
     pub steps: u64,
     /// True time when the run ended, nanoseconds.
     pub sim_time_ns: SimTime,
+    /// The fingerprint of every step: the same seed gives the same hash, always.
     pub trace_hash: u64,
     /// The last trace records, oldest first.
     pub tail: Vec<Record>,
     /// Every record with details, when the run captured them.
     #[serde(skip)]
     pub captured: Option<Vec<DetailedRecord>>,
+    /// What fired and what was hit during the run.
     pub coverage: Coverage,
+    /// The plan as given (the seed's swarm plan, or the one the run was handed).
     pub plan: FaultPlan,
     /// True when some node sent the object store a request (a report without one leaves the
     /// store's knobs out).

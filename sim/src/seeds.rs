@@ -7,8 +7,11 @@ use std::fmt;
 /// A seed that could not be parsed, with the text that was given.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SeedError {
+    /// The variable or flag the text came from.
     pub variable: &'static str,
+    /// The text as given.
     pub text: String,
+    /// What a valid value looks like.
     pub reason: &'static str,
 }
 
@@ -41,7 +44,12 @@ pub enum SeedSelection {
     /// `DST_SEED` was set: replay exactly this seed.
     One(u64),
     /// Run `count` seeds starting at `start`.
-    Range { start: u64, count: u64 },
+    Range {
+        /// The first seed.
+        start: u64,
+        /// How many seeds.
+        count: u64,
+    },
 }
 
 impl SeedSelection {

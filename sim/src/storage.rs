@@ -14,6 +14,7 @@ pub type Version = u64;
 
 /// One operation on one key.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[allow(missing_docs)] // each variant's doc describes its fields
 pub enum StorageOp<V> {
     /// Read the object and its version.
     Get { key: String },
@@ -27,6 +28,7 @@ pub enum StorageOp<V> {
 
 /// The answer a node receives for one [`StorageOp`].
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[allow(missing_docs)] // each variant's doc describes its fields
 pub enum StorageReply<V> {
     /// The object (None when absent) and the store's clock when it served the read.
     Got { object: Option<(V, Version)>, store_time_ns: SimTime },

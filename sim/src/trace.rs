@@ -62,11 +62,17 @@ pub const NO_ENDPOINT: u32 = u32::MAX - 1;
 /// the store is `network::STORE`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Record {
+    /// The step it belongs to.
     pub step: u64,
+    /// True time, nanoseconds.
     pub time_ns: SimTime,
+    /// What happened.
     pub kind: RecordKind,
+    /// The endpoint it happened at.
     pub node: u32,
+    /// The other endpoint, if any (a message's sender).
     pub peer: u32,
+    /// A number whose meaning the kind gives (see [`RecordKind`]).
     pub aux: u64,
     /// A stable hash of the payload (message, storage operation, ...), 0 when none.
     pub payload_hash: u64,
@@ -75,8 +81,10 @@ pub struct Record {
 /// A record with its human-readable detail, as written to JSON lines.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DetailedRecord {
+    /// The compact record.
     #[serde(flatten)]
     pub record: Record,
+    /// The payload or event, as people read it.
     pub detail: String,
 }
 

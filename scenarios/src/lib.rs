@@ -2,6 +2,7 @@
 //! checks, and the registry (built with the harness's public API) the CLI and the tests use.
 
 pub mod cluster;
+pub mod intruder;
 pub mod lease;
 pub mod pingpong;
 pub mod replica_set;

@@ -44,6 +44,15 @@ pub trait Node: Sized {
     }
     /// An fsync completed: the first `durable_len` disk records survive a crash.
     fn on_disk_synced(&mut self, _cx: &mut Context<'_, Self>, _durable_len: usize) {}
+    /// The answer to session request `request` arrived (exactly one per request; see
+    /// [`Context::session`]).
+    fn on_session(
+        &mut self,
+        _cx: &mut Context<'_, Self>,
+        _request: RequestId,
+        _reply: crate::session::SessionReply<Self::Value>,
+    ) {
+    }
 
     /// A short label of the node's state for trace viewers ("leader t3", "holds lease"), or
     /// None. Only read when a run captures its trace.

@@ -39,6 +39,9 @@ pub enum RecordKind {
     /// A node performed a spec action; capture-only. `detail` is a JSON object with the
     /// action's name (as in the TLA+ spec) and the spec variables it changed.
     Action,
+    /// The store ended sessions of `node` (a crash, a cut past the keepalive, a session-loss
+    /// fault); `aux` is how many.
+    SessionEnd,
 }
 
 /// Marks `node` or `peer` as not applicable in a record.

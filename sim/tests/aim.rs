@@ -22,6 +22,7 @@ fn aim_at(moment: &str, strikes_max: u32, crash: bool) -> FaultPlan {
         pause_ns_max: millis(40),
         late_copy_ratio: Ratio::NEVER,
         late_copy_ns_max: 0,
+        session_loss_ratio: Ratio::NEVER,
     };
     FaultPlan { aim, ..FaultPlan::default() }
 }

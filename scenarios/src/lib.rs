@@ -6,11 +6,13 @@ pub mod lease;
 pub mod pingpong;
 pub mod replica_set;
 pub mod replication;
+pub mod session_lease;
 pub mod spec_check;
 
 use model::failover::FailoverCanary;
 use model::lease::LeaseCanary;
 use model::replication::{AckPolicy, ReplicationCanary};
+use model::session_lease::SessionLeaseCanary;
 use sim::faults::{FaultKind, FaultPlan};
 use sim::plan_check::{PlanBounds, PlanError};
 use sim::rng::Stream;
@@ -391,6 +393,71 @@ fn cluster_smaller_sizes(seed: u64) -> Vec<(u32, u32)> {
     (2..members).map(|size| (size, size + 1)).collect()
 }
 
+const SESSION_LEASE_CANARIES: &[CanaryInfo] = &[
+    session_lease_canary(SessionLeaseCanary::DescribedDesign),
+    session_lease_canary(SessionLeaseCanary::UnboundedBelief),
+    session_lease_canary(SessionLeaseCanary::UnfencedWrites),
+    session_lease_canary(SessionLeaseCanary::PreemptValidLease),
+    session_lease_canary(SessionLeaseCanary::RefreshWithoutValidation),
+    session_lease_canary(SessionLeaseCanary::ValidateOnOtherConnection),
+];
+
+const fn session_lease_canary(canary: SessionLeaseCanary) -> CanaryInfo {
+    CanaryInfo { name: canary.name(), description: canary.description() }
+}
+
+const SESSION_LEASE_PROBES: &[&str] = &[
+    "lock-taken",
+    "lock-held",
+    "waiting-out",
+    "leadership-taken",
+    "refreshed",
+    "zombie-preempted",
+    "preempt-refused",
+    "session-lost-seen",
+    "resigned",
+    "storage-timeout-seen",
+    "write-accepted",
+    "write-refused",
+    sim::KEEPALIVE_EXPIRED,
+];
+
+fn session_lease_run(request: &RunRequest) -> RunReport {
+    let canary = request.canary.as_deref().map(|name| {
+        *SessionLeaseCanary::ALL
+            .iter()
+            .find(|c| c.name() == name)
+            .expect("the caller checked the canary")
+    });
+    let mut scenario = session_lease::SessionLeaseScenario::new(request.seed, canary);
+    if let Some(size) = request.plan.as_ref().and_then(|plan| plan.size) {
+        scenario.contenders = size;
+    }
+    if let Some(writes_max) = request.plan.as_ref().and_then(|plan| plan.writes_max) {
+        scenario.writes_max = writes_max;
+    }
+    let plan = request.plan.clone().unwrap_or_else(|| {
+        let profile = session_lease::swarm_profile(scenario.contenders);
+        FaultPlan::swarm(&mut Stream::fork(request.seed, "faults"), &profile)
+    });
+    Simulation::new(scenario, request.seed, plan, session_lease::limits(), request.capture).run()
+}
+
+fn session_lease_plan(seed: u64) -> FaultPlan {
+    let contenders = session_lease::SessionLeaseScenario::new(seed, None).contenders;
+    FaultPlan::swarm(&mut Stream::fork(seed, "faults"), &session_lease::swarm_profile(contenders))
+}
+
+/// The session lease's faults reach the contenders, never the protected resource.
+fn session_lease_fault_targets(seed: u64, size: Option<u32>) -> u32 {
+    size.unwrap_or_else(|| session_lease::SessionLeaseScenario::new(seed, None).contenders)
+}
+
+fn session_lease_smaller_sizes(seed: u64) -> Vec<(u32, u32)> {
+    let contenders = session_lease::SessionLeaseScenario::new(seed, None).contenders;
+    (1..contenders).map(|size| (size, size)).collect()
+}
+
 /// Every scenario, in the order `fencepost list` prints them.
 pub static SCENARIOS: &[ScenarioEntry] = &[
     ScenarioEntry {
@@ -494,6 +561,23 @@ pub static SCENARIOS: &[ScenarioEntry] = &[
         fault_targets: |_, _| pingpong::CLIENTS + 1,
         finds_expected_within: 0,
         run: pingpong_run,
+    },
+    ScenarioEntry {
+        name: "session-lease",
+        summary: "leadership by a session-bound lock plus a lease row, with zombie preemption",
+        test_file: "session_lease",
+        canaries: SESSION_LEASE_CANARIES,
+        probes: SESSION_LEASE_PROBES,
+        fault_kinds: || session_lease::swarm_profile(2).kinds,
+        moments: || session_lease::swarm_profile(2).moments,
+        expects_violations: false,
+        plan: session_lease_plan,
+        smaller_sizes: session_lease_smaller_sizes,
+        caps_writes: true,
+        sizes: Some((1, 5)),
+        fault_targets: session_lease_fault_targets,
+        finds_expected_within: 0,
+        run: session_lease_run,
     },
 ];
 

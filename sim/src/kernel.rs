@@ -52,21 +52,22 @@ pub(crate) enum Event<N: Node> {
     },
     FaultBegin(usize),
     FaultEnd(usize),
-    /// A session request reaches the store (`crate::session_kernel`); boxed, so runs without
-    /// sessions queue events no larger than before.
+    /// A session request reaches the store (`crate::session_kernel`); the request itself waits
+    /// in `slot`, so events stay as small and as cheap to drop as before sessions.
     SessionArrive {
         node: NodeId,
         incarnation: u32,
         request: RequestId,
-        op: Box<crate::session::SessionOp<N::Value>>,
+        slot: u32,
         timeout_at: SimTime,
         answered: bool,
     },
+    /// A session reply reaches its node; the reply waits in `slot`.
     SessionReply {
         node: NodeId,
         incarnation: u32,
         request: RequestId,
-        reply: Box<crate::session::SessionReply<N::Value>>,
+        slot: u32,
     },
     /// The keepalive of `node`'s sessions runs out, unless its link healed since watch `epoch`.
     KeepaliveCheck {
@@ -123,7 +124,7 @@ pub struct Kernel<N: Node> {
     pub(crate) network: Network,
     pub(crate) store: ObjectStore<N::Value>,
     pub(crate) store_outages: u32,
-    pub(crate) session_server: crate::session_kernel::SessionServer,
+    pub(crate) session_server: crate::session_kernel::SessionServer<N::Value>,
     pub(crate) disks: Vec<Disk<N::Record>>,
     pub(crate) incarnations: Vec<u32>,
     pub(crate) paused: Vec<bool>,
@@ -434,7 +435,7 @@ impl<N: Node> World<N> {
         self.nodes[index] = None;
         kernel.incarnations[index] += 1;
         kernel.paused[index] = false;
-        kernel.deferred[index].clear();
+        kernel.clear_deferred(index);
         let tear = kernel.rng_disk.chance(kernel.plan.disk.torn_write_ratio);
         kernel.disks[index].crash(tear);
         if kernel.disks[index].torn_tail() {

@@ -16,23 +16,74 @@ use crate::NodeId;
 /// The probe a run hits each time a keepalive ends a node's sessions.
 pub const KEEPALIVE_EXPIRED: &str = "session-keepalive-expired";
 
-/// The store's sessions plus the keepalive watch on each node's link to the store.
-#[derive(Debug, Default)]
-pub(crate) struct SessionServer {
+/// The store's sessions, the keepalive watch on each node's link to the store, and the session
+/// requests and replies in flight.
+#[derive(Debug)]
+pub(crate) struct SessionServer<V> {
     pub(crate) sessions: Sessions,
     /// Bumped for every watch begun, so a check left over from an earlier cut is ignored.
     epoch: u64,
     /// Per node: the watch under way while its link is cut and it has live sessions.
     watching: Vec<Option<u64>>,
+    /// Requests and replies in flight, by slot. Events carry only the slot, so the kernel's
+    /// events keep no heap fields (nor their drop glue) for the runs that never use sessions.
+    parked: Vec<Option<InFlight<V>>>,
+    free_slots: Vec<u32>,
+}
+
+#[derive(Debug)]
+enum InFlight<V> {
+    Request(SessionOp<V>),
+    Reply(SessionReply<V>),
+}
+
+impl<V> Default for SessionServer<V> {
+    fn default() -> Self {
+        SessionServer {
+            sessions: Sessions::default(),
+            epoch: 0,
+            watching: Vec::new(),
+            parked: Vec::new(),
+            free_slots: Vec::new(),
+        }
+    }
+}
+
+impl<V> SessionServer<V> {
+    fn park(&mut self, item: InFlight<V>) -> u32 {
+        match self.free_slots.pop() {
+            Some(slot) => {
+                self.parked[slot as usize] = Some(item);
+                slot
+            }
+            None => {
+                self.parked.push(Some(item));
+                (self.parked.len() - 1) as u32
+            }
+        }
+    }
+
+    fn unpark(&mut self, slot: u32) -> InFlight<V> {
+        self.free_slots.push(slot);
+        self.parked[slot as usize].take().expect("a parked slot is taken once")
+    }
+
+    fn park_reply(&mut self, reply: SessionReply<V>) -> u32 {
+        self.park(InFlight::Reply(reply))
+    }
 }
 
 impl<N: Node> Kernel<N> {
     /// A session request reaches the store: applied atomically now unless a partition caught
     /// it in flight or the caller's process is gone, then answered like a storage request.
+    #[inline(never)] // kept out of the kernel's hot loop, which runs without sessions
     pub(crate) fn session_arrive(&mut self, event: Event<N>) {
-        let Event::SessionArrive { node, incarnation, request, op, timeout_at, answered } = event
+        let Event::SessionArrive { node, incarnation, request, slot, timeout_at, answered } = event
         else {
             unreachable!("session_arrive handles SessionArrive only")
+        };
+        let InFlight::Request(op) = self.session_server.unpark(slot) else {
+            unreachable!("an arriving slot holds a request")
         };
         let gone = self.incarnations[node as usize] != incarnation;
         if gone || !self.network.link_open(node, STORE) {
@@ -40,17 +91,15 @@ impl<N: Node> Kernel<N> {
             let record = self.record(RecordKind::Drop, STORE, node, request, stable_hash(&op));
             self.trace.record(record, || format!("{op:?} (in flight)"));
             if !answered && !gone {
-                let reply = Box::new(SessionReply::Failed(StorageError::Timeout));
-                self.schedule(
-                    timeout_at,
-                    Event::SessionReply { node, incarnation, request, reply },
-                );
+                let timeout = SessionReply::Failed(StorageError::Timeout);
+                let slot = self.session_server.park_reply(timeout);
+                self.schedule(timeout_at, Event::SessionReply { node, incarnation, request, slot });
             }
             return;
         }
         let record = self.record(RecordKind::StoreApply, node, STORE, request, stable_hash(&op));
         self.trace.record(record, || format!("{op:?}"));
-        let reply = self.session_apply(node, incarnation, *op, answered);
+        let reply = self.session_apply(node, incarnation, op, answered);
         if answered {
             return;
         }
@@ -61,8 +110,8 @@ impl<N: Node> Kernel<N> {
             _ if lost => (timeout_at, SessionReply::Failed(StorageError::Timeout)),
             _ => (arrive_at, reply),
         };
-        let reply = Box::new(reply);
-        self.schedule(at, Event::SessionReply { node, incarnation, request, reply });
+        let slot = self.session_server.park_reply(reply);
+        self.schedule(at, Event::SessionReply { node, incarnation, request, slot });
     }
 
     /// The store's answer to `op`, with the store's own faults drawn as for storage requests.
@@ -94,7 +143,19 @@ impl<N: Node> Kernel<N> {
         reply
     }
 
+    /// Forgets the events held for paused node `index` (it crashed), with the session replies
+    /// parked for them.
+    pub(crate) fn clear_deferred(&mut self, index: usize) {
+        let server = &mut self.session_server;
+        for event in self.deferred[index].drain(..) {
+            if let Event::SessionReply { slot, .. } = event {
+                server.unpark(slot);
+            }
+        }
+    }
+
     /// Ends every live session of `node` for `end`, releasing their locks; returns how many.
+    #[inline(never)] // kept out of the kernel's hot loop, which runs without sessions
     pub(crate) fn end_sessions(&mut self, node: NodeId, end: SessionEnd) -> usize {
         if self.session_server.sessions.never_used() {
             return 0;
@@ -110,6 +171,7 @@ impl<N: Node> Kernel<N> {
     /// Starts a keepalive watch for each node that has live sessions and whose link to the
     /// store is cut (either way), and drops the watch of every other node. Called whenever the
     /// links or the sessions change.
+    #[inline(never)] // kept out of the kernel's hot loop, which runs without sessions
     pub(crate) fn watch_session_links(&mut self) {
         if self.session_server.sessions.never_used() {
             return;
@@ -136,6 +198,7 @@ impl<N: Node> Kernel<N> {
 
     /// A keepalive ran out: if `node`'s link has stayed cut since watch `epoch` began, the
     /// server ends its sessions.
+    #[inline(never)] // kept out of the kernel's hot loop, which runs without sessions
     pub(crate) fn keepalive_check(&mut self, node: NodeId, epoch: u64) {
         let watch = self.session_server.watching.get_mut(node as usize);
         let Some(watch) = watch.filter(|watch| **watch == Some(epoch)) else { return };
@@ -148,9 +211,13 @@ impl<N: Node> Kernel<N> {
 
 impl<N: Node> World<N> {
     /// A session reply reaches its node (unless the node restarted meanwhile).
+    #[inline(never)] // kept out of the kernel's hot loop, which runs without sessions
     pub(crate) fn session_reply(&mut self, event: Event<N>) {
-        let Event::SessionReply { node: id, incarnation, request, reply } = event else {
+        let Event::SessionReply { node: id, incarnation, request, slot } = event else {
             unreachable!("session_reply handles SessionReply only")
+        };
+        let InFlight::Reply(reply) = self.kernel.session_server.unpark(slot) else {
+            unreachable!("a reply's slot holds a reply")
         };
         if self.kernel.incarnations[id as usize] != incarnation {
             return;
@@ -159,7 +226,7 @@ impl<N: Node> World<N> {
         let record = kernel.record(RecordKind::StoreReply, id, STORE, request, stable_hash(&reply));
         kernel.trace.record(record, || format!("{reply:?}"));
         let node = self.nodes[id as usize].as_mut().expect("a current incarnation is up");
-        node.on_session(&mut Context { kernel, node: id }, request, *reply);
+        node.on_session(&mut Context { kernel, node: id }, request, reply);
     }
 }
 
@@ -177,13 +244,14 @@ impl<N: Node> Context<'_, N> {
         let reaches_store = kernel.network.link_open(node, STORE);
         let answered = !reaches_store || arrive_at > timeout_at;
         if answered {
-            let reply = Box::new(SessionReply::Failed(StorageError::Timeout));
-            kernel.schedule(timeout_at, Event::SessionReply { node, incarnation, request, reply });
+            let slot =
+                kernel.session_server.park_reply(SessionReply::Failed(StorageError::Timeout));
+            kernel.schedule(timeout_at, Event::SessionReply { node, incarnation, request, slot });
         }
         if reaches_store {
-            let op = Box::new(op);
+            let slot = kernel.session_server.park(InFlight::Request(op));
             let arrive =
-                Event::SessionArrive { node, incarnation, request, op, timeout_at, answered };
+                Event::SessionArrive { node, incarnation, request, slot, timeout_at, answered };
             kernel.schedule(arrive_at, arrive);
         }
         let aimed = kernel.after_send_aim;

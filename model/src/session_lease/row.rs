@@ -2,10 +2,9 @@
 //! writer's own clock, and the generation (bumped at every takeover) that fences writes.
 
 use crate::NodeId;
-use serde::{Deserialize, Serialize};
 
 /// The lease row as stored.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct LeaseRow {
     pub holder: NodeId,
     /// Bumped by every takeover, under the lock, so each tenure has its own; the fencing token.
@@ -21,15 +20,41 @@ pub struct LeaseRow {
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct MalformedRow(pub String);
 
+/// The stored form: the four fields as little-endian integers, holder first (as a table row
+/// would hold them; a fixed layout, so a row is read without a parser).
+const ENCODED_LEN: usize = 4 + 3 * 8;
+
 impl LeaseRow {
     /// The stored bytes.
     pub fn encode(&self) -> Vec<u8> {
-        serde_json::to_vec(self).expect("a lease row always encodes")
+        let mut bytes = Vec::with_capacity(ENCODED_LEN);
+        bytes.extend_from_slice(&self.holder.to_le_bytes());
+        for field in [self.generation, self.acquired_at, self.lease_until] {
+            bytes.extend_from_slice(&field.to_le_bytes());
+        }
+        bytes
     }
 
-    /// Parses stored bytes; garbage is an error, never a panic.
+    /// Parses stored bytes; anything but a row's length is an error, never a panic.
     pub fn decode(bytes: &[u8]) -> Result<LeaseRow, MalformedRow> {
-        serde_json::from_slice(bytes).map_err(|e| MalformedRow(e.to_string()))
+        if bytes.len() != ENCODED_LEN {
+            let problem = format!("{} bytes, a row has {ENCODED_LEN}", bytes.len());
+            return Err(MalformedRow(problem));
+        }
+        let (holder, rest) = bytes.split_at(4);
+        let field = |index: usize| {
+            let mut word = [0u8; 8];
+            word.copy_from_slice(&rest[index * 8..index * 8 + 8]);
+            u64::from_le_bytes(word)
+        };
+        let mut id = [0u8; 4];
+        id.copy_from_slice(holder);
+        Ok(LeaseRow {
+            holder: NodeId::from_le_bytes(id),
+            generation: field(0),
+            acquired_at: field(1),
+            lease_until: field(2),
+        })
     }
 }
 
@@ -42,6 +67,6 @@ mod tests {
         let row = LeaseRow { holder: 2, generation: 7, acquired_at: 10, lease_until: 20 };
         assert_eq!(LeaseRow::decode(&row.encode()), Ok(row));
         assert!(LeaseRow::decode(b"\xff").is_err());
-        assert!(LeaseRow::decode(b"{\"holder\": 1}").is_err());
+        assert!(LeaseRow::decode(&[0; 29]).is_err());
     }
 }

@@ -202,3 +202,30 @@ fn an_aimed_strike_can_drop_sessions() {
     sim.run_until(millis(50));
     assert!(matches!(first_end(&sim), Some((SessionEnd::Lost, _))));
 }
+
+// Goal: a plan from outside names session faults and knobs only within range. Method: validate
+// a session loss on a node the scenario lacks, a keepalive past an hour, and a session-loss
+// ratio over one; each is one error naming the field.
+#[test]
+fn plan_checks_hold_session_faults_and_knobs_to_their_ranges() {
+    use sim::plan_check::PlanBounds;
+    let bounds = PlanBounds {
+        scenario: "lockers",
+        seed: 1,
+        sizes: None,
+        caps_writes: false,
+        fault_targets: |_, _| 2,
+        moments: vec![sim::aim::AFTER_SEND],
+    };
+    let ok = with(vec![(millis(1), Fault::SessionLoss { node: 1 })], secs(1));
+    assert_eq!(ok.validate(&bounds), Ok(()));
+    let far = with(vec![(millis(1), Fault::SessionLoss { node: 2 })], secs(1));
+    let error = far.validate(&bounds).unwrap_err();
+    assert_eq!(error.field, "schedule[0].fault.session_loss.node", "{error}");
+    let forever = with(vec![], secs(3_601));
+    assert_eq!(forever.validate(&bounds).unwrap_err().field, "sessions.keepalive_ns");
+    let mut over = with(vec![], secs(1));
+    over.aim.session_loss_ratio = Ratio { numerator: 2, denominator: 1 };
+    let error = over.validate(&bounds).unwrap_err();
+    assert_eq!(error.field, "aim.session_loss_ratio.numerator", "{error}");
+}

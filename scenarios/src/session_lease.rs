@@ -19,6 +19,7 @@ use model::store::StoreError;
 use sim::faults::{FaultKind, SwarmProfile};
 use sim::rng::Stream;
 use sim::session::{self as store, SessionEnd, SessionId, SessionOp};
+use sim::storage::StorageError;
 use sim::time::{millis, secs};
 use sim::{Context, Node, NodeId, RequestId, RunLimits, Scenario, View, Violation};
 
@@ -203,10 +204,11 @@ pub fn from_sim_session(reply: store::SessionReply<Vec<u8>>) -> SessionReply {
         Sim::Closed => SessionReply::Closed,
         Sim::GuardFailed => SessionReply::GuardFailed,
         Sim::SessionDead => SessionReply::SessionDead,
-        Sim::Failed(error) => match from_sim(sim::storage::StorageReply::Failed(error)) {
-            model::store::StoreReply::Failed(error) => SessionReply::Failed(error),
-            _ => unreachable!("a failure converts to a failure"),
-        },
+        Sim::Failed(error) => SessionReply::Failed(match error {
+            StorageError::Timeout => StoreError::Timeout,
+            StorageError::Transient => StoreError::Transient,
+            StorageError::Unavailable => StoreError::Unavailable,
+        }),
     }
 }
 

@@ -129,12 +129,15 @@ impl<N: Node> Kernel<N> {
             self.coverage.fault(FaultKind::StorageTransientError);
             return SessionReply::Failed(StorageError::Transient);
         }
-        let opens = matches!(op, SessionOp::Open);
+        let opens_or_ends =
+            matches!(op, SessionOp::Open | SessionOp::Terminate { .. } | SessionOp::Close { .. });
         let (now, store_time_ns) = (self.now, self.store_time_ns());
         let server = &mut self.session_server.sessions;
         let reply = server.apply(&mut self.store, now, store_time_ns, (node, incarnation), op);
-        if opens {
-            self.watch_session_links(); // a session opened across a one-way cut is watched
+        if opens_or_ends {
+            // A session opened across a one-way cut is watched from now; a node left without
+            // sessions stops being watched, so its next session gets a keepalive of its own.
+            self.watch_session_links();
         }
         if !answered && self.rng_storage.chance(self.plan.storage.ambiguous_ratio) {
             self.coverage.fault(FaultKind::StorageAmbiguousWrite);
@@ -164,6 +167,7 @@ impl<N: Node> Kernel<N> {
         if ended > 0 {
             let record = self.record(RecordKind::SessionEnd, node, STORE, ended as u64, 0);
             self.trace.record(record, || format!("{ended} session(s) ended: {end:?}"));
+            self.watch_session_links();
         }
         ended
     }

@@ -229,3 +229,24 @@ fn plan_checks_hold_session_faults_and_knobs_to_their_ranges() {
     let error = over.validate(&bounds).unwrap_err();
     assert_eq!(error.field, "aim.session_loss_ratio.numerator", "{error}");
 }
+
+// Goal: a session gets its own keepalive: one opened while the link is still cut is not ended by
+// the watch of the sessions before it. Method: the store's replies to node 0 are cut from 100 ms
+// for 1 s, keepalive 200 ms; node 0 crashes at 150 ms and, back at 160 ms, opens session 3,
+// which reaches the store at 162 ms: it lives until 362 ms, not 300 ms.
+#[test]
+fn a_session_opened_across_a_cut_gets_a_keepalive_of_its_own() {
+    let one_way = Fault::Partition {
+        partition: Partition::OneWay { from: vec![STORE], to: vec![0] },
+        duration_ns: secs(1),
+    };
+    let crash = Fault::Crash { node: 0, down_ns: millis(10) };
+    let plan = with(vec![(millis(100), one_way), (millis(150), crash)], millis(200));
+    let mut sim = simulation(2, plan);
+    sim.run_until(millis(361));
+    let third = |sim: &Simulation<Lockers>| sim.view().sessions().info(3).copied();
+    assert_eq!(third(&sim).map(|s| (s.node, s.end)), Some((0, None)));
+    sim.run_until(millis(362));
+    let ended = third(&sim).and_then(|s| s.end);
+    assert_eq!(ended, Some((SessionEnd::KeepaliveExpired, millis(362))));
+}

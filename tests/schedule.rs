@@ -90,7 +90,7 @@ fn shapes_and_fields_a_plan_lacks_are_errors() {
     assert_eq!(
         error("lease", r#"{"foo":1}"#),
         "foo: unknown field `foo`, expected one of `network`, `storage`, `disk`, `clock`, \
-         `schedule`, `aim`, `size`, `writes_max`"
+         `schedule`, `aim`, `sessions`, `size`, `writes_max`"
     );
     let nested = r#"{"network":{"drop_ratio":{"numerator":1,"denominator":2,"x":0}}}"#;
     assert!(error("lease", nested).starts_with("network.drop_ratio.x: unknown field `x`"));

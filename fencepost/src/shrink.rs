@@ -214,6 +214,7 @@ fn halve_duration(fault: &mut Fault) -> bool {
             let halved = *delta_ns / 2;
             return std::mem::replace(delta_ns, halved) != halved;
         }
+        Fault::SessionLoss { .. } => return false, // instantaneous
     };
     let halved = *duration / 2;
     halved >= 1_000 && std::mem::replace(duration, halved) != halved

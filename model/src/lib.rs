@@ -13,6 +13,8 @@ pub mod lease;
 pub mod moment;
 pub mod promise;
 pub mod replication;
+pub mod session_lease;
+pub mod session_store;
 pub mod spec;
 pub mod store;
 

@@ -24,17 +24,21 @@ pub enum Moment {
     /// A leader answered a catch-up request (entries, or where its log now starts): a copy of
     /// the answer arriving late is an answer no request waits for any more.
     SyncAnswered,
+    /// A leader's validation (its takeover or a refresh under its lock) just came back: a
+    /// session loss or a pause now leaves it acting on that validation for the longest.
+    LeadershipValidated,
 }
 
 impl Moment {
     /// The moments' names, in a fixed order.
-    pub const NAMES: [&'static str; 6] = [
+    pub const NAMES: [&'static str; 7] = [
         "election",
         "vote-granted",
         "handover-step",
         "sync-requested",
         "lease-renewing",
         "sync-answered",
+        "leadership-validated",
     ];
 
     /// The moment's name, as harnesses and plans know it.
@@ -46,6 +50,7 @@ impl Moment {
             Moment::SyncRequested { .. } => Moment::NAMES[3],
             Moment::LeaseRenewing => Moment::NAMES[4],
             Moment::SyncAnswered => Moment::NAMES[5],
+            Moment::LeadershipValidated => Moment::NAMES[6],
         }
     }
 

@@ -7,12 +7,14 @@ pub mod lease;
 pub mod pingpong;
 pub mod replica_set;
 pub mod replication;
+pub mod session_lease;
 pub mod spec_check;
 
 use fencepost::{CanaryInfo, Registry, ScenarioEntry, SeedRun};
 use model::failover::FailoverCanary;
 use model::lease::LeaseCanary;
 use model::replication::{AckPolicy, ReplicationCanary};
+use model::session_lease::SessionLeaseCanary;
 use sim::faults::FaultPlan;
 use sim::rng::Stream;
 use sim::RunReport;
@@ -242,6 +244,77 @@ fn cluster_members(seed: u64) -> u32 {
     cluster::ClusterScenario::new(seed, None, None).members
 }
 
+const SESSION_LEASE_CANARIES: &[CanaryInfo] = &[
+    session_lease_canary(SessionLeaseCanary::DescribedDesign),
+    session_lease_canary(SessionLeaseCanary::UnboundedBelief),
+    session_lease_canary(SessionLeaseCanary::UnfencedWrites),
+    session_lease_canary(SessionLeaseCanary::PreemptValidLease),
+    session_lease_canary(SessionLeaseCanary::RefreshWithoutValidation),
+    session_lease_canary(SessionLeaseCanary::ValidateOnOtherConnection),
+];
+
+const fn session_lease_canary(canary: SessionLeaseCanary) -> CanaryInfo {
+    CanaryInfo { name: canary.name(), description: canary.description() }
+}
+
+const SESSION_LEASE_PROBES: &[&str] = &[
+    "lock-taken",
+    "lock-held",
+    "waiting-out",
+    "leadership-taken",
+    "refreshed",
+    "zombie-preempted",
+    "preempt-refused",
+    "session-lost-seen",
+    "resigned",
+    "storage-timeout-seen",
+    "write-accepted",
+    "write-refused",
+    sim::KEEPALIVE_EXPIRED,
+];
+
+fn session_lease_run(run: &SeedRun<'_>) -> RunReport {
+    let canary = run.canary.map(|name| {
+        *SessionLeaseCanary::ALL.iter().find(|c| c.name() == name).expect("the runner checked it")
+    });
+    let mut scenario = session_lease::SessionLeaseScenario::new(run.seed, canary);
+    if let Some(size) = run.plan.size {
+        scenario.contenders = size;
+    }
+    if let Some(writes_max) = run.plan.writes_max {
+        scenario.writes_max = writes_max;
+    }
+    run.simulate(scenario, session_lease::limits())
+}
+
+fn session_lease_contenders(seed: u64) -> u32 {
+    session_lease::SessionLeaseScenario::new(seed, None).contenders
+}
+
+fn session_lease_entry() -> ScenarioEntry {
+    let coverage = session_lease::swarm_profile(2);
+    ScenarioEntry::new("session-lease", session_lease_run)
+        .with_summary("leadership by a session-bound lock plus a lease row, with zombie preemption")
+        .with_test_command("cargo test --test session_lease seed_range")
+        .with_canaries(SESSION_LEASE_CANARIES)
+        .with_probes(SESSION_LEASE_PROBES)
+        .with_plans(
+            |seed| {
+                let profile = session_lease::swarm_profile(session_lease_contenders(seed));
+                FaultPlan::swarm(&mut Stream::fork(seed, "faults"), &profile)
+            },
+            coverage.kinds,
+            coverage.moments,
+        )
+        // The faults reach the contenders, never the protected resource.
+        .with_sizes(
+            (1, 5),
+            |seed, size| size.unwrap_or_else(|| session_lease_contenders(seed)),
+            |seed| (1..session_lease_contenders(seed)).map(|size| (size, size)).collect(),
+        )
+        .with_capped_writes()
+}
+
 /// Every scenario of this repository, in the order `fencepost list` prints them, registered
 /// through the harness's public API exactly as a user's are. Reproduce lines replay through
 /// `cargo run --release --` of this repository.
@@ -310,6 +383,7 @@ pub fn registry() -> Registry {
                 .with_probes(&["grant-received", "grant-denied"])
                 .with_swarm(pingpong::swarm_profile()),
         )
+        .with(session_lease_entry())
         .with_kernel_benchmark("pingpong", pingpong_benchmark)
 }
 

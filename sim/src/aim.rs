@@ -55,6 +55,14 @@ pub struct AimOptions {
     pub late_copy_ratio: Ratio,
     /// A late copy arrives up to this long after the original was sent, nanoseconds.
     pub late_copy_ns_max: u64,
+    /// Chance that a strike, instead of crashing or pausing the node, makes the store drop
+    /// its sessions (a connection reset at the worst moment). Never unless a plan says so.
+    #[serde(default, skip_serializing_if = "is_never")]
+    pub session_loss_ratio: Ratio,
+}
+
+fn is_never(ratio: &Ratio) -> bool {
+    ratio.is_never()
 }
 
 impl AimOptions {
@@ -91,6 +99,7 @@ impl AimOptions {
                 false => Ratio::NEVER,
             },
             late_copy_ns_max: rng.log_uniform(millis(5), millis(2_000)),
+            session_loss_ratio: Ratio::NEVER,
         }
     }
 
@@ -142,7 +151,10 @@ impl<N: Node> Kernel<N> {
         }
         let delay_ns = if within_ns > 1 { self.rng_strikes.below(within_ns) } else { 0 };
         let aim = &self.plan.aim;
-        let fault = if self.rng_strikes.chance(aim.crash_ratio) {
+        // `chance` draws nothing at a zero ratio: plans without session loss strike as before.
+        let fault = if self.rng_strikes.chance(aim.session_loss_ratio) {
+            Fault::SessionLoss { node: target }
+        } else if self.rng_strikes.chance(aim.crash_ratio) {
             let down_ns = self.rng_strikes.log_uniform(MILLISECOND / 20, aim.down_ns_max);
             Fault::Crash { node: target, down_ns }
         } else {

@@ -6,6 +6,7 @@ use crate::aim::AimOptions;
 use crate::disk::DiskOptions;
 use crate::network::{NetworkOptions, Partition, STORE};
 use crate::rng::{Ratio, Stream};
+use crate::session::SessionOptions;
 use crate::storage::StorageOptions;
 use crate::time::{millis, SimTime, MILLISECOND};
 use crate::NodeId;
@@ -46,11 +47,13 @@ pub enum FaultKind {
     SlowFsync,
     /// A crash or pause aimed at a moment (see `crate::aim`).
     AimedStrike,
+    /// The store drops a node's sessions and their locks (see `crate::session`).
+    SessionLoss,
 }
 
 impl FaultKind {
     /// Every kind, in a fixed order.
-    pub const ALL: [FaultKind; 15] = [
+    pub const ALL: [FaultKind; 16] = [
         FaultKind::MessageDrop,
         FaultKind::MessageDuplicate,
         FaultKind::MessageReorder,
@@ -66,6 +69,7 @@ impl FaultKind {
         FaultKind::TornWrite,
         FaultKind::SlowFsync,
         FaultKind::AimedStrike,
+        FaultKind::SessionLoss,
     ];
 
     /// Faults of the network: loss, duplication, reordering, partitions, clogged links.
@@ -103,6 +107,7 @@ impl FaultKind {
             FaultKind::TornWrite => "torn-write",
             FaultKind::SlowFsync => "slow-fsync",
             FaultKind::AimedStrike => "aimed-strike",
+            FaultKind::SessionLoss => "session-loss",
         }
     }
 }
@@ -124,6 +129,9 @@ pub enum Fault {
     ClockJump { node: NodeId, delta_ns: i64 },
     /// The object store refuses every request for `duration_ns`.
     StoreOutage { duration_ns: u64 },
+    /// The store drops every session of `node` at once (a connection reset, a database
+    /// failover): their locks are released. Moot when `node` has no live session.
+    SessionLoss { node: NodeId },
 }
 
 impl fmt::Display for Fault {
@@ -156,6 +164,7 @@ impl fmt::Display for Fault {
             Fault::StoreOutage { duration_ns } => {
                 write!(f, "store outage for {}", time(*duration_ns))
             }
+            Fault::SessionLoss { node } => write!(f, "session loss of {}", name(*node)),
         }
     }
 }
@@ -170,6 +179,7 @@ impl Fault {
             Fault::Pause { .. } => FaultKind::Pause,
             Fault::ClockJump { .. } => FaultKind::ClockJump,
             Fault::StoreOutage { .. } => FaultKind::StorageOutage,
+            Fault::SessionLoss { .. } => FaultKind::SessionLoss,
         }
     }
 
@@ -184,7 +194,7 @@ impl Fault {
             },
             Fault::Clog { from, to, .. } => vec![*from, *to],
             Fault::Crash { node, .. } | Fault::Pause { node, .. } => vec![*node],
-            Fault::ClockJump { node, .. } => vec![*node],
+            Fault::ClockJump { node, .. } | Fault::SessionLoss { node } => vec![*node],
             Fault::StoreOutage { .. } => vec![],
         };
         nodes.retain(|node| *node != STORE);
@@ -199,7 +209,7 @@ impl Fault {
             | Fault::Pause { duration_ns, .. }
             | Fault::StoreOutage { duration_ns } => *duration_ns,
             Fault::Crash { down_ns, .. } => *down_ns,
-            Fault::ClockJump { .. } => 0,
+            Fault::ClockJump { .. } | Fault::SessionLoss { .. } => 0,
         }
     }
 }
@@ -245,6 +255,9 @@ pub struct FaultPlan {
     /// Crashes and pauses aimed at moments (off unless a plan says so).
     #[serde(default, skip_serializing_if = "AimOptions::is_off")]
     pub aim: AimOptions,
+    /// The session store's knobs (only runs that open sessions read them).
+    #[serde(default, skip_serializing_if = "SessionOptions::is_default")]
+    pub sessions: SessionOptions,
     /// The scenario's size (lease: contenders; replication: members) when a plan pins it, as
     /// a shrunk plan does; None: the seed decides.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -363,6 +376,7 @@ impl FaultPlan {
                         | FaultKind::Pause
                         | FaultKind::ClockJump
                         | FaultKind::StorageOutage
+                        | FaultKind::SessionLoss
                 )
             })
             .collect();
@@ -390,6 +404,13 @@ impl FaultPlan {
         if on(FaultKind::AimedStrike) {
             let faults_max = profile.faults_max as u32;
             plan.aim = AimOptions::swarm(rng, profile.nodes, &profile.moments, faults_max);
+        }
+        // Drawn last, and only for profiles with sessions, for the same reason.
+        if profile.kinds.contains(&FaultKind::SessionLoss) {
+            plan.sessions.keepalive_ns = rng.log_uniform(millis(100), millis(5_000));
+            if on(FaultKind::SessionLoss) && on(FaultKind::AimedStrike) {
+                plan.aim.session_loss_ratio = Ratio::per_10k(rng.between(1_000, 10_000) as u32);
+            }
         }
         plan
     }
@@ -439,6 +460,7 @@ fn random_fault(rng: &mut Stream, kind: FaultKind, profile: &SwarmProfile) -> Fa
         }
         FaultKind::Crash => Fault::Crash { node, down_ns: duration_ns },
         FaultKind::Pause => Fault::Pause { node, duration_ns },
+        FaultKind::SessionLoss => Fault::SessionLoss { node },
         FaultKind::ClockJump => {
             let magnitude = rng.log_uniform(1, profile.clock_jump_ns_max.max(1)) as i64;
             Fault::ClockJump { node, delta_ns: if rng.coin() { magnitude } else { -magnitude } }
@@ -531,10 +553,14 @@ impl FaultPlan {
             let a = &self.aim;
             let moments: Vec<String> =
                 a.moments.iter().map(|m| format!("{} {}", m.name, m.ratio)).collect();
+            let session_loss = match a.session_loss_ratio.is_never() {
+                true => String::new(),
+                false => format!("session loss {}, ", a.session_loss_ratio),
+            };
             writeln!(
                 f,
-                "  aim: up to {} strikes on nodes 0..{} at {}; crash {} (down <= {} ns), \
-                 else pause <= {} ns",
+                "  aim: up to {} strikes on nodes 0..{} at {}; {session_loss}crash {} (down <= \
+                 {} ns), else pause <= {} ns",
                 a.strikes_max,
                 a.targets,
                 moments.join(", "),
@@ -542,6 +568,9 @@ impl FaultPlan {
                 a.down_ns_max,
                 a.pause_ns_max
             )?;
+        }
+        if !self.sessions.is_default() {
+            writeln!(f, "  sessions: keepalive {} ns", self.sessions.keepalive_ns)?;
         }
         writeln!(
             f,

@@ -53,6 +53,28 @@ pub(crate) enum Event<N: Node> {
     },
     FaultBegin(usize),
     FaultEnd(usize),
+    /// A session request reaches the store (`crate::session_kernel`); the request itself waits
+    /// in `slot`, so events stay as small and as cheap to drop as before sessions.
+    SessionArrive {
+        node: NodeId,
+        incarnation: u32,
+        request: RequestId,
+        slot: u32,
+        timeout_at: SimTime,
+        answered: bool,
+    },
+    /// A session reply reaches its node; the reply waits in `slot`.
+    SessionReply {
+        node: NodeId,
+        incarnation: u32,
+        request: RequestId,
+        slot: u32,
+    },
+    /// The keepalive of `node`'s sessions runs out, unless its link healed since watch `epoch`.
+    KeepaliveCheck {
+        node: NodeId,
+        epoch: u64,
+    },
 }
 
 /// How often each fault kind actually fired, each "sometimes" probe was hit and each moment
@@ -133,6 +155,7 @@ pub struct Kernel<N: Node> {
     pub(crate) network: Network,
     pub(crate) store: ObjectStore<N::Value>,
     pub(crate) store_outages: u32,
+    pub(crate) session_server: crate::session_kernel::SessionServer<N::Value>,
     pub(crate) disks: Vec<Disk<N::Record>>,
     pub(crate) incarnations: Vec<u32>,
     pub(crate) paused: Vec<bool>,
@@ -221,6 +244,7 @@ impl<N: Node> Kernel<N> {
             network: Network::new(n),
             store: ObjectStore::default(),
             store_outages: 0,
+            session_server: Default::default(),
             disks: (0..n).map(|_| Disk::default()).collect(),
             incarnations: vec![0; n],
             paused: vec![false; n],
@@ -346,6 +370,9 @@ impl<N: Node> World<N> {
             Event::DiskSynced { .. } => self.disk_synced(event),
             Event::FaultBegin(index) => self.begin_fault(index, scenario),
             Event::FaultEnd(index) => self.end_fault(index, scenario),
+            Event::SessionArrive { .. } => self.kernel.session_arrive(event),
+            Event::SessionReply { .. } => self.session_reply(event),
+            Event::KeepaliveCheck { node, epoch } => self.kernel.keepalive_check(node, epoch),
         }
         if self.kernel.trace.capturing() {
             self.record_labels();
@@ -373,7 +400,8 @@ impl<N: Node> World<N> {
             Event::Deliver { to, .. } => Some(*to),
             Event::Timer { node, .. }
             | Event::StoreReply { node, .. }
-            | Event::DiskSynced { node, .. } => Some(*node),
+            | Event::DiskSynced { node, .. }
+            | Event::SessionReply { node, .. } => Some(*node),
             _ => None,
         }
     }
@@ -472,7 +500,7 @@ impl<N: Node> World<N> {
         self.nodes[index] = None;
         kernel.incarnations[index] += 1;
         kernel.paused[index] = false;
-        kernel.deferred[index].clear();
+        kernel.clear_deferred(index);
         kernel.held_sends[index].clear();
         kernel.reconnected_while_paused[index].clear();
         let tear = kernel.rng_disk.chance(kernel.plan.disk.torn_write_ratio);
@@ -480,6 +508,7 @@ impl<N: Node> World<N> {
         if kernel.disks[index].torn_tail() {
             kernel.coverage.fault(FaultKind::TornWrite);
         }
+        kernel.end_sessions(id, crate::session::SessionEnd::Crashed);
     }
 
     fn resume(&mut self, id: NodeId) {
@@ -540,6 +569,7 @@ impl<N: Node> World<N> {
             Fault::Crash { node, .. } | Fault::Pause { node, .. } => {
                 self.nodes[*node as usize].is_some() && !self.kernel.paused[*node as usize]
             }
+            Fault::SessionLoss { node } => self.kernel.session_server.sessions.has_live(*node),
             _ => true,
         };
         let kernel = &mut self.kernel;
@@ -555,7 +585,10 @@ impl<N: Node> World<N> {
         kernel.fault_active[index] = true;
         let id = index as u64;
         match fault {
-            Fault::Partition { partition, .. } => kernel.network.partition(id, partition),
+            Fault::Partition { partition, .. } => {
+                kernel.network.partition(id, partition);
+                kernel.watch_session_links();
+            }
             Fault::Clog { from, to, extra_latency_ns, .. } => {
                 kernel.network.clog(id, from, to, extra_latency_ns)
             }
@@ -563,6 +596,9 @@ impl<N: Node> World<N> {
             Fault::Pause { node, .. } => kernel.paused[node as usize] = true,
             Fault::ClockJump { node, delta_ns } => kernel.clocks[node as usize].jump(delta_ns),
             Fault::StoreOutage { .. } => kernel.store_outages += 1,
+            Fault::SessionLoss { node } => {
+                kernel.end_sessions(node, crate::session::SessionEnd::Lost);
+            }
         }
         let end_at = self.kernel.now + self.kernel.faults[index].duration_ns();
         self.kernel.schedule(end_at, Event::FaultEnd(index));
@@ -580,11 +616,14 @@ impl<N: Node> World<N> {
 
     fn undo_fault<S: Scenario<Node = N>>(&mut self, index: usize, scenario: &S) {
         match self.kernel.faults[index].clone() {
-            Fault::Partition { .. } => self.heal_links(|network| network.heal(index as u64)),
+            Fault::Partition { .. } => {
+                self.heal_links(|network| network.heal(index as u64));
+                self.kernel.watch_session_links();
+            }
             Fault::Clog { .. } => self.kernel.network.heal(index as u64),
             Fault::Crash { node, .. } => self.boot(node, scenario),
             Fault::Pause { node, .. } => self.resume(node),
-            Fault::ClockJump { .. } => {}
+            Fault::ClockJump { .. } | Fault::SessionLoss { .. } => {}
             Fault::StoreOutage { .. } => self.kernel.store_outages -= 1,
         }
     }
@@ -611,5 +650,6 @@ impl<N: Node> World<N> {
             }
         }
         self.heal_links(|network| network.heal_all());
+        self.kernel.watch_session_links();
     }
 }

@@ -18,6 +18,8 @@ pub mod report;
 pub mod rng;
 mod run;
 pub mod seeds;
+pub mod session;
+mod session_kernel;
 pub mod storage;
 pub mod time;
 pub mod trace;
@@ -25,6 +27,7 @@ pub mod trace;
 pub use kernel::{Coverage, Kernel};
 pub use node::{Context, Node, RequestId};
 pub use run::{Outcome, Panicked, RunLimits, RunReport, Scenario, Simulation, View, Violation};
+pub use session_kernel::KEEPALIVE_EXPIRED;
 
 /// Identifies a simulated node: dense, from 0.
 pub type NodeId = u32;

@@ -64,6 +64,15 @@ pub trait Node: Sized {
     }
     /// An fsync completed: the first `durable_len` disk records survive a crash.
     fn on_disk_synced(&mut self, _cx: &mut Context<'_, Self>, _durable_len: usize) {}
+    /// The answer to session request `request` arrived (exactly one per request; see
+    /// [`Context::session`]).
+    fn on_session(
+        &mut self,
+        _cx: &mut Context<'_, Self>,
+        _request: RequestId,
+        _reply: crate::session::SessionReply<Self::Value>,
+    ) {
+    }
 
     /// The link to `peer` (a node, or [`crate::network::STORE`]) works both ways again after a
     /// partition cut it: what a session layer's reconnect callback tells a real process. A node

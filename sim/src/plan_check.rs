@@ -225,7 +225,8 @@ impl FaultPlan {
         ratio("aim.late_copy_ratio", aim.late_copy_ratio)?;
         duration("aim.down_ns_max", aim.down_ns_max)?;
         duration("aim.pause_ns_max", aim.pause_ns_max)?;
-        duration("aim.late_copy_ns_max", aim.late_copy_ns_max)
+        duration("aim.late_copy_ns_max", aim.late_copy_ns_max)?;
+        ratio("aim.session_loss_ratio", aim.session_loss_ratio)
     }
 
     fn validate_size(&self, bounds: &PlanBounds<'_>) -> Result<(), PlanError> {
@@ -263,7 +264,8 @@ impl FaultPlan {
         ratio("disk.torn_write_ratio", d.torn_write_ratio)?;
         duration("clock.offset_ns_max", self.clock.offset_ns_max)?;
         let why = "parts per million: 50% at most";
-        within("clock.drift_ppm_max", self.clock.drift_ppm_max, 0, DRIFT_PPM_LIMIT as u64, why)
+        within("clock.drift_ppm_max", self.clock.drift_ppm_max, 0, DRIFT_PPM_LIMIT as u64, why)?;
+        duration("sessions.keepalive_ns", self.sessions.keepalive_ns)
     }
 }
 
@@ -381,5 +383,6 @@ fn validate_fault(
         Fault::StoreOutage { duration_ns } => {
             duration(&field("store_outage", "duration_ns"), *duration_ns)
         }
+        Fault::SessionLoss { node } => targets.node(&field("session_loss", "node"), *node),
     }
 }

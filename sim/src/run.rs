@@ -246,6 +246,10 @@ impl<'a, N: Node> View<'a, N> {
     pub fn store(&self) -> &'a ObjectStore<N::Value> {
         &self.kernel.store
     }
+    /// The store's sessions and the locks they hold.
+    pub fn sessions(&self) -> &'a crate::session::Sessions {
+        &self.kernel.session_server.sessions
+    }
     /// Node `id`'s durable log.
     pub fn disk(&self, id: NodeId) -> &'a Disk<N::Record> {
         &self.kernel.disks[id as usize]

@@ -39,6 +39,9 @@ pub enum RecordKind {
     /// A node declared a spec action (`Context::action`); capture-only. `detail` is the
     /// action as declared.
     Action,
+    /// The store ended sessions of `node` (a crash, a cut past the keepalive, a session-loss
+    /// fault); `aux` is how many.
+    SessionEnd,
     /// A link between `node` and `peer` works both ways again (`Node::on_reconnect` ran);
     /// capture-only.
     Reconnect,

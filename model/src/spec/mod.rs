@@ -9,6 +9,7 @@
 pub mod failover;
 pub mod lease;
 pub mod replication;
+pub mod session_lease;
 
 /// A state invariant: holds in every reachable state of the spec.
 pub struct Invariant<V> {
@@ -44,5 +45,6 @@ pub fn mirrored_operators() -> Vec<(&'static str, &'static str)> {
     all.extend(lease::MIRRORED.iter().map(|name| ("Lease", *name)));
     all.extend(replication::MIRRORED.iter().map(|name| ("Replication", *name)));
     all.extend(failover::MIRRORED.iter().map(|name| ("Failover", *name)));
+    all.extend(session_lease::MIRRORED.iter().map(|name| ("SessionLease", *name)));
     all
 }

@@ -104,6 +104,7 @@ fn lease_entry(name: &'static str, profile: fn(u32) -> sim::faults::SwarmProfile
         .with_plans(move |seed| lease_plan(seed, profile), coverage.kinds, coverage.moments)
         .with_sizes((1, 7), lease_fault_targets, lease_smaller_sizes)
         .with_capped_writes()
+        .with_limits(lease::limits())
 }
 
 const REPLICATION_CANARIES: &[CanaryInfo] = &[
@@ -171,6 +172,7 @@ fn replication_entry(name: &'static str, ack_policy: AckPolicy) -> ScenarioEntry
             |seed| (1..replication_members(seed)).map(|size| (size, size)).collect(),
         )
         .with_capped_writes()
+        .with_limits(replication::limits())
 }
 
 const CLUSTER_CANARIES: &[CanaryInfo] = &[
@@ -297,7 +299,8 @@ pub fn registry() -> Registry {
                     |seed, size| cluster::ClusterScenario::new(seed, size, None).members + 1,
                     |seed| (2..cluster_members(seed)).map(|size| (size, size + 1)).collect(),
                 )
-                .with_capped_writes(),
+                .with_capped_writes()
+                .with_limits(cluster::limits()),
         )
         .with(
             ScenarioEntry::new("pingpong", pingpong_run)
@@ -307,7 +310,8 @@ pub fn registry() -> Registry {
                 .with_test_command("cargo test --test pingpong seed_range")
                 .with_canaries(PINGPONG_CANARIES)
                 .with_probes(&["grant-received", "grant-denied"])
-                .with_swarm(pingpong::swarm_profile()),
+                .with_swarm(pingpong::swarm_profile())
+                .with_limits(pingpong::limits()),
         )
         .with_kernel_benchmark("pingpong", pingpong_benchmark)
 }

@@ -248,6 +248,15 @@ fn schedule_files_are_checked_before_they_run() {
     let crash = r#"{"schedule":[{"at_ns":1,"fault":{"crash":{"node":99,"down_ns":1}}}]}"#;
     let pingpong_plan =
         r#"{"schedule":[{"at_ns":1,"fault":{"pause":{"node":4,"duration_ns":1}}}]}"#;
+    let partition = |partition: &str, at_ns: u64| {
+        format!(
+            r#"{{"schedule":[{{"at_ns":{at_ns},"fault":{{"partition":{{"partition":{partition},"duration_ns":1}}}}}}]}}"#
+        )
+    };
+    let both_sides = partition(r#"{"symmetric":{"side_a":[0,1],"side_b":[1,2]}}"#, 1);
+    let empty_side = partition(r#"{"one_way":{"from":[],"to":[1]}}"#, 1);
+    let empty_group = partition(r#"{"split":{"group":[]}}"#, 1);
+    let late = partition(r#"{"isolate_one":{"node":0}}"#, 30_000_000_000);
     for (name, text, expected) in [
         ("crash.json", crash, "schedule[0].fault.crash.node: 99 is out of range: allowed 0..=2"),
         (
@@ -265,6 +274,32 @@ fn schedule_files_are_checked_before_they_run() {
         ("pingpong.json", pingpong_plan, "schedule[0].fault.pause.node: 4 is out of range"),
         ("list.json", "[]", "(the top level): expected an object of plan fields"),
         ("foo.json", r#"{"foo":1}"#, "foo: unknown field `foo`"),
+        (
+            "twice.json",
+            r#"{"network":{"drop_ratio":{"numerator":1,"numerator":2,"denominator":2}}}"#,
+            "network.drop_ratio.numerator: given twice in one object",
+        ),
+        (
+            "both-sides.json",
+            both_sides.as_str(),
+            "schedule[0].fault.partition.partition.symmetric: n1 is on both sides",
+        ),
+        (
+            "empty-side.json",
+            empty_side.as_str(),
+            "schedule[0].fault.partition.partition.one_way.from: is empty",
+        ),
+        (
+            "empty-group.json",
+            empty_group.as_str(),
+            "schedule[0].fault.partition.partition.split.group: is empty",
+        ),
+        (
+            "late.json",
+            late.as_str(),
+            "schedule[0].at_ns: 30000000000 is out of range: allowed 0..=19999999999 (faults \
+             begin before the safety phase ends at 20.000000s",
+        ),
     ] {
         let path = file(name, text);
         let args = ["run", "--scenario", "replication", "--seed", &seed, "--schedule", &path];
@@ -345,7 +380,10 @@ fn sigterm_stops_stress_like_ctrl_c() {
     let out = String::from_utf8(output.stdout).unwrap();
     assert_eq!(output.status.code(), Some(130), "interrupted, nothing failed: {out}");
     // The signal may land before lease takes its first seed: then it too was "not run".
-    let summaries_printed = out.lines().filter(|l| l.contains("interrupted")).count();
+    let summaries_printed =
+        out.lines().filter(|l| l.contains("interrupted") && !l.starts_with("verdict:")).count();
+    let verdict = out.lines().last().unwrap();
+    assert!(verdict.starts_with("verdict: INTERRUPTED: 6 scenarios, seeds 0..=99999999"), "{out}");
     assert_eq!(summaries_printed, scenarios::registry().entries().len(), "{out}");
     assert!(out.contains("pingpong: not run (interrupted before it began"), "{out}");
     let summaries: serde_json::Value =
@@ -425,8 +463,8 @@ fn stress_refuses_empty_ranges_and_unwritable_outputs() {
 }
 
 /// Goal: `merge` adds shards up once each and judges as `stress` does. Method: two halves of a
-/// range merge to the whole; the same shard twice, or overlapping shards, are an error naming a
-/// seed both ran; the expected finds of an unsafe variant do not fail a merge.
+/// range merge to the whole; the same shard twice, or shards of another campaign, are errors
+/// naming both files; the expected finds of an unsafe variant do not fail a merge.
 #[test]
 fn merge_counts_each_seed_once_and_agrees_with_stress() {
     let dir = scratch("merge");
@@ -438,21 +476,30 @@ fn merge_counts_each_seed_once_and_agrees_with_stress() {
     };
     assert_eq!(stress(&["--shard", "0/2"], &path("a.json")), 0);
     assert_eq!(stress(&["--shard", "1/2"], &path("b.json")), 0);
-    assert_eq!(stress(&["--start", "15"], &path("late.json")), 0);
+    assert_eq!(stress(&["--start", "15", "--shard", "1/2"], &path("late.json")), 0);
     let (code, out, err) = fencepost(&["merge", &path("a.json"), &path("b.json")]);
     assert_eq!(code, 0, "{err}");
     assert!(out.starts_with("pingpong: 20 passed, 0 failed of 20 seeds"), "{out}");
+    let verdict = out.lines().last().unwrap();
+    assert_eq!(
+        verdict,
+        "verdict: passed: pingpong, seeds 0..=19 in 2 shards (2 merged) (20 runs): every \
+         invariant held"
+    );
     std::fs::write(path("empty.json"), "[]").unwrap();
     let err = usage_error(&["merge", &path("empty.json")]);
     assert!(err.contains("no scenario summaries"), "{err}");
     let err = usage_error(&["merge", &path("a.json"), &path("a.json")]);
+    assert!(err.contains("are both shard 0/2 of the campaign: merge each shard once"), "{err}");
+    let err = usage_error(&["merge", &path("a.json"), &path("late.json")]);
     assert!(
-        err.contains("overlapping shards") && err.contains("both ran seed 0 of pingpong"),
+        err.contains(&format!(
+            "{} and {} are not shards of one campaign: --start 0 against --start 15",
+            path("a.json"),
+            path("late.json")
+        )),
         "{err}"
     );
-    let err = usage_error(&["merge", &path("a.json"), &path("b.json"), &path("late.json")]);
-    // a.json ran the even seeds below 20, late.json 15..35: 16 is the first both ran.
-    assert!(err.contains("both ran seed 16 of pingpong"), "{err}");
 
     let unsafe_variant = ["stress", "--scenario", "replication-leader-ack", "--seeds", "30"];
     let (code, out, _) = fencepost(&[&unsafe_variant[..], &["--json", &path("ack.json")]].concat());
@@ -460,6 +507,168 @@ fn merge_counts_each_seed_once_and_agrees_with_stress() {
     assert!(out.contains("violations found, as expected for this variant"), "{out}");
     let (code, out, _) = fencepost(&["merge", &path("ack.json")]);
     assert_eq!(code, 0, "merge agrees with stress: {out}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Goal: a nightly cannot go green by losing a shard, nor merge shards that do not belong
+/// together; a merged failure reads as `stress` prints it. Method: shards 0/3 and 2/3 of a
+/// canary campaign merge as INCOMPLETE (exit 1, naming shard 1/3) and print each failure's
+/// `FAILED` line with its trace hash and a `reproduce:` line; a canary shard with a plain one,
+/// two unsharded runs of one range, and an unknown scenario are each refused naming the files.
+#[test]
+fn merge_names_a_missing_shard_and_refuses_foreign_ones() {
+    let dir = scratch("campaign");
+    let path = |name: &str| dir.join(name).to_string_lossy().into_owned();
+    let stress = |extra: &[&str], json: &str| {
+        let args =
+            [&["stress", "--scenario", "pingpong", "--seeds", "30"][..], extra, &["--json", json]];
+        fencepost(&args.concat())
+    };
+    let canary = ["--canary", "grant-from-receipt"];
+    let (_, shard0, _) = stress(&[&canary[..], &["--shard", "0/3"]].concat(), &path("c0.json"));
+    stress(&[&canary[..], &["--shard", "2/3"]].concat(), &path("c2.json"));
+    let (code, out, _) = fencepost(&["merge", &path("c0.json"), &path("c2.json")]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("INCOMPLETE campaign: shard 1/3 is missing: seeds 1 + k*3"), "{out}");
+    assert!(!out.contains("passed, 0 failed"), "{out}");
+    let verdict = out.lines().last().unwrap();
+    assert!(verdict.starts_with("verdict: FAILED: pingpong with canary grant-from-receipt, seeds 0..=29 in 3 shards (2 merged)"), "{verdict}");
+    assert!(verdict.contains("shards never merged: 1/3"), "{verdict}");
+    let stress_line = shard0.lines().find(|l| l.starts_with("FAILED ")).unwrap();
+    assert!(stress_line.contains(" trace_hash="), "{stress_line}");
+    assert!(out.lines().any(|l| l == stress_line), "merge prints stress's line: {out}");
+    assert!(
+        out.contains("  reproduce: cargo run --release -- run --scenario pingpong --seed "),
+        "{out}"
+    );
+
+    stress(&["--shard", "1/3"], &path("plain1.json"));
+    let err = usage_error(&["merge", &path("c0.json"), &path("plain1.json")]);
+    assert!(
+        err.contains(
+            "not shards of one campaign: --canary grant-from-receipt against --canary none"
+        ),
+        "{err}"
+    );
+    stress(&[], &path("whole.json"));
+    std::fs::copy(path("whole.json"), path("again.json")).unwrap();
+    let err = usage_error(&["merge", &path("whole.json"), &path("again.json")]);
+    assert!(
+        err.contains(&format!(
+            "{} and {} are both shard 0/1",
+            path("whole.json"),
+            path("again.json")
+        )),
+        "{err}"
+    );
+    let renamed = std::fs::read_to_string(path("whole.json"))
+        .unwrap()
+        .replace("\"pingpong\"", "\"pongping\"");
+    std::fs::write(path("renamed.json"), renamed).unwrap();
+    let err = usage_error(&["merge", &path("renamed.json")]);
+    assert!(err.contains("unknown scenario 'pongping'"), "{err}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Goal: no command overwrites what it reads, and no output is left half written. Method: an
+/// output path equal to an input (or to another output) is a usage error naming both; a
+/// `--json` written over an older file leaves no temporary file behind.
+#[test]
+fn outputs_never_overwrite_inputs() {
+    let dir = scratch("same-path");
+    let path = |name: &str| dir.join(name).to_string_lossy().into_owned();
+    let json = path("s.json");
+    let (code, _, _) =
+        fencepost(&["stress", "--scenario", "pingpong", "--seeds", "2", "--json", &json]);
+    assert_eq!(code, 0);
+    let err = usage_error(&["merge", &json, "--json", &json]);
+    assert!(err.contains("is the same file as input"), "{err}");
+    let trace = path("t.jsonl");
+    let (code, _, _) =
+        fencepost(&["run", "--scenario", "pingpong", "--seed", "3", "--trace", &trace]);
+    assert_eq!(code, 0);
+    let err = usage_error(&["view", &trace, "--html", &format!("{}/./t.jsonl", dir.display())]);
+    assert!(err.contains("is the same file as trace"), "{err}");
+    let err = usage_error(&[
+        "run",
+        "--scenario",
+        "pingpong",
+        "--seed",
+        "3",
+        "--trace",
+        &trace,
+        "--html",
+        &trace,
+    ]);
+    assert!(err.contains(&format!("--html {trace} is the same file as --trace {trace}")), "{err}");
+    let names: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(names.iter().all(|n| !n.ends_with(".tmp")), "{names:?}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Goal: a case file replays exactly the case it records and says whether it still ends so.
+/// Method: the corpus's shrunk pingpong canary case runs alone (its scenario, seed and canary
+/// from the file) and reproduces; flags that contradict it are errors; a case whose recorded
+/// step was changed is a loud mismatch with exit 6; a bare plan still needs its flags.
+#[test]
+fn a_case_file_replays_the_case_it_records() {
+    let case = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/regressions/pingpong-no-grace-period-shrunk-seed-19.json"
+    );
+    let (code, out, err) = fencepost(&["run", "--schedule", case]);
+    assert_eq!(code, 1, "the canary's violation, as recorded: {out}{err}");
+    assert!(
+        out.contains("case: pingpong seed 19 canary no-grace-period: shrunk from seed 19"),
+        "{out}"
+    );
+    let last = out.lines().last().unwrap();
+    assert!(
+        last.starts_with("case: expected safety@")
+            && last.ends_with(" GrantUniqueness: reproduced"),
+        "{last}"
+    );
+    let same = fencepost(&[
+        "run",
+        "--scenario",
+        "pingpong",
+        "--seed",
+        "19",
+        "--canary",
+        "no-grace-period",
+        "--schedule",
+        case,
+    ]);
+    assert_eq!(same.1, out, "flags that agree with the case change nothing");
+    for (flag, value, recorded) in [
+        ("--scenario", "lease", "its scenario pingpong"),
+        ("--seed", "7", "its seed 19"),
+        ("--canary", "grant-from-receipt", "its canary no-grace-period"),
+    ] {
+        let err = usage_error(&["run", "--schedule", case, flag, value]);
+        assert!(err.contains(&format!("{flag} {value} contradicts {recorded}")), "{err}");
+    }
+    let dir = scratch("case");
+    let text = std::fs::read_to_string(case).unwrap();
+    let mut edited: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let step = edited["expect"]["step"].as_u64().unwrap();
+    edited["expect"]["step"] = (step + 1).into();
+    let moved = dir.join("moved.json").to_string_lossy().into_owned();
+    std::fs::write(&moved, edited.to_string()).unwrap();
+    let (code, out, _) = fencepost(&["run", "--schedule", &moved]);
+    assert_eq!(code, 6, "{out}");
+    let last = out.lines().last().unwrap();
+    assert!(last.starts_with(&format!("CASE MISMATCH: expected safety@{} GrantUniqueness, but the run ended safety@{step} GrantUniqueness", step + 1)), "{last}");
+    let plan = dir.join("plan.json").to_string_lossy().into_owned();
+    std::fs::write(&plan, edited["plan"].to_string()).unwrap();
+    let err = usage_error(&["run", "--schedule", &plan]);
+    assert!(
+        err.contains("--scenario is required: ") && err.contains("is a bare fault plan"),
+        "{err}"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -499,4 +708,243 @@ fn bench_reports_the_peak_memory_of_stress_runs() {
         lines[1].starts_with("stress memory (200 lease seeds") && lines[1].contains("peak RSS")
     );
     assert!(!out.contains("unknown"), "Linux reports VmHWM: {out}");
+}
+
+/// Goal: the main job reads as one verdict. Method: an unsafe variant's expected finds are a
+/// count and a first seed, not a `FOUND` line per seed, its summary says "found (expected)",
+/// not "failed", and the run ends with one `verdict:` line that agrees with the exit code; a
+/// real failure keeps its per-seed line and turns the verdict.
+#[test]
+fn one_verdict_line_and_expected_finds_summarized() {
+    let (code, out, _) =
+        fencepost(&["stress", "--scenario", "replication-leader-ack", "--seeds", "40"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(!out.contains("FOUND") && !out.contains("FAILED"), "{out}");
+    let summary = out.lines().find(|l| l.starts_with("replication-leader-ack: ")).unwrap();
+    assert!(summary.contains(" found (expected) of 40 seeds"), "{summary}");
+    assert!(out.contains("as expected for this variant; the first: seed "), "{out}");
+    let verdict = out.lines().last().unwrap();
+    assert!(
+        verdict.starts_with(
+            "verdict: passed: replication-leader-ack, seeds 0..=39 (40 runs): every invariant \
+             held; expected violations found by replication-leader-ack ("
+        ),
+        "{verdict}"
+    );
+    let args =
+        ["stress", "--scenario", "pingpong", "--seeds", "5", "--canary", "grant-from-receipt"];
+    let (code, out, _) = fencepost(&args);
+    assert_eq!(code, 1);
+    let verdict = out.lines().last().unwrap();
+    assert!(
+        verdict.starts_with(
+            "verdict: FAILED: pingpong with canary grant-from-receipt, seeds 0..=4 (5 runs): "
+        ),
+        "{verdict}"
+    );
+    assert!(verdict.contains(" seeds failed: pingpong "), "{verdict}");
+}
+
+/// Goal: a run nobody watches on a terminal still shows it is alive. Method: with stderr piped
+/// (not a terminal) and a tiny interval, plain `progress:` lines arrive on stderr; interval 0
+/// turns them off.
+#[test]
+fn progress_lines_when_stderr_is_not_a_terminal() {
+    let args = ["stress", "--scenario", "cluster", "--seeds", "6", "--jobs", "1"];
+    let (code, out, err) = fencepost(&[&args[..], &["--progress-interval", "0.001"]].concat());
+    assert_eq!(code, 0, "{out}");
+    let line = err.lines().find(|l| l.starts_with("progress: cluster ")).expect(&err);
+    assert!(line.contains("/6 seeds, 0 failed, ") && line.contains(" seeds/s, eta "), "{line}");
+    let (_, _, quiet) = fencepost(&[&args[..], &["--progress-interval", "0"]].concat());
+    assert!(!quiet.contains("progress:"), "{quiet}");
+    let (_, help, _) = fencepost(&["stress", "--help"]);
+    assert!(help.contains("--progress-interval <SECONDS>"), "{help}");
+}
+
+/// Goal: `bench` never divides by zero or indexes an empty list. Method: each count at 0 is a
+/// usage error naming its flag (the old alias of --kernel-seeds included).
+#[test]
+fn bench_refuses_zero_counts() {
+    for flag in [
+        "--kernel-seeds",
+        "--pingpong-seeds",
+        "--scenario-seeds",
+        "--canary-windows",
+        "--canary-seeds-max",
+        "--memory-seeds",
+    ] {
+        let err = usage_error(&["bench", flag, "0"]);
+        assert!(err.contains("0 measures nothing: ask for at least 1"), "{flag}: {err}");
+    }
+}
+
+/// Runs `args` and kills it after `seconds`; returns the exit code (None: it was killed).
+#[allow(clippy::disallowed_methods)] // a watchdog on a real process: host time is right here
+fn run_within(args: &[&str], seconds: u64) -> Option<i32> {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_fencepost"))
+        .args(args)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let started = std::time::Instant::now();
+    while started.elapsed().as_secs() < seconds {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status.code();
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    None
+}
+
+/// Goal: absurd sizes cost nothing. Method: a million (or 2^64 - 1) jobs for 10 seeds start
+/// at most 10 workers and finish at once; `--schedule /dev/zero` stops at its size cap.
+#[test]
+fn absurd_jobs_and_endless_schedules_are_bounded() {
+    for jobs in ["1000000", "18446744073709551615"] {
+        let args = ["stress", "--scenario", "pingpong", "--seeds", "10", "--jobs", jobs];
+        assert_eq!(run_within(&args, 20), Some(0), "--jobs {jobs}");
+    }
+    let err =
+        usage_error(&["run", "--scenario", "pingpong", "--seed", "1", "--schedule", "/dev/zero"]);
+    assert!(err.contains("/dev/zero is larger than 16 MiB"), "{err}");
+}
+
+/// Goal: a report that could not be written is never a success, while a reader that went away
+/// on purpose (`| head`) is no error. Chosen: EPIPE exits 0 quietly; any other failed write to
+/// stdout (a full device) is `error: cannot write to stdout`, exit 2.
+#[test]
+fn a_lost_report_is_an_error_but_a_closed_pipe_is_not() {
+    let full = std::fs::File::create("/dev/full").unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_fencepost"))
+        .args(["run", "--scenario", "pingpong", "--seed", "3"])
+        .stdout(full)
+        .output()
+        .unwrap();
+    let err = String::from_utf8(output.stderr).unwrap();
+    assert_eq!(output.status.code(), Some(2), "{err}");
+    assert!(err.starts_with("error: cannot write to stdout: No space left on device"), "{err}");
+    // The reader closes before the run has printed anything.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_fencepost"))
+        .args(["run", "--scenario", "pingpong", "--seed", "2", "--canary", "grant-from-receipt"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(output.status.code(), Some(0), "a closed pipe stops the run quietly");
+    assert!(output.stderr.is_empty(), "{}", String::from_utf8_lossy(&output.stderr));
+}
+
+/// Goal: `view` never draws a misleading picture. Method: a saved trace with two lines swapped
+/// (steps going backwards) is refused, naming the line.
+#[test]
+fn view_refuses_a_trace_that_goes_backwards() {
+    let dir = scratch("backwards");
+    let trace = dir.join("t.jsonl").to_string_lossy().into_owned();
+    let (code, _, _) =
+        fencepost(&["run", "--scenario", "pingpong", "--seed", "3", "--trace", &trace]);
+    assert_eq!(code, 0);
+    let text = std::fs::read_to_string(&trace).unwrap();
+    let mut lines: Vec<&str> = text.lines().collect();
+    let late = lines.iter().position(|l| !l.starts_with("{\"step\":0,")).unwrap() + 5;
+    lines.swap(late, late + 1);
+    std::fs::write(&trace, lines.join("\n")).unwrap();
+    let html = dir.join("t.html").to_string_lossy().into_owned();
+    let err = usage_error(&["view", &trace, "--html", &html]);
+    assert!(err.contains(&format!("t.jsonl:{}: step ", late + 2)), "{err}");
+    assert!(err.contains("the trace goes backwards"), "{err}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Not a test of its own: what `dst_variables_are_checked_and_the_seeds_said` runs in a child
+/// process with the variables it sets (a test cannot set the environment of its own process).
+#[test]
+#[ignore = "run by dst_variables_are_checked_and_the_seeds_said with its own environment"]
+fn seed_range_under_the_given_environment() {
+    fencepost::testing::seed_range(&scenarios::registry(), "pingpong", 3);
+}
+
+/// Goal: `DST_SEED` / `DST_SEEDS` are checked whenever set, a misspelt `DST_` variable is an
+/// error, and the seeds that ran are said. Method: this test binary runs the helper above in a
+/// child process under each environment.
+#[test]
+fn dst_variables_are_checked_and_the_seeds_said() {
+    let run = |vars: &[(&str, &str)]| {
+        let mut command = Command::new(std::env::current_exe().unwrap());
+        command.args([
+            "--ignored",
+            "--exact",
+            "seed_range_under_the_given_environment",
+            "--nocapture",
+        ]);
+        for (key, _) in std::env::vars().filter(|(k, _)| k.starts_with("DST_")) {
+            command.env_remove(key);
+        }
+        command.envs(vars.iter().copied());
+        let output = command.output().unwrap();
+        let text = String::from_utf8_lossy(&output.stdout).into_owned()
+            + &String::from_utf8_lossy(&output.stderr);
+        (output.status.success(), text)
+    };
+    let (passed, out) = run(&[("DST_SEEDS", "2")]);
+    assert!(passed && out.contains("pingpong: seeds 0..=1 (2 seeds)"), "{out}");
+    let (passed, out) = run(&[("DST_SEED", "0x2a")]);
+    assert!(passed && out.contains("pingpong: seeds 42..=42 (1 seeds)"), "{out}");
+    let (passed, out) = run(&[("DST_SEED", "42"), ("DST_SEEDS", "garbage")]);
+    assert!(!passed && out.contains("DST_SEEDS=\"garbage\" is not valid"), "{out}");
+    let (passed, out) = run(&[("DST_SEEED", "42")]);
+    assert!(!passed && out.contains("unknown variable DST_SEEED"), "{out}");
+}
+
+/// Goal: one number parser for every seed and count. Method: hex and `_` work for counts as
+/// for seeds; the same malformed text gets the same one-line message from any flag.
+#[test]
+fn every_number_flag_parses_alike() {
+    let (code, out, _) =
+        fencepost(&["stress", "--scenario", "pingpong", "--seeds", "0x4", "--jobs", "0x2"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("pingpong: 4 passed, 0 failed of 4 seeds"), "{out}");
+    for args in [
+        vec!["stress", "--seeds", "1__0"],
+        vec!["stress", "--start", "1__0"],
+        vec!["run", "--scenario", "pingpong", "--seed", "1__0"],
+        vec!["shrink", "--scenario", "pingpong", "--seed", "1", "--runs-max", "1__0"],
+        vec!["bench", "--scenario-seeds", "1__0"],
+    ] {
+        let err = usage_error(&args);
+        assert!(
+            err.contains("invalid value '1__0'")
+                && err.ends_with("`_` may only stand between two digits\n"),
+            "{args:?}: {err}"
+        );
+    }
+}
+
+/// Goal: a wrong canary says where the right one is. Method: a scenario without canaries says
+/// so (no empty list); `--scenario all --canary X` names the scenario that owns X.
+#[test]
+fn canary_errors_name_the_owner() {
+    let err = usage_error(&[
+        "run",
+        "--scenario",
+        "lease-unsafe-drift",
+        "--seed",
+        "1",
+        "--canary",
+        "no-grace-period",
+    ]);
+    assert!(err.contains("has no canary 'no-grace-period' (it has no canaries); 'no-grace-period' is a canary of pingpong"), "{err}");
+    let err = usage_error(&["stress", "--scenario", "all", "--canary", "unchecked-resource"]);
+    assert!(
+        err.contains(
+            "it is a canary of lease, cluster; run it with --scenario lease or --scenario cluster"
+        ),
+        "{err}"
+    );
+    let err = usage_error(&["stress", "--canary", "nope"]);
+    assert!(err.contains("no scenario has a canary 'nope'"), "{err}");
 }

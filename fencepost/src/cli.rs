@@ -39,7 +39,8 @@ enum Command {
 /// Runs the harness command line over `registry` with the process's arguments and returns the
 /// exit code: `0` passed, `1` safety violation (or, for `stress`/`merge`, any failed seed),
 /// `2` bad usage (one line on stderr, never a panic), `3` liveness, `4` a bound hit, `5` a
-/// panic in a node or a check, `130` interrupted.
+/// panic in a node or a check, `6` a case file that did not end as recorded, `130`
+/// interrupted ([`crate::exit`]).
 pub fn main(registry: Registry) -> ExitCode {
     ExitCode::from(main_with_args(&registry, std::env::args_os()))
 }

@@ -70,6 +70,7 @@ pub fn main(registry: &Registry, args: MergeArgs) -> Result<u8, UsageError> {
         shards_merged: Some(merged.files),
         scenarios: merged.summaries.iter().zip(verdicts).collect(),
         missing_shards: merged.missing_shards.clone(),
+        output_lost: false,
     };
     output::line(judged.line());
     Ok(judged.exit_code())

@@ -16,15 +16,20 @@ pub struct Judged<'a> {
     pub shards_merged: Option<u64>,
     /// Each scenario's summary with its verdict.
     pub scenarios: Vec<(&'a ScenarioSummary, Verdict)>,
-    /// `merge`: the shard indices of the campaign that no file holds.
+    /// `merge`: the shards of the campaign that no file holds.
     pub missing_shards: Option<MissingShards>,
+    /// An output (`--json`, a saved case) could not be written: said on stderr, exit 2.
+    pub output_lost: bool,
 }
 
 impl Judged<'_> {
-    /// The exit code: `1` if a seed failed, the harness is blind or shards are missing (the
+    /// The exit code: `2` if an output was lost, else `1` if a seed failed, the harness is blind or shards are missing (the
     /// campaign did not show that everything held), else `130` if a signal stopped it early,
     /// else `0`.
     pub fn exit_code(&self) -> u8 {
+        if self.output_lost {
+            return exit::USAGE;
+        }
         let failed = self.scenarios.iter().any(|(_, v)| is_failure(*v));
         if failed || self.missing_shards.is_some() {
             exit::SAFETY
@@ -40,6 +45,7 @@ impl Judged<'_> {
         let word = match self.exit_code() {
             exit::PASSED => "passed",
             exit::INTERRUPTED => "INTERRUPTED",
+            exit::USAGE => "ERROR",
             _ if self.scenarios.iter().any(|(_, v)| is_failure(*v)) => "FAILED",
             _ => "INCOMPLETE",
         };
@@ -54,6 +60,9 @@ impl Judged<'_> {
         let asked: u64 = self.scenarios.iter().map(|(s, _)| s.seeds_asked).sum();
         if self.scenarios.iter().any(|(s, _)| s.interrupted) {
             findings.push(format!("interrupted: {runs} of {asked} runs done"));
+        }
+        if self.output_lost {
+            findings.push("an output could not be written (see the error above)".to_string());
         }
         if findings.is_empty() {
             findings.push("every invariant held".to_string());

@@ -772,8 +772,8 @@
       ctx.strokeStyle = '#f1f5f9'; ctx.beginPath(); ctx.moveTo(0, Math.round(y + laneH / 2) + 0.5); ctx.lineTo(GUTTER, Math.round(y + laneH / 2) + 0.5); ctx.stroke();
     });
     // What the gutter says, in full, for the browser tests (and anyone inspecting the page).
-    document.body.dataset.gutterAt = String(at);
-    document.body.dataset.gutterLabels = shownLabels.join(' | ');
+    const shown = shownLabels.join(' | '), data = document.body.dataset;
+    if (data.gutterLabels !== shown) { data.gutterAt = String(at); data.gutterLabels = shown; } // no DOM write per redraw
   }
 
   function buildHistogram() {

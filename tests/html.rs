@@ -343,3 +343,55 @@ impl Synthetic {
         });
     }
 }
+
+/// A label as the gutter shows it: nanosecond figures of seven digits or more as seconds.
+fn label_as_shown(detail: &str) -> String {
+    detail
+        .split(' ')
+        .map(|word| match word.parse::<u64>() {
+            Ok(ns) if word.len() >= 7 => format!("{:.6} s", ns as f64 / 1e9),
+            _ => word.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// The gutter's labels as the page reports them (`data-gutter-labels`), lane by lane.
+fn gutter_labels(browser: &Path, name: &str, records: &[DetailedRecord]) -> Vec<String> {
+    let dir = scratch(name);
+    let page = dir.join("diagram.html");
+    std::fs::write(&page, fencepost::html::render(name, records)).unwrap();
+    let url = format!("file://{}", page.display());
+    // Tall enough that every lane has room for its label.
+    let dom = headless(browser, &dir, &url, &["--dump-dom", "--window-size=1400,1400"]);
+    let _ = std::fs::remove_dir_all(&dir);
+    let labels = body_attribute(&dom, "data-gutter-labels").expect("the gutter's labels");
+    labels.split(" | ").map(str::to_string).collect()
+}
+
+/// Goal: a lane's label says the node's state where the reader looks, never a stale one.
+/// Method: the failing canary run opens on the violation; the gutter labels of the two clients
+/// that both believe they hold the grant are their states at the violation (not `grant until
+/// 0` from the window's left edge), with their deadlines in seconds, not raw nanoseconds.
+#[test]
+fn lane_labels_show_the_state_at_the_violation() {
+    let Some(browser) = chromium() else {
+        return skip("lane_labels_show_the_state_at_the_violation");
+    };
+    let records = canary_run();
+    let at = records.last().unwrap().record.time_ns;
+    let labels = gutter_labels(&browser, "labels", &records);
+    for node in [1, 3] {
+        let state = records
+            .iter()
+            .filter(|r| r.record.kind == RecordKind::State && r.record.node == node)
+            .rfind(|r| r.record.time_ns <= at)
+            .expect("a state before the violation");
+        let expected = format!("n{node}: {}", label_as_shown(&state.detail));
+        assert!(labels.contains(&expected), "{expected} in {labels:?}");
+        assert!(!expected.ends_with("until 0"), "a believer holds a live grant: {expected}");
+    }
+    let lease = gutter_labels(&browser, "lease-labels", &run("lease", 1, None));
+    let raw = lease.iter().find(|l| l.split(' ').any(|w| w.len() >= 7 && w.parse::<u64>().is_ok()));
+    assert_eq!(raw, None, "no raw nanoseconds in {lease:?}");
+}

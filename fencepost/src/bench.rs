@@ -11,16 +11,16 @@ use std::path::PathBuf;
 #[derive(clap::Args)]
 pub struct BenchArgs {
     /// Seeds of the kernel's fixed workload to time.
-    #[arg(long, alias = "pingpong-seeds", default_value_t = 20)]
+    #[arg(long, alias = "pingpong-seeds", default_value_t = 20, value_parser = crate::cli::parse_number)]
     kernel_seeds: u64,
     /// Seeds of each scenario's swarm runs to time.
-    #[arg(long, default_value_t = 200)]
+    #[arg(long, default_value_t = 200, value_parser = crate::cli::parse_number)]
     scenario_seeds: u64,
     /// Independent windows of seeds each canary is hunted in (median/worst over them).
-    #[arg(long, default_value_t = 5)]
+    #[arg(long, default_value_t = 5, value_parser = crate::cli::parse_number)]
     canary_windows: u64,
     /// The most seeds a canary hunt may take per window.
-    #[arg(long, default_value_t = 5_000)]
+    #[arg(long, default_value_t = 5_000, value_parser = crate::cli::parse_number)]
     canary_seeds_max: u64,
     /// Skip the 2-core scaling measurement.
     #[arg(long)]
@@ -34,7 +34,7 @@ pub struct BenchArgs {
     #[arg(long)]
     memory_scenario: Option<String>,
     /// Seed counts of the stress-like lease runs whose peak memory is measured.
-    #[arg(long, value_delimiter = ',', default_value = "10000,100000")]
+    #[arg(long, value_delimiter = ',', default_value = "10000,100000", value_parser = crate::cli::parse_number)]
     memory_seeds: Vec<u64>,
     /// Measure only the peak memory of those runs.
     #[arg(long)]
@@ -104,6 +104,9 @@ fn check_counts(args: &BenchArgs) -> Result<(), UsageError> {
 
 pub fn main(registry: &Registry, args: BenchArgs) -> Result<u8, UsageError> {
     check_counts(&args)?;
+    if let Some(path) = &args.json {
+        crate::output::check_writable("--json", path)?;
+    }
     let first = registry.entries().first().map(|e| e.name()).unwrap_or_default();
     let memory_name = args.memory_scenario.as_deref().unwrap_or(first);
     let memory_entry = scenario(registry, memory_name)?;
@@ -167,8 +170,7 @@ pub fn main(registry: &Registry, args: BenchArgs) -> Result<u8, UsageError> {
 fn write_json(args: &BenchArgs, all: serde_json::Value) -> Result<u8, UsageError> {
     if let Some(path) = &args.json {
         let json = serde_json::to_string_pretty(&all).expect("figures serialize");
-        std::fs::write(path, json)
-            .map_err(|e| UsageError(format!("cannot write {}: {e}", path.display())))?;
+        crate::output::write_file(path, json.as_bytes())?;
     }
     Ok(exit::PASSED)
 }

@@ -34,10 +34,12 @@
 pub use sim;
 
 mod bench;
+mod case;
 mod cli;
 pub mod html;
 mod merge;
 mod output;
+mod progress;
 mod registry;
 mod replay;
 mod schedule;
@@ -45,6 +47,7 @@ mod shrink;
 mod stress;
 mod summary;
 pub mod testing;
+mod verdict;
 mod view;
 
 pub use cli::{main, main_with_args};
@@ -64,6 +67,9 @@ pub mod exit {
     pub const BOUND: u8 = 4;
     /// A node or a check panicked.
     pub const PANIC: u8 = 5;
+    /// `run --schedule CASE`: the run did not end as the case recorded (another outcome,
+    /// invariant, step or panic location).
+    pub const MISMATCH: u8 = 6;
     /// A signal (Ctrl-C, SIGTERM, SIGHUP) stopped `stress` before every seed ran, and no seed
     /// that did run failed. 128 + SIGINT, as shells report an interrupted command.
     pub const INTERRUPTED: u8 = 130;

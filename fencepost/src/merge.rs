@@ -1,18 +1,24 @@
 //! `fencepost merge`: combines the JSON summaries of `stress` shards into one report, per
-//! scenario and canary. Each summary records exactly which seeds ran (`covers`), so a shard
-//! given twice, or two shards whose seeds overlap, is an error naming a seed both ran, never a
-//! double count. The merged report is judged as `stress` judges one run, so the two agree on
-//! exit codes.
+//! scenario. A merged report knows its whole campaign (each shard records its invocation, see
+//! [`campaign`]): files that are not shards of one campaign are refused, naming both, and a
+//! campaign with a shard missing is reported as incomplete, naming the shard, with exit 1, so a
+//! shard that died before uploading never turns a nightly green. Each summary also records
+//! exactly which seeds ran (`covers`), so no seed is ever counted twice. The report prints every
+//! failure as `stress` does (`FAILED ...` and `reproduce:` lines) and is judged as `stress`
+//! judges one run, with the same last `verdict:` line and exit codes.
+
+mod campaign;
 
 use crate::registry::Registry;
-use crate::summary::{self, ScenarioSummary, SeedRange};
-use crate::UsageError;
+use crate::summary::{self, MissingShards, ScenarioSummary, SeedRange, Verdict};
+use crate::verdict::Judged;
+use crate::{output, UsageError};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 #[derive(clap::Args)]
 pub struct MergeArgs {
-    /// Shard summaries written by `stress --json`.
+    /// Shard summaries written by `stress --json`: every shard of one campaign.
     #[arg(required = true)]
     files: Vec<PathBuf>,
     /// Write the merged summary here.
@@ -20,85 +26,148 @@ pub struct MergeArgs {
     json: Option<PathBuf>,
 }
 
+/// The largest summary `merge` reads (a shard's failures are listed one by one).
+const SUMMARY_BYTES_MAX: u64 = 1 << 30;
+
 /// Where a seed range came from, for the overlap message.
 struct Source {
     file: String,
     range: SeedRange,
 }
 
-/// One scenario's (and canary's) merged summary and the ranges that make it up.
-struct Merged {
-    summary: ScenarioSummary,
-    sources: Vec<Source>,
+/// A campaign merged: one summary per scenario, in the order the campaign ran them.
+#[derive(Debug)]
+pub struct Merged {
+    pub invocation: summary::Invocation,
+    pub files: u64,
+    pub summaries: Vec<ScenarioSummary>,
+    pub missing_shards: Option<MissingShards>,
 }
 
 pub fn main(registry: &Registry, args: MergeArgs) -> Result<u8, UsageError> {
+    if let Some(json) = &args.json {
+        for input in &args.files {
+            output::check_distinct(&[("input", input.as_path()), ("--json", json.as_path())])?;
+        }
+        output::check_writable("--json", json)?;
+    }
     let mut inputs = Vec::new();
     for path in &args.files {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| UsageError(format!("cannot read {}: {e}", path.display())))?;
+        let text = output::read_capped(path, SUMMARY_BYTES_MAX, "a stress summary")?;
         inputs.push((path.display().to_string(), text));
     }
-    let merged = merge_texts(&inputs)?;
-    if merged.is_empty() {
-        return Err(UsageError("the files hold no scenario summaries: nothing to merge".into()));
-    }
+    let merged = merge_texts(registry, &inputs)?;
     let mut verdicts = Vec::new();
-    let mut interrupted = false;
-    for summary in &merged {
-        verdicts.push(summary::print(registry, summary));
-        interrupted |= summary.interrupted;
+    for summary in &merged.summaries {
+        verdicts.push(print_scenario(registry, summary));
     }
+    print_missing(&merged);
     if let Some(path) = &args.json {
-        write_json(path, &merged)?;
+        write_json(path, &merged.summaries)?;
     }
-    Ok(summary::exit_code(&verdicts, interrupted))
+    let judged = Judged {
+        invocation: &merged.invocation,
+        shards_merged: Some(merged.files),
+        scenarios: merged.summaries.iter().zip(verdicts).collect(),
+        missing_shards: merged.missing_shards.clone(),
+        output_lost: false,
+    };
+    output::line(judged.line());
+    Ok(judged.exit_code())
+}
+
+/// Prints one scenario as `stress` would have: a line per failure (an unsafe variant's
+/// expected finds are summarized instead), the summary, and the lines that replay the first.
+fn print_scenario(registry: &Registry, summary: &ScenarioSummary) -> Verdict {
+    let expected = summary::finds_expected_within(registry, summary).is_some();
+    if !expected {
+        for failure in &summary.failed {
+            output::line(failure.line(&summary.scenario));
+        }
+    }
+    let verdict = summary::print(registry, summary);
+    if verdict == Verdict::Failed {
+        let entry = registry.find(&summary.scenario).expect("merge checked the scenario");
+        crate::stress::print_reproduce(registry, entry, summary);
+    }
+    verdict
+}
+
+/// Names each shard no file held, with the seeds it would have run.
+fn print_missing(merged: &Merged) {
+    let invocation = &merged.invocation;
+    let Some(missing) = &merged.missing_shards else { return };
+    for index in &missing.first {
+        output::line(format!(
+            "INCOMPLETE campaign: shard {index}/{} is missing: seeds {} + k*{} of {} never ran \
+             (its file was not given; did the shard die before writing it?)",
+            invocation.shard_count,
+            invocation.start.saturating_add(*index),
+            invocation.shard_count,
+            invocation.describe_seeds(false)
+        ));
+    }
+    if missing.count > missing.first.len() as u64 {
+        let more = missing.count - missing.first.len() as u64;
+        output::line(format!("INCOMPLETE campaign: and {more} more shards are missing"));
+    }
 }
 
 fn write_json(path: &Path, merged: &[ScenarioSummary]) -> Result<(), UsageError> {
     let json = serde_json::to_string_pretty(merged).expect("summaries serialize");
-    std::fs::write(path, json)
-        .map_err(|e| UsageError(format!("cannot write {}: {e}", path.display())))
+    output::write_file(path, json.as_bytes())
 }
 
-/// Merges the summaries in `(file name, text)` pairs: checks each, refuses overlapping seed
-/// ranges, and adds them up per scenario and canary (in name order).
-pub fn merge_texts(inputs: &[(String, String)]) -> Result<Vec<ScenarioSummary>, UsageError> {
-    let mut merged: BTreeMap<(String, Option<String>), Merged> = BTreeMap::new();
+/// Merges the summaries in `(file name, text)` pairs: checks each, checks that the files are
+/// shards of one campaign, refuses overlapping seed ranges, and adds them up per scenario.
+pub fn merge_texts(registry: &Registry, inputs: &[(String, String)]) -> Result<Merged, UsageError> {
+    let mut files = Vec::new();
     for (file, text) in inputs {
         let shard: Vec<ScenarioSummary> = serde_json::from_str(text)
             .map_err(|e| UsageError(format!("{file} is not a stress summary: {e}")))?;
-        for summary in shard {
-            check_summary(file, &summary)?;
-            let key = (summary.scenario.clone(), summary.canary.clone());
-            let sources: Vec<Source> =
-                summary.covers.iter().map(|&range| Source { file: file.clone(), range }).collect();
-            match merged.get_mut(&key) {
+        for summary in &shard {
+            check_summary(file, summary)?;
+        }
+        files.push(campaign::shard_file(registry, file, shard)?);
+    }
+    let (invocation, missing_shards) = campaign::campaign(&files)?;
+    let mut merged: BTreeMap<String, (ScenarioSummary, Vec<Source>)> = BTreeMap::new();
+    for shard in files {
+        for summary in shard.summaries {
+            let sources: Vec<Source> = summary
+                .covers
+                .iter()
+                .map(|&range| Source { file: shard.file.clone(), range })
+                .collect();
+            match merged.get_mut(&summary.scenario) {
                 None => {
                     let summary = ScenarioSummary { invocation: None, ..summary };
-                    merged.insert(key, Merged { summary, sources });
+                    merged.insert(summary.scenario.clone(), (summary, sources));
                 }
-                Some(total) => {
+                Some((total, total_sources)) => {
                     for new in &sources {
-                        check_disjoint(&key.0, &total.sources, new)?;
+                        check_disjoint(&summary.scenario, total_sources, new)?;
                     }
-                    add(&mut total.summary, summary)
-                        .map_err(|what| UsageError(format!("{file}: {what} overflows")))?;
-                    total.sources.extend(sources);
+                    add(total, summary)
+                        .map_err(|what| UsageError(format!("{}: {what} overflows", shard.file)))?;
+                    total_sources.extend(sources);
                 }
             }
         }
     }
-    Ok(merged
-        .into_values()
-        .map(|mut merged| {
-            let summary = &mut merged.summary;
+    let summaries = invocation
+        .scenarios
+        .iter()
+        .filter_map(|name| merged.remove(name))
+        .map(|(mut summary, _)| {
             summary.failed.sort_by_key(|f| f.seed);
             summary.covers.sort_by_key(|r| (r.start, r.stride));
             summary.events_per_s = summary.events as f64 / summary.wall_time_s.max(1e-9);
-            merged.summary
+            summary.missing_shards.clone_from(&missing_shards);
+            summary
         })
-        .collect())
+        .collect();
+    Ok(Merged { invocation, files: inputs.len() as u64, summaries, missing_shards })
 }
 
 /// Refuses a summary whose numbers do not add up, or that does not say which seeds it ran.

@@ -100,6 +100,7 @@ pub struct ScenarioEntry {
     smaller_sizes: SizesFn,
     fault_targets: TargetsFn,
     caps_writes: bool,
+    safety_ns: Option<u64>,
 }
 
 impl ScenarioEntry {
@@ -125,6 +126,7 @@ impl ScenarioEntry {
             smaller_sizes: Box::new(|_| Vec::new()),
             fault_targets: Box::new(|_, _| 0),
             caps_writes: false,
+            safety_ns: None,
         }
     }
 
@@ -205,6 +207,14 @@ impl ScenarioEntry {
     /// [`ScenarioEntry::with_swarm`]).
     pub fn with_fault_targets(mut self, nodes: u32) -> ScenarioEntry {
         self.fault_targets = Box::new(move |_, _| nodes);
+        self
+    }
+
+    /// The limits its run function runs with: a schedule file's faults must then begin within
+    /// the safety phase (`limits.safety_ns`), since everything heals when it ends and a later
+    /// fault would never strike.
+    pub fn with_limits(mut self, limits: RunLimits) -> ScenarioEntry {
+        self.safety_ns = Some(limits.safety_ns);
         self
     }
 
@@ -329,6 +339,7 @@ impl ScenarioEntry {
             caps_writes: self.caps_writes,
             fault_targets: &*self.fault_targets,
             moments: self.moments.clone(),
+            safety_ns: self.safety_ns,
         }
     }
 

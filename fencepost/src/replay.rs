@@ -1,19 +1,22 @@
 //! `run` (alias `replay`): one seed, its report, and on request its full trace, its diagram,
-//! its plan, and a determinism check.
+//! its plan, and a determinism check. Given a corpus case (`--schedule CASE`), it runs exactly
+//! what the case reproduces and ends by saying whether the run ended as recorded.
 
+use crate::case::{judge, CaseHeader};
 use crate::cli::{check_canary, scenario};
 use crate::registry::{Registry, RunRequest, ScenarioEntry};
-use crate::{exit_code, output, schedule, view, UsageError};
-use std::path::PathBuf;
+use crate::schedule::Schedule;
+use crate::{exit, exit_code, output, view, UsageError};
+use std::path::{Path, PathBuf};
 
 #[derive(clap::Args)]
 pub struct RunArgs {
-    /// The scenario (see `list`).
-    #[arg(long)]
-    scenario: String,
-    /// The seed, decimal or 0x-hex.
-    #[arg(long, value_parser = crate::cli::parse_seed)]
-    seed: u64,
+    /// The scenario (see `list`); a case file given with `--schedule` says it itself.
+    #[arg(long, required_unless_present = "schedule")]
+    scenario: Option<String>,
+    /// The seed, decimal or 0x-hex; a case file given with `--schedule` says it itself.
+    #[arg(long, value_parser = crate::cli::parse_number, required_unless_present = "schedule")]
+    seed: Option<u64>,
     /// Switch on a deliberately broken variant (see `list --canaries`).
     #[arg(long)]
     canary: Option<String>,
@@ -23,8 +26,9 @@ pub struct RunArgs {
     /// Write the run as a space-time diagram: one self-contained HTML file.
     #[arg(long)]
     html: Option<PathBuf>,
-    /// Replay this fault plan (JSON, as `--save-plan` or `shrink` write it) instead of the
-    /// seed's swarm plan.
+    /// Replay this fault plan instead of the seed's swarm plan: a bare plan (as `--save-plan`
+    /// writes it), or a regression-corpus case (as `shrink` and `stress --save-failures` write
+    /// it), which also says the scenario, seed and canary to run and how the run should end.
     #[arg(long)]
     schedule: Option<PathBuf>,
     /// Write the run's fault plan as JSON to this file.
@@ -36,17 +40,32 @@ pub struct RunArgs {
     check_determinism: bool,
 }
 
+/// What to run, once the flags and a case file have been reconciled.
+struct Resolved {
+    scenario: String,
+    seed: u64,
+    canary: Option<String>,
+}
+
 pub fn main(registry: &Registry, args: RunArgs) -> Result<u8, UsageError> {
-    let entry = scenario(registry, &args.scenario)?;
-    check_canary(entry, args.canary.as_deref())?;
-    let plan = match &args.schedule {
-        Some(path) => Some(schedule::load(path, entry, args.seed)?),
-        None => None,
-    };
-    let capture = args.trace.is_some() || args.html.is_some();
-    let mut request = RunRequest::seed(args.seed).with_canary(args.canary.as_deref());
-    request.plan = plan;
-    request.capture = capture;
+    check_paths(&args)?;
+    let schedule = args.schedule.as_deref().map(Schedule::read).transpose()?;
+    let case = schedule.as_ref().and_then(|s| s.case.as_ref());
+    let resolved = resolve(&args, schedule.as_ref(), case)?;
+    let entry = scenario(registry, &resolved.scenario)?;
+    check_canary(registry, entry, resolved.canary.as_deref())?;
+    let mut request = RunRequest::seed(resolved.seed).with_canary(resolved.canary.as_deref());
+    if let Some(schedule) = &schedule {
+        schedule.check(entry, resolved.seed)?;
+        output::line(schedule.describe());
+        if let Some(case) = case {
+            let canary = case.canary.as_ref().map_or(String::new(), |c| format!(" canary {c}"));
+            let why = if case.why.is_empty() { String::new() } else { format!(": {}", case.why) };
+            output::line(format!("case: {} seed {}{canary}{why}", case.scenario, case.seed));
+        }
+        request.plan = Some(schedule.parsed.plan.clone());
+    }
+    request.capture = args.trace.is_some() || args.html.is_some();
     let report = entry.run_for_report(&request).map_err(UsageError)?;
     if args.check_determinism {
         check_determinism(entry, &request, &report)?;
@@ -60,13 +79,80 @@ pub fn main(registry: &Registry, args: RunArgs) -> Result<u8, UsageError> {
     }
     if let Some(path) = &args.save_plan {
         let json = serde_json::to_string_pretty(&report.plan).expect("plans serialize");
-        std::fs::write(path, json)
-            .map_err(|e| UsageError(format!("cannot write {}: {e}", path.display())))?;
+        output::write_file(path, json.as_bytes())?;
     }
-    let schedule = args.schedule.as_ref().map(|path| path.display().to_string());
-    let reproduce = entry.reproduce(&registry.invocation(), &request, schedule.as_deref());
+    let schedule_name = args.schedule.as_ref().map(|path| path.display().to_string());
+    let reproduce = entry.reproduce(&registry.invocation(), &request, schedule_name.as_deref());
     output::text(sim::report::render(entry.name(), &report, &reproduce));
+    if let Some(expected) = case.and_then(|c| c.expect.as_ref()) {
+        let (matched, line) = judge(expected, &report);
+        output::line(line);
+        if !matched {
+            return Ok(exit::MISMATCH);
+        }
+    }
     Ok(exit_code(&report.outcome))
+}
+
+/// Refuses an output that is also the schedule read or another output.
+fn check_paths(args: &RunArgs) -> Result<(), UsageError> {
+    let paths: Vec<(&str, &Path)> = [
+        ("--schedule", &args.schedule),
+        ("--trace", &args.trace),
+        ("--html", &args.html),
+        ("--save-plan", &args.save_plan),
+    ]
+    .into_iter()
+    .filter_map(|(flag, path)| path.as_deref().map(|path| (flag, path)))
+    .collect();
+    output::check_distinct(&paths)
+}
+
+/// The scenario, seed and canary to run: the flags', or the case file's, which carries what it
+/// reproduces. A flag that contradicts the case is an error, never silently preferred.
+fn resolve(
+    args: &RunArgs,
+    schedule: Option<&Schedule>,
+    case: Option<&CaseHeader>,
+) -> Result<Resolved, UsageError> {
+    let Some(case) = case else {
+        let bare = |flag: &str| match schedule {
+            Some(s) => UsageError(format!(
+                "{flag} is required: {} is a bare fault plan, which does not say what it runs",
+                s.path.display()
+            )),
+            None => UsageError(format!("{flag} is required")),
+        };
+        return Ok(Resolved {
+            scenario: args.scenario.clone().ok_or_else(|| bare("--scenario"))?,
+            seed: args.seed.ok_or_else(|| bare("--seed"))?,
+            canary: args.canary.clone(),
+        });
+    };
+    let path = schedule.map_or_else(String::new, |s| s.path.display().to_string());
+    let contradicts = |flag: &str, given: String, recorded: String| {
+        UsageError(format!(
+            "{path} is a case of {} seed {}{}: {flag} {given} contradicts its {recorded} (leave              the flag out: the case says what it reproduces)",
+            case.scenario,
+            case.seed,
+            case.canary.as_ref().map_or(String::new(), |c| format!(" with canary {c}")),
+        ))
+    };
+    if let Some(scenario) = args.scenario.as_ref().filter(|s| **s != case.scenario) {
+        let recorded = format!("scenario {}", case.scenario);
+        return Err(contradicts("--scenario", scenario.clone(), recorded));
+    }
+    if let Some(seed) = args.seed.filter(|s| *s != case.seed) {
+        return Err(contradicts("--seed", seed.to_string(), format!("seed {}", case.seed)));
+    }
+    if let Some(canary) = args.canary.as_ref().filter(|c| case.canary.as_ref() != Some(*c)) {
+        let recorded = case
+            .canary
+            .as_ref()
+            .map_or("run without a canary".to_string(), |c| format!("canary {c}"));
+        return Err(contradicts("--canary", canary.clone(), recorded));
+    }
+    Ok(Resolved { scenario: case.scenario.clone(), seed: case.seed, canary: case.canary.clone() })
 }
 
 /// Runs `request` again with full capture and compares record by record.
@@ -100,16 +186,13 @@ fn check_determinism(
     )))
 }
 
-fn write_trace(path: &PathBuf, report: &sim::RunReport) -> Result<(), UsageError> {
-    use std::io::Write;
+fn write_trace(path: &Path, report: &sim::RunReport) -> Result<(), UsageError> {
     let records = report.captured.as_deref().unwrap_or(&[]);
-    let file = std::fs::File::create(path)
-        .map_err(|e| UsageError(format!("cannot write trace to {}: {e}", path.display())))?;
-    let mut out = std::io::BufWriter::new(file);
-    for record in records {
-        let line = serde_json::to_string(record).expect("trace records serialize");
-        writeln!(out, "{line}")
-            .map_err(|e| UsageError(format!("cannot write trace to {}: {e}", path.display())))?;
-    }
-    out.flush().map_err(|e| UsageError(format!("cannot write trace to {}: {e}", path.display())))
+    output::write_file_with(path, |out| {
+        for record in records {
+            let line = serde_json::to_string(record).expect("trace records serialize");
+            writeln!(out, "{line}")?;
+        }
+        Ok(())
+    })
 }

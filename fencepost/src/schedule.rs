@@ -2,30 +2,58 @@
 //! and seed before anything runs (`sim::plan_check`), so a bad file is one line naming the field
 //! and the range allowed, exit 2, never a panic inside the run.
 
+use crate::case::CaseHeader;
 use crate::registry::ScenarioEntry;
-use crate::{output, UsageError};
-use sim::faults::FaultPlan;
-use sim::plan_check::{parse_plan, ParsedPlan, PlanError};
-use std::path::Path;
+use crate::UsageError;
+use sim::plan_check::{parse_plan, ParsedPlan};
+use std::path::{Path, PathBuf};
 
-/// Reads the plan in `path` (bare, or the `plan` of a regression-corpus case), checks it for
-/// `entry` at `seed`, and says what it runs.
-pub fn load(path: &Path, entry: &ScenarioEntry, seed: u64) -> Result<FaultPlan, UsageError> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| UsageError(format!("cannot read {}: {e}", path.display())))?;
-    let parsed = check(&text, entry, seed).map_err(|e| {
-        let message = format!("{}: {e}", path.display());
-        UsageError(message.replace('\n', " "))
-    })?;
-    output::line(describe(path, &parsed));
-    Ok(parsed.plan)
+/// The most a schedule file may hold: a plan of 10,000 faults (the checker's limit) is about
+/// 2 MiB written out in full, so 16 MiB is generous and still stops `/dev/zero` at once.
+const SCHEDULE_BYTES_MAX: u64 = 16 << 20;
+
+/// A schedule file, read and parsed but not yet checked against a scenario.
+pub struct Schedule {
+    pub path: PathBuf,
+    pub parsed: ParsedPlan,
+    /// What the file reproduces, when it is a corpus case rather than a bare plan.
+    pub case: Option<CaseHeader>,
 }
 
-/// Parses `text` as a plan and checks it for `entry` at `seed`.
-fn check(text: &str, entry: &ScenarioEntry, seed: u64) -> Result<ParsedPlan, PlanError> {
-    let parsed = parse_plan(text)?;
-    entry.check_plan(seed, &parsed.plan)?;
-    Ok(parsed)
+impl Schedule {
+    /// Reads `path`: a bare plan, or a corpus case (a plan with what it reproduces).
+    pub fn read(path: &Path) -> Result<Schedule, UsageError> {
+        let text = crate::output::read_capped(path, SCHEDULE_BYTES_MAX, "a fault plan")?;
+        let in_file = |e: &dyn std::fmt::Display| {
+            UsageError(format!("{}: {}", path.display(), e.to_string().replace('\n', " ")))
+        };
+        let parsed = parse_plan(&text).map_err(|e| in_file(&e))?;
+        let is_case = matches!(
+            serde_json::from_str::<serde_json::Value>(&text),
+            Ok(serde_json::Value::Object(fields)) if fields.contains_key("plan")
+        );
+        let case = if is_case {
+            let header = serde_json::from_str::<CaseHeader>(&text)
+                .map_err(|e| in_file(&format!("not a regression-corpus case: {e}")))?;
+            Some(header)
+        } else {
+            None
+        };
+        Ok(Schedule { path: path.to_path_buf(), parsed, case })
+    }
+
+    /// Checks every value of the plan for `entry` at `seed`.
+    pub fn check(&self, entry: &ScenarioEntry, seed: u64) -> Result<(), UsageError> {
+        entry.check_plan(seed, &self.parsed.plan).map_err(|e| {
+            let message = format!("{}: {e}", self.path.display());
+            UsageError(message.replace('\n', " "))
+        })
+    }
+
+    /// One line on what the file makes the run do.
+    pub fn describe(&self) -> String {
+        describe(&self.path, &self.parsed)
+    }
 }
 
 /// One line on what the file makes the run do, so an empty or partial file is never mistaken

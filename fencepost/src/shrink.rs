@@ -5,10 +5,10 @@
 //! the starting point is a given failing plan, so a direct minimizer fits better.) The output is
 //! a regression-corpus case that `run --schedule` and `tests/regressions/` replay exactly.
 
+use crate::case::case_for;
 use crate::cli::{check_canary, scenario};
 use crate::registry::{Registry, RunRequest, ScenarioEntry};
-use crate::{exit, UsageError};
-use serde::Serialize;
+use crate::{exit, output, UsageError};
 use sim::faults::{Fault, FaultPlan};
 use sim::rng::Ratio;
 use sim::Outcome;
@@ -18,7 +18,7 @@ use std::path::PathBuf;
 pub struct ShrinkArgs {
     #[arg(long)]
     scenario: String,
-    #[arg(long, value_parser = crate::cli::parse_seed)]
+    #[arg(long, value_parser = crate::cli::parse_number)]
     seed: u64,
     #[arg(long)]
     canary: Option<String>,
@@ -26,44 +26,8 @@ pub struct ShrinkArgs {
     #[arg(long)]
     out: Option<PathBuf>,
     /// The most runs the search may take.
-    #[arg(long, default_value_t = 2_000)]
+    #[arg(long, default_value_t = 2_000, value_parser = crate::cli::parse_number)]
     runs_max: u64,
-}
-
-/// A case of the regression corpus (`tests/regressions/*.json`).
-#[derive(Serialize)]
-pub struct Case {
-    pub scenario: String,
-    pub seed: u64,
-    pub canary: Option<String>,
-    pub why: String,
-    pub plan: FaultPlan,
-    pub expect: Expect,
-}
-
-#[derive(Serialize)]
-pub struct Expect {
-    pub outcome: String,
-    pub invariant: Option<String>,
-    pub step: Option<u64>,
-}
-
-/// Builds the corpus case that records how `plan` ends.
-pub fn case_for(entry: &ScenarioEntry, request: &RunRequest, why: String) -> Case {
-    let report = entry.run(request);
-    let violation = report.outcome.violation();
-    Case {
-        scenario: entry.name().to_string(),
-        seed: request.seed,
-        canary: request.canary.clone(),
-        why,
-        plan: request.plan.clone().unwrap_or(report.plan.clone()),
-        expect: Expect {
-            outcome: report.outcome.label().to_string(),
-            invariant: violation.map(|v| v.invariant.clone()),
-            step: violation.map(|_| report.steps),
-        },
-    }
 }
 
 struct Search<'a> {
@@ -76,7 +40,8 @@ struct Search<'a> {
 }
 
 impl Search<'_> {
-    /// True when `plan` still fails like the original (same phase, same invariant).
+    /// True when `plan` still fails like the original (same phase and invariant; for a panic,
+    /// the same location).
     fn still_fails(&mut self, plan: &FaultPlan) -> bool {
         if self.runs >= self.runs_max {
             return false;
@@ -88,10 +53,7 @@ impl Search<'_> {
             plan: Some(plan.clone()),
             capture: false,
         };
-        let outcome = self.entry.run(&request).outcome;
-        std::mem::discriminant(&outcome) == std::mem::discriminant(&self.target)
-            && outcome.violation().map(|v| &v.invariant)
-                == self.target.violation().map(|v| &v.invariant)
+        self.entry.run(&request).outcome.same_failure(&self.target)
     }
 
     /// Pins the smallest size (fewest nodes) at which the run still fails, if any is smaller
@@ -226,7 +188,10 @@ fn knobs_on(plan: &FaultPlan) -> usize {
 
 pub fn main(registry: &Registry, args: ShrinkArgs) -> Result<u8, UsageError> {
     let entry = scenario(registry, &args.scenario)?;
-    check_canary(entry, args.canary.as_deref())?;
+    check_canary(registry, entry, args.canary.as_deref())?;
+    if let Some(path) = &args.out {
+        output::check_writable("--out", path)?;
+    }
     let request = RunRequest { seed: args.seed, canary: args.canary.clone(), ..Default::default() };
     let original = entry.run(&request);
     if original.outcome == Outcome::Passed {
@@ -268,9 +233,8 @@ pub fn main(registry: &Registry, args: ShrinkArgs) -> Result<u8, UsageError> {
     ));
     let json = serde_json::to_string_pretty(&case).expect("cases serialize");
     match &args.out {
-        Some(path) => std::fs::write(path, &json)
-            .map_err(|e| UsageError(format!("cannot write {}: {e}", path.display())))?,
-        None => crate::output::line(&json),
+        Some(path) => output::write_file(path, json.as_bytes())?,
+        None => output::line(&json),
     }
     Ok(exit::PASSED)
 }

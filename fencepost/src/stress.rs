@@ -5,13 +5,21 @@
 
 use crate::cli::{check_canary, scenario};
 use crate::registry::{Registry, RunRequest, ScenarioEntry};
-use crate::summary::{self, Failure, Invocation, ScenarioSummary, SeedRange, Verdict};
-use crate::{exit, UsageError};
-use indicatif::{ProgressBar, ProgressStyle};
-use sim::{Coverage, Outcome};
+use crate::summary::{self, Failure, Invocation, ScenarioSummary, SeedRange};
+use crate::verdict::Judged;
+use crate::{exit, output, UsageError};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{mpsc, Arc};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+mod seeds;
+pub use seeds::run_quietly;
+use seeds::{run_seeds, Totals};
+
+/// The most worker threads a run starts, whatever `--jobs` says: far past any machine's cores,
+/// and few enough to start at once (a million threads took 23 s before the first seed ran).
+const JOBS_MAX: usize = 1024;
 
 #[derive(clap::Args)]
 pub struct StressArgs {
@@ -19,13 +27,13 @@ pub struct StressArgs {
     #[arg(long, default_value = "all")]
     scenario: String,
     /// How many seeds to run (per scenario).
-    #[arg(long, default_value_t = 1000)]
+    #[arg(long, default_value_t = 1000, value_parser = crate::cli::parse_number)]
     seeds: u64,
     /// The first seed.
-    #[arg(long, default_value_t = 0, value_parser = crate::cli::parse_seed)]
+    #[arg(long, default_value_t = 0, value_parser = crate::cli::parse_number)]
     start: u64,
-    /// Worker threads (default: every core).
-    #[arg(long)]
+    /// Worker threads (default: every core; never more than the seeds to run, nor 1024).
+    #[arg(long, value_parser = crate::cli::parse_jobs)]
     jobs: Option<usize>,
     /// Switch on a canary (a deliberately broken variant).
     #[arg(long)]
@@ -43,6 +51,10 @@ pub struct StressArgs {
     /// Run only the I-th of N interleaved slices of the seed range (0-based), for batch engines.
     #[arg(long, value_parser = parse_shard)]
     shard: Option<Shard>,
+    /// Seconds between plain progress lines on stderr when stderr is not a terminal (CI,
+    /// container logs); a terminal shows a live bar instead. 0 turns the lines off.
+    #[arg(long, value_name = "SECONDS", default_value = "10", value_parser = crate::progress::parse_interval)]
+    progress_interval: Duration,
 }
 
 /// One slice of a seed range: seeds whose offset from `--start` is `index` modulo `count`.
@@ -55,7 +67,8 @@ pub struct Shard {
 fn parse_shard(text: &str) -> Result<Shard, String> {
     let bad = || format!("shard {text:?} is not I/N with 0 <= I < N");
     let (index, count) = text.split_once('/').ok_or_else(bad)?;
-    let (index, count) = (index.parse().map_err(|_| bad())?, count.parse().map_err(|_| bad())?);
+    let number = |text: &str| sim::seeds::parse_number(text).map_err(|_| bad());
+    let (index, count) = (number(index)?, number(count)?);
     if count == 0 || index >= count {
         return Err(bad());
     }
@@ -107,14 +120,26 @@ impl StressArgs {
         Ok(())
     }
 
-    fn invocation(&self) -> Invocation {
+    fn invocation(&self, entries: &[&ScenarioEntry]) -> Invocation {
         let shard = self.shard();
         Invocation {
             start: self.start,
             seeds: self.seeds,
             shard_index: shard.index,
             shard_count: shard.count,
+            scenarios: entries.iter().map(|e| e.name().to_string()).collect(),
+            canary: self.canary.clone(),
         }
+    }
+
+    /// The worker threads to start: `--jobs` (else every core), but never more than the seeds
+    /// this invocation runs, nor [`JOBS_MAX`].
+    fn workers(&self) -> usize {
+        let jobs = self
+            .jobs
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+        let seeds = usize::try_from(self.seed_count()).unwrap_or(usize::MAX);
+        jobs.min(seeds).clamp(1, JOBS_MAX)
     }
 
     /// What `fencepost` with no subcommand runs.
@@ -129,66 +154,8 @@ impl StressArgs {
             check_determinism: false,
             save_failures: None,
             shard: None,
+            progress_interval: crate::progress::INTERVAL_DEFAULT,
         }
-    }
-}
-
-/// One seed's result, as a worker hands it over to be folded into the totals.
-struct SeedResult {
-    /// Its position in this invocation's seeds.
-    index: u64,
-    seed: u64,
-    trace_hash: u64,
-    outcome: Outcome,
-    steps: u64,
-    sim_time_ns: u64,
-    coverage: Coverage,
-}
-
-/// Running totals of one scenario's seeds. Memory stays flat in the number of seeds: only the
-/// failures and the determinism sample's hashes are kept.
-#[derive(Default)]
-struct Totals {
-    seeds_run: u64,
-    passed: u64,
-    failures: Vec<Failure>,
-    events: u64,
-    sim_time_ns: u64,
-    coverage: Coverage,
-    /// (seed, trace hash) of every seed `--check-determinism` re-runs.
-    hashes: Vec<(u64, u64)>,
-    /// One past the highest index that ran: equals `seeds_run` when the seeds that ran are
-    /// the first ones, which `covers` relies on.
-    index_end: u64,
-}
-
-impl Totals {
-    fn add(&mut self, result: SeedResult, keep_hash: bool) {
-        self.seeds_run += 1;
-        self.events += result.steps;
-        self.sim_time_ns += result.sim_time_ns;
-        self.coverage.merge(&result.coverage);
-        self.index_end = self.index_end.max(result.index + 1);
-        if keep_hash {
-            self.hashes.push((result.seed, result.trace_hash));
-        }
-        let Some(invariant) = result.outcome.failure_name() else {
-            self.passed += 1;
-            return;
-        };
-        let panic = match &result.outcome {
-            Outcome::Panic(panicked) => Some(panicked.to_string()),
-            _ => None,
-        };
-        self.failures.push(Failure {
-            seed: result.seed,
-            outcome: result.outcome.label().to_string(),
-            invariant,
-            step: result.steps,
-            sim_time_ns: result.sim_time_ns,
-            trace_hash: format!("{:016x}", result.trace_hash),
-            panic,
-        });
     }
 }
 
@@ -203,47 +170,52 @@ pub fn main(registry: &Registry, args: StressArgs) -> Result<u8, UsageError> {
     } else {
         vec![scenario(registry, &args.scenario)?]
     };
-    for entry in &entries {
-        if args.scenario != "all" || args.canary.is_some() {
-            check_canary(entry, args.canary.as_deref())?;
+    if let Some(canary) = args.canary.as_deref() {
+        if args.scenario == "all" {
+            return Err(crate::cli::canary_needs_its_scenario(registry, canary));
         }
-    }
-    let jobs =
-        args.jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
-    if jobs == 0 {
-        return Err(UsageError("--jobs must be at least 1".into()));
+        check_canary(registry, entries[0], Some(canary))?;
     }
     args.check_range()?;
     check_outputs(&args)?;
+    let jobs = args.workers();
+    let invocation = args.invocation(&entries);
     let interrupted = interrupt_flag();
-    let (mut summaries, mut verdicts, mut output_failed) = (Vec::new(), Vec::new(), false);
-    for entry in entries {
-        let (summary, saved) = stress_one(registry, entry, &args, jobs, &interrupted);
+    let (mut summaries, mut output_failed) = (Vec::new(), false);
+    for &entry in &entries {
+        let (summary, saved) = stress_one(registry, entry, &args, jobs, &interrupted, &invocation);
         let verdict = summary::print(registry, &summary);
-        if verdict == Verdict::Failed {
-            let first = summary.failed.first().expect("a failed verdict has failures");
-            let request = RunRequest::seed(first.seed).with_canary(args.canary.as_deref());
-            for line in entry.reproduce(&registry.invocation(), &request, None) {
-                crate::output::line(format!("  reproduce: {line}"));
-            }
+        if verdict == summary::Verdict::Failed {
+            print_reproduce(registry, entry, &summary);
         }
         output_failed |= !saved;
-        verdicts.push(verdict);
         summaries.push(summary);
     }
     if let Some(path) = &args.json {
         let json = serde_json::to_string_pretty(&summaries).expect("summaries serialize");
-        if let Err(error) = std::fs::write(path, json) {
-            eprintln!("error: cannot write {}: {error}", path.display());
+        if let Err(UsageError(message)) = output::write_file(path, json.as_bytes()) {
+            eprintln!("error: {message}");
             output_failed = true;
         }
     }
-    if output_failed {
-        return Ok(exit::USAGE);
+    let judged = Judged {
+        invocation: &invocation,
+        shards_merged: None,
+        scenarios: summaries.iter().map(|s| (s, summary::verdict(registry, s))).collect(),
+        missing_shards: None,
+        output_lost: output_failed,
+    };
+    output::line(judged.line());
+    Ok(judged.exit_code())
+}
+
+/// The lines that replay the first failure of `summary` (`stress` and `merge` print the same).
+pub fn print_reproduce(registry: &Registry, entry: &ScenarioEntry, summary: &ScenarioSummary) {
+    let Some(first) = summary.failed.first() else { return };
+    let request = RunRequest::seed(first.seed).with_canary(summary.canary.as_deref());
+    for line in entry.reproduce(&registry.invocation(), &request, None) {
+        output::line(format!("  reproduce: {line}"));
     }
-    // A signal after the last seed interrupted nothing: every seed asked for ran.
-    let stopped_early = summaries.iter().any(|s| s.interrupted);
-    Ok(summary::exit_code(&verdicts, stopped_early))
 }
 
 /// A flag set by Ctrl-C, SIGTERM (a Kubernetes eviction, a CI timeout) or SIGHUP: the run stops
@@ -266,25 +238,14 @@ fn interrupt_flag() -> Arc<AtomicBool> {
 /// run never ends with its results lost.
 fn check_outputs(args: &StressArgs) -> Result<(), UsageError> {
     if let Some(path) = &args.json {
-        let existed = path.exists();
-        std::fs::OpenOptions::new()
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .open(path)
-            .map_err(|e| UsageError(format!("cannot write --json {}: {e}", path.display())))?;
-        if !existed {
-            let _ = std::fs::remove_file(path);
-        }
+        output::check_writable("--json", path)?;
     }
     if let Some(folder) = &args.save_failures {
         let bad = |e: std::io::Error| {
             UsageError(format!("cannot write --save-failures {}: {e}", folder.display()))
         };
         std::fs::create_dir_all(folder).map_err(bad)?;
-        let probe = folder.join(".fencepost-write-check");
-        std::fs::write(&probe, b"").map_err(bad)?;
-        let _ = std::fs::remove_file(probe);
+        output::check_writable("--save-failures", &folder.join("case.json"))?;
     }
     Ok(())
 }
@@ -297,6 +258,7 @@ fn stress_one(
     args: &StressArgs,
     jobs: usize,
     interrupted: &AtomicBool,
+    invocation: &Invocation,
 ) -> (ScenarioSummary, bool) {
     let started = crate::bench::wall_clock();
     let mut totals = run_seeds(entry, args, jobs, interrupted, true);
@@ -310,97 +272,9 @@ fn stress_one(
         Some(folder) => save_failures(entry, args, &totals.failures, folder),
         None => true,
     };
-    (summarize(entry, args, totals, wall_time_s, stopped, determinism_checked), saved)
-}
-
-/// Runs this invocation's seeds of `entry` on `jobs` threads and folds their results. Workers
-/// look at the flag before taking a seed and run every seed they took, so the seeds that ran
-/// are always the first ones.
-fn run_seeds(
-    entry: &ScenarioEntry,
-    args: &StressArgs,
-    jobs: usize,
-    interrupted: &AtomicBool,
-    show_progress: bool,
-) -> Totals {
-    // `show_progress` off: no bar and no failure lines (bench's quiet runs).
-    let started = crate::bench::wall_clock();
-    let seed_count = args.seed_count();
-    let stride = sample_stride(seed_count);
-    let progress = if show_progress { ProgressBar::new(seed_count) } else { ProgressBar::hidden() };
-    progress.set_style(
-        ProgressStyle::with_template("{prefix:>10} [{bar:30}] {pos}/{len} seeds  {msg}  eta {eta}")
-            .expect("valid template")
-            .progress_chars("=> "),
-    );
-    progress.set_prefix(entry.name());
-    let next = AtomicU64::new(0);
-    let (sender, receiver) = mpsc::channel::<SeedResult>();
-    let mut totals = Totals::default();
-    let expected_finds = entry.expects_violations() && args.canary.is_none();
-    std::thread::scope(|scope| {
-        for _ in 0..jobs {
-            let sender = sender.clone();
-            let next = &next;
-            scope.spawn(move || loop {
-                if interrupted.load(Ordering::SeqCst) {
-                    break;
-                }
-                let index = next.fetch_add(1, Ordering::SeqCst);
-                if index >= seed_count {
-                    break;
-                }
-                if sender.send(run_one(entry, args, index)).is_err() {
-                    break;
-                }
-            });
-        }
-        drop(sender);
-        for result in receiver {
-            if result.outcome != Outcome::Passed && show_progress {
-                let line = failure_line(entry.name(), &result);
-                let line = if expected_finds { line.replacen("FAILED", "FOUND", 1) } else { line };
-                progress.suspend(|| crate::output::line(line));
-            }
-            let keep_hash = args.check_determinism
-                && (result.index.is_multiple_of(stride) || result.outcome != Outcome::Passed);
-            totals.add(result, keep_hash);
-            let elapsed = started.elapsed().as_secs_f64().max(1e-9);
-            progress.set_message(format!(
-                "{} failed  {:.2}M events/s",
-                totals.failures.len(),
-                totals.events as f64 / elapsed / 1e6
-            ));
-            progress.inc(1);
-        }
-    });
-    progress.finish_and_clear();
-    assert_eq!(totals.index_end, totals.seeds_run, "the seeds that ran are the first ones");
-    totals
-}
-
-/// Runs the `index`-th seed of this invocation.
-fn run_one(entry: &ScenarioEntry, args: &StressArgs, index: u64) -> SeedResult {
-    let seed = args.seed_at(index);
-    let report = entry.run(&RunRequest::seed(seed).with_canary(args.canary.as_deref()));
-    SeedResult {
-        index,
-        seed,
-        trace_hash: report.trace_hash,
-        outcome: report.outcome,
-        steps: report.steps,
-        sim_time_ns: report.sim_time_ns,
-        coverage: report.coverage,
-    }
-}
-
-/// Runs seeds `0..seeds` of `entry` on `jobs` threads exactly as `stress` does, printing
-/// nothing; returns how many ran and how many failed. For `bench`'s memory figure.
-pub fn run_quietly(entry: &ScenarioEntry, seeds: u64, jobs: usize) -> (u64, usize) {
-    let args = StressArgs { seeds, jobs: Some(jobs), ..StressArgs::default_job() };
-    let never = AtomicBool::new(false);
-    let totals = run_seeds(entry, &args, jobs, &never, false);
-    (totals.seeds_run, totals.failures.len())
+    let mut summary = summarize(entry, args, totals, wall_time_s, stopped, determinism_checked);
+    summary.invocation = Some(invocation.clone());
+    (summary, saved)
 }
 
 /// Re-runs every seed of the sample (and every failure) once and compares hashes. A mismatch
@@ -441,35 +315,16 @@ fn save_failures(
     for failure in failures {
         let request = RunRequest::seed(failure.seed).with_canary(args.canary.as_deref());
         let why = format!("found by stress of {} at seed {}", entry.name(), failure.seed);
-        let case = crate::shrink::case_for(entry, &request, why);
+        let case = crate::case::case_for(entry, &request, why);
         let canary = args.canary.as_deref().map_or(String::new(), |c| format!("-{c}"));
         let path = folder.join(format!("{}{canary}-seed-{}.json", entry.name(), failure.seed));
         let json = serde_json::to_string_pretty(&case).expect("cases serialize");
-        if let Err(error) = std::fs::write(&path, json) {
-            eprintln!("error: cannot write {}: {error}", path.display());
+        if let Err(UsageError(message)) = output::write_file(&path, json.as_bytes()) {
+            eprintln!("error: {message}");
             all_saved = false;
         }
     }
     all_saved
-}
-
-fn failure_line(scenario: &str, result: &SeedResult) -> String {
-    let invariant = match &result.outcome {
-        Outcome::BoundExceeded { bound } => format!("Bound({bound})"),
-        outcome => outcome.failure_name().unwrap_or_default(),
-    };
-    let mut line = format!(
-        "FAILED scenario={scenario} seed={} invariant={invariant} step={} outcome={} \
-         trace_hash={:016x}",
-        result.seed,
-        result.steps,
-        result.outcome.label(),
-        result.trace_hash
-    );
-    if let Outcome::Panic(panicked) = &result.outcome {
-        line.push_str(&format!("\n  {panicked}"));
-    }
-    line
 }
 
 fn summarize(
@@ -506,8 +361,9 @@ fn summarize(
         interrupted: interrupted && totals.seeds_run < seeds_asked,
         seeds_asked,
         covers,
-        invocation: Some(args.invocation()),
+        invocation: None,
         determinism_checked,
+        missing_shards: None,
     }
 }
 

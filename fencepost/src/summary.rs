@@ -2,13 +2,13 @@
 //! and as `merge` reads, adds up and judges it. Both commands judge through [`verdict`], so
 //! they agree on exit codes.
 
-use crate::exit;
 use crate::registry::Registry;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 /// One failed seed, as the summary lists it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Failure {
     pub seed: u64,
     pub outcome: String,
@@ -21,6 +21,44 @@ pub struct Failure {
     /// For a panic: where and what (`n2 on_message panicked at src/x.rs:3:9: message`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub panic: Option<String>,
+}
+
+impl Failure {
+    /// The failure of `seed`, whose run ended in `outcome` after `steps` steps.
+    pub fn of(seed: u64, outcome: &sim::Outcome, steps: u64, sim_time_ns: u64, hash: u64) -> Self {
+        Failure {
+            seed,
+            outcome: outcome.label().to_string(),
+            invariant: outcome.failure_name().unwrap_or_default(),
+            step: steps,
+            sim_time_ns,
+            trace_hash: format!("{hash:016x}"),
+            panic: match outcome {
+                sim::Outcome::Panic(panicked) => Some(panicked.to_string()),
+                _ => None,
+            },
+        }
+    }
+
+    /// The line `stress` prints as the failure happens and `merge` prints for every failure:
+    /// `FAILED scenario=<name> seed=<n> invariant=<name> step=<n> outcome=<label>
+    /// trace_hash=<hex>` (and the panic's message on a second line).
+    pub fn line(&self, scenario: &str) -> String {
+        let invariant = if self.outcome == "bound" {
+            format!("Bound({})", self.invariant)
+        } else {
+            self.invariant.clone()
+        };
+        let mut line = format!(
+            "FAILED scenario={scenario} seed={} invariant={invariant} step={} outcome={} \
+             trace_hash={}",
+            self.seed, self.step, self.outcome, self.trace_hash
+        );
+        if let Some(panic) = &self.panic {
+            line.push_str(&format!("\n  {panic}"));
+        }
+        line
+    }
 }
 
 /// Seeds `start`, `start + stride`, ... : `count` of them, none past `u64::MAX`.
@@ -49,14 +87,32 @@ impl SeedRange {
     }
 }
 
-/// How one `stress` invocation chose its seeds: `--start`, `--seeds` and `--shard I/N`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+/// What one `stress` invocation was asked to run: `--start`, `--seeds`, `--shard I/N`, the
+/// scenarios (`--scenario`, `all` spelt out) and `--canary`. Shards of one campaign share all
+/// but `shard_index`, which is how `merge` knows the whole campaign and what is missing.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Invocation {
     pub start: u64,
     pub seeds: u64,
     pub shard_index: u64,
     pub shard_count: u64,
+    /// Every scenario the invocation ran, in order.
+    pub scenarios: Vec<String>,
+    pub canary: Option<String>,
+}
+
+impl Invocation {
+    /// The seeds asked for, as people read them: `seeds 0..=999`, with the shard if any and
+    /// `with_shard`.
+    pub fn describe_seeds(&self, with_shard: bool) -> String {
+        let last = self.start.saturating_add(self.seeds.saturating_sub(1));
+        let mut text = format!("seeds {}..={last}", self.start);
+        if with_shard && self.shard_count > 1 {
+            text.push_str(&format!(", shard {}/{}", self.shard_index, self.shard_count));
+        }
+        text
+    }
 }
 
 /// What a stress run of one scenario found (one shard's, or several merged).
@@ -94,6 +150,34 @@ pub struct ScenarioSummary {
     /// Seeds re-run by `--check-determinism`, each hashing the same.
     #[serde(default)]
     pub determinism_checked: Option<u64>,
+    /// Once merged: the shards of the campaign (`--shard I/N`) that no file held, so the seeds
+    /// above are not the whole campaign. None for a whole one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub missing_shards: Option<MissingShards>,
+}
+
+/// The shards of a campaign that no merged file held.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MissingShards {
+    /// How many.
+    pub count: u64,
+    /// The first of them, by index (at most [`MissingShards::LISTED_MAX`]): a campaign of
+    /// millions of shards with one file given must not list millions.
+    pub first: Vec<u64>,
+}
+
+impl MissingShards {
+    /// The most indices listed.
+    pub const LISTED_MAX: usize = 100;
+
+    /// `1/3, 4/8` and how many more.
+    pub fn describe(&self, shard_count: u64) -> String {
+        let listed: Vec<String> = self.first.iter().map(|i| format!("{i}/{shard_count}")).collect();
+        let more = self.count.saturating_sub(self.first.len() as u64);
+        let more = if more > 0 { format!(" and {more} more") } else { String::new() };
+        format!("{}{more}", listed.join(", "))
+    }
 }
 
 /// How a summary is judged.
@@ -144,8 +228,13 @@ pub fn print(registry: &Registry, summary: &ScenarioSummary) -> Verdict {
     } else {
         String::new()
     };
+    let failed_word = match finds_expected_within(registry, summary) {
+        Some(_) => "found (expected)",
+        None => "failed",
+    };
     crate::output::line(format!(
-        "{}: {} passed, {} failed of {} seeds{interrupted}  ({} events, {:.2}M events/s, {:.1}s wall)",
+        "{}: {} passed, {} {failed_word} of {} seeds{interrupted}  ({} events, {:.2}M events/s, \
+         {:.1}s wall)",
         summary.scenario,
         summary.passed,
         summary.failed.len(),
@@ -175,10 +264,18 @@ pub fn print(registry: &Registry, summary: &ScenarioSummary) -> Verdict {
     let verdict = verdict(registry, summary);
     let within = finds_expected_within(registry, summary).unwrap_or(0);
     match verdict {
-        Verdict::FoundAsExpected => crate::output::line(format!(
-            "  {} violations found, as expected for this variant",
-            summary.failed.len()
-        )),
+        Verdict::FoundAsExpected => {
+            let first = &summary.failed[0];
+            crate::output::line(format!(
+                "  {} violations found, as expected for this variant; the first: seed {} \
+                 ({} {} at step {})",
+                summary.failed.len(),
+                first.seed,
+                first.outcome,
+                first.invariant,
+                first.step
+            ))
+        }
         Verdict::BrokenHarness => crate::output::line(format!(
             "BROKEN HARNESS scenario={}: expected violations, found none in {} seeds \
              (this variant finds one within {within})",
@@ -192,16 +289,4 @@ pub fn print(registry: &Registry, summary: &ScenarioSummary) -> Verdict {
         Verdict::Passed | Verdict::Failed => {}
     }
     verdict
-}
-
-/// The exit code of a set of verdicts: `1` if any seed failed or the harness is broken, else
-/// `130` if the run was interrupted, else `0`.
-pub fn exit_code(verdicts: &[Verdict], interrupted: bool) -> u8 {
-    if verdicts.iter().any(|v| matches!(v, Verdict::Failed | Verdict::BrokenHarness)) {
-        exit::SAFETY
-    } else if interrupted {
-        exit::INTERRUPTED
-    } else {
-        exit::PASSED
-    }
 }

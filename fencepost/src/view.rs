@@ -14,7 +14,11 @@ pub struct ViewArgs {
     html: PathBuf,
 }
 
+/// The largest trace `view` reads: a few million records, far more than a page can draw.
+const TRACE_BYTES_MAX: u64 = 1 << 30;
+
 pub fn main(args: ViewArgs) -> Result<u8, UsageError> {
+    output::check_distinct(&[("trace", &args.trace), ("--html", &args.html)])?;
     let records = read_trace(&args.trace)?;
     let title = args.trace.file_name().map_or_else(String::new, |n| n.to_string_lossy().into());
     write_html(&args.html, &title, &records)?;
@@ -23,22 +27,38 @@ pub fn main(args: ViewArgs) -> Result<u8, UsageError> {
 
 /// Reads a JSON-lines trace, naming the line and the problem when one is malformed.
 fn read_trace(path: &Path) -> Result<Vec<DetailedRecord>, UsageError> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| UsageError(format!("cannot read {}: {e}", path.display())))?;
+    let text = output::read_capped(path, TRACE_BYTES_MAX, "a trace")?;
     parse_trace(&text, &path.display().to_string())
 }
 
-/// Parses the JSON lines of a trace read from `name`.
+/// Parses the JSON lines of a trace read from `name`. A run's steps and true time never go
+/// back, so a record that does means the file is not one run's trace (reordered lines, two
+/// traces joined): the diagram would draw it as a misleading picture, so it is refused with
+/// the line.
 fn parse_trace(text: &str, name: &str) -> Result<Vec<DetailedRecord>, UsageError> {
-    let records = text
-        .lines()
-        .enumerate()
-        .filter(|(_, line)| !line.trim().is_empty())
-        .map(|(at, line)| {
-            serde_json::from_str(line)
-                .map_err(|e| UsageError(format!("{name}:{}: not a trace record: {e}", at + 1)))
-        })
-        .collect::<Result<Vec<DetailedRecord>, UsageError>>()?;
+    let mut records: Vec<DetailedRecord> = Vec::new();
+    for (at, line) in text.lines().enumerate().filter(|(_, line)| !line.trim().is_empty()) {
+        let line_number = at + 1;
+        let record: DetailedRecord = serde_json::from_str(line)
+            .map_err(|e| UsageError(format!("{name}:{line_number}: not a trace record: {e}")))?;
+        if let Some(last) = records.last() {
+            let (before, now) = (&last.record, &record.record);
+            let backwards = if now.step < before.step {
+                Some(format!("step {} after step {}", now.step, before.step))
+            } else if now.time_ns < before.time_ns {
+                Some(format!("time {} ns after {} ns", now.time_ns, before.time_ns))
+            } else {
+                None
+            };
+            if let Some(what) = backwards {
+                return Err(UsageError(format!(
+                    "{name}:{line_number}: {what}: the trace goes backwards, so it is not one \
+                     run's trace (lines reordered, or two traces joined?)"
+                )));
+            }
+        }
+        records.push(record);
+    }
     if records.is_empty() {
         return Err(UsageError(format!("{name} holds no trace records")));
     }
@@ -47,8 +67,7 @@ fn parse_trace(text: &str, name: &str) -> Result<Vec<DetailedRecord>, UsageError
 
 /// Writes the diagram of `records` to `path` and says where it is.
 pub fn write_html(path: &Path, title: &str, records: &[DetailedRecord]) -> Result<(), UsageError> {
-    std::fs::write(path, html::render(title, records))
-        .map_err(|e| UsageError(format!("cannot write {}: {e}", path.display())))?;
+    output::write_file(path, html::render(title, records).as_bytes())?;
     output::line(format!("diagram: {} ({} records)", path.display(), records.len()));
     Ok(())
 }

@@ -328,6 +328,9 @@
     const j = upperBound(BT[lane], t) - 1;
     return j >= 0 ? BREC[lane][j] : -1;
   }
+  // Long numbers in labels are nanoseconds (deadlines on a node's clock, which counts from a
+  // 1,000 s epoch): shown as seconds, so `until 1001203220172` reads `until 1001.203220 s`.
+  function labelText(label) { return label.replace(/\b\d{7,}\b/g, (n) => fmtSeconds(Number(n))); }
 
   // ---------------------------------------------------------------- canvas, layout
   const canvas = document.getElementById('canvas');
@@ -474,7 +477,8 @@
         texts.forEach(([xa, xb, label, c]) => {
           const room = Math.floor((xb - xa - 8) / charW);
           if (room < 3) return;
-          const text = label.length > room ? label.slice(0, room - 1) + '…' : label;
+          const shown = labelText(label);
+          const text = shown.length > room ? shown.slice(0, room - 1) + '…' : shown;
           ctx.fillStyle = c.text; ctx.fillText(text, xa + 4, y + 0.5);
         });
       }
@@ -736,7 +740,17 @@
     ctx.restore();
   }
 
+  // The instant the gutter's lane labels describe: the selected record's (the cursor), else
+  // the violation's when it is in view, else the window's right edge. Never the left edge: a
+  // violating node must read its state at the violation, not from before it.
+  function gutterTime() {
+    if (selected >= 0) return TIME[selected];
+    if (violation >= 0 && TIME[violation] >= v0 && TIME[violation] <= v1) return TIME[violation];
+    return Math.min(v1, tEnd);
+  }
+
   function drawGutter() {
+    const at = gutterTime(), shownLabels = [];
     ctx.fillStyle = '#fff'; ctx.fillRect(0, lanesTop - 1, GUTTER, H - lanesTop + 1);
     ctx.strokeStyle = '#e2e8f0'; ctx.beginPath(); ctx.moveTo(GUTTER - 0.5, AXIS_H); ctx.lineTo(GUTTER - 0.5, lanesBottom()); ctx.stroke();
     laneIds.forEach((id, l) => {
@@ -747,15 +761,19 @@
       ctx.fillStyle = bad ? C.violation : C.text;
       ctx.fillText((bad ? '⚠ ' : '') + laneNameOf(id), 10, y - (laneH > 40 ? 7 : 0));
       if (laneH > 40) {
-        const rec = labelAt(l, Math.max(v0, tMin));
+        const rec = labelAt(l, at);
         if (rec >= 0) {
           ctx.font = '10.5px ui-monospace, Menlo, Consolas, monospace'; ctx.fillStyle = C.dim;
-          const label = DETAIL[rec], room = Math.floor((GUTTER - 16) / 6.4);
+          const label = labelText(DETAIL[rec]), room = Math.floor((GUTTER - 16) / 6.4);
+          shownLabels.push(laneNameOf(id) + ': ' + label);
           ctx.fillText(label.length > room ? label.slice(0, room - 1) + '…' : label, 10, y + 9);
         }
       }
       ctx.strokeStyle = '#f1f5f9'; ctx.beginPath(); ctx.moveTo(0, Math.round(y + laneH / 2) + 0.5); ctx.lineTo(GUTTER, Math.round(y + laneH / 2) + 0.5); ctx.stroke();
     });
+    // What the gutter says, in full, for the browser tests (and anyone inspecting the page).
+    const shown = shownLabels.join(' | '), data = document.body.dataset;
+    if (data.gutterLabels !== shown) { data.gutterAt = String(at); data.gutterLabels = shown; } // no DOM write per redraw
   }
 
   function buildHistogram() {

@@ -107,6 +107,7 @@ fn lease_entry(name: &'static str, profile: fn(u32) -> sim::faults::SwarmProfile
         .with_plans(move |seed| lease_plan(seed, profile), coverage.kinds, coverage.moments)
         .with_sizes((1, 7), lease_fault_targets, lease_smaller_sizes)
         .with_capped_writes()
+        .with_limits(lease::limits())
 }
 
 const REPLICATION_CANARIES: &[CanaryInfo] = &[
@@ -174,6 +175,7 @@ fn replication_entry(name: &'static str, ack_policy: AckPolicy) -> ScenarioEntry
             |seed| (1..replication_members(seed)).map(|size| (size, size)).collect(),
         )
         .with_capped_writes()
+        .with_limits(replication::limits())
 }
 
 const CLUSTER_CANARIES: &[CanaryInfo] = &[
@@ -295,6 +297,7 @@ fn session_lease_entry() -> ScenarioEntry {
     let coverage = session_lease::swarm_profile(2);
     ScenarioEntry::new("session-lease", session_lease_run)
         .with_summary("leadership by a session-bound lock plus a lease row, with zombie preemption")
+        .with_limits(session_lease::limits())
         .with_test_command("cargo test --test session_lease seed_range")
         .with_canaries(SESSION_LEASE_CANARIES)
         .with_probes(SESSION_LEASE_PROBES)
@@ -371,7 +374,8 @@ pub fn registry() -> Registry {
                     |seed, size| cluster::ClusterScenario::new(seed, size, None).members + 1,
                     |seed| (2..cluster_members(seed)).map(|size| (size, size + 1)).collect(),
                 )
-                .with_capped_writes(),
+                .with_capped_writes()
+                .with_limits(cluster::limits()),
         )
         .with(
             ScenarioEntry::new("pingpong", pingpong_run)
@@ -381,7 +385,8 @@ pub fn registry() -> Registry {
                 .with_test_command("cargo test --test pingpong seed_range")
                 .with_canaries(PINGPONG_CANARIES)
                 .with_probes(&["grant-received", "grant-denied"])
-                .with_swarm(pingpong::swarm_profile()),
+                .with_swarm(pingpong::swarm_profile())
+                .with_limits(pingpong::limits()),
         )
         .with(session_lease_entry())
         .with_kernel_benchmark("pingpong", pingpong_benchmark)

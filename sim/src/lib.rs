@@ -8,6 +8,7 @@ pub mod aim;
 pub mod clock;
 pub mod disk;
 pub mod faults;
+mod json_strict;
 mod kernel;
 pub mod network;
 mod node;

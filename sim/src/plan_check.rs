@@ -42,6 +42,10 @@ pub struct PlanBounds<'a> {
     pub fault_targets: &'a dyn Fn(u64, Option<u32>) -> u32,
     /// The moments aimed faults may name: the kernel's and those the scenario's machines mark.
     pub moments: Vec<&'static str>,
+    /// How long the safety phase lasts, true nanoseconds (`RunLimits::safety_ns`), when the
+    /// scenario says: a discrete fault must begin before it ends, since everything heals then
+    /// and a later fault would never strike. None: only the one-hour limit applies.
+    pub safety_ns: Option<u64>,
 }
 
 /// A plan value that may not run: the field's path (as `schedule[3].fault.crash.node`) and what
@@ -83,12 +87,13 @@ const PLAN_FIELDS: [&str; 7] =
     ["network", "storage", "disk", "clock", "schedule", "size", "writes_max"];
 
 /// Reads a plan from JSON text: a bare plan, or a regression-corpus case holding one under
-/// `plan`. Unknown fields are errors, and so is a list where the plan has an object (serde would
+/// `plan`. Unknown fields are errors, and so is a key given twice in one object (serde_json
+/// would silently keep the last) and a list where the plan has an object (serde would
 /// otherwise read a struct from a list by position). Values are not checked: see
 /// [`FaultPlan::validate`].
 pub fn parse_plan(text: &str) -> Result<ParsedPlan, PlanError> {
-    let value: Value =
-        serde_json::from_str(text).map_err(|e| PlanError::new("(the file)", format!("{e}")))?;
+    let value =
+        crate::json_strict::parse(text).map_err(|(path, problem)| PlanError::new(path, problem))?;
     let (prefix, value) = match value {
         Value::Object(mut case) if case.contains_key("plan") => {
             ("plan.", case.remove("plan").expect("checked"))
@@ -199,7 +204,11 @@ impl FaultPlan {
         )?;
         let targets = Targets::new(bounds, self.size);
         for (index, scheduled) in self.schedule.iter().enumerate() {
-            validate_fault(&format!("schedule[{index}]"), scheduled, &targets)?;
+            let path = format!("schedule[{index}]");
+            validate_fault(&path, scheduled, &targets)?;
+            if let Some(safety_ns) = bounds.safety_ns {
+                within_safety_phase(&format!("{path}.at_ns"), scheduled.at_ns, safety_ns)?;
+            }
         }
         self.validate_aim(bounds, &targets)
     }
@@ -326,6 +335,54 @@ impl Targets {
     }
 }
 
+/// Fails for a fault that would begin once the safety phase is over: everything heals then, so
+/// it would never strike, and a plan that seems to test it would test nothing.
+fn within_safety_phase(field: &str, at_ns: u64, safety_ns: u64) -> Result<(), PlanError> {
+    if at_ns < safety_ns {
+        return Ok(());
+    }
+    Err(PlanError::new(
+        field,
+        format!(
+            "{at_ns} is out of range: allowed 0..={} (faults begin before the safety phase \
+             ends at {}; everything heals then, so this one would never strike)",
+            safety_ns.saturating_sub(1),
+            crate::time::format_ns(safety_ns)
+        ),
+    ))
+}
+
+/// Fails for a partition that cuts nothing a person could mean: an empty side, or an endpoint
+/// on both sides (which cuts it from neither). The swarm's symmetric partition of an endpoint
+/// from itself is the one exception: the swarm draws it (it cuts nothing), and every plan the
+/// harness writes must replay.
+fn validate_sides(
+    field: &str,
+    side_a: (&str, &[NodeId]),
+    side_b: (&str, &[NodeId]),
+) -> Result<(), PlanError> {
+    for (name, side) in [side_a, side_b] {
+        if side.is_empty() {
+            let problem = "is empty: the partition would cut nothing (name at least one endpoint)";
+            return Err(PlanError::new(format!("{field}.{name}"), problem));
+        }
+    }
+    if side_a.1.len() == 1 && side_a.1 == side_b.1 {
+        return Ok(());
+    }
+    if let Some(both) = side_a.1.iter().find(|node| side_b.1.contains(node)) {
+        let problem = format!(
+            "{} is on both sides ({} and {}): a partition cuts one side from the other, so an \
+             endpoint belongs to one",
+            crate::network::endpoint_name(*both),
+            side_a.0,
+            side_b.0
+        );
+        return Err(PlanError::new(field, problem));
+    }
+    Ok(())
+}
+
 fn validate_fault(
     path: &str,
     scheduled: &ScheduledFault,
@@ -342,16 +399,28 @@ fn validate_fault(
             match partition {
                 Partition::Symmetric { side_a, side_b } => {
                     targets.endpoints(&field("symmetric", "side_a"), side_a)?;
-                    targets.endpoints(&field("symmetric", "side_b"), side_b)
+                    targets.endpoints(&field("symmetric", "side_b"), side_b)?;
+                    let at = format!("{path}.fault.partition.partition.symmetric");
+                    validate_sides(&at, ("side_a", side_a), ("side_b", side_b))
                 }
                 Partition::OneWay { from, to } => {
                     targets.endpoints(&field("one_way", "from"), from)?;
-                    targets.endpoints(&field("one_way", "to"), to)
+                    targets.endpoints(&field("one_way", "to"), to)?;
+                    let at = format!("{path}.fault.partition.partition.one_way");
+                    validate_sides(&at, ("from", from), ("to", to))
                 }
                 Partition::IsolateOne { node } => {
                     targets.endpoint(&field("isolate_one", "node"), *node)
                 }
-                Partition::Split { group } => targets.endpoints(&field("split", "group"), group),
+                Partition::Split { group } => {
+                    let field = field("split", "group");
+                    if group.is_empty() {
+                        let problem = "is empty: the partition would cut nothing (name the \
+                                       endpoints to cut off from the rest)";
+                        return Err(PlanError::new(field, problem));
+                    }
+                    targets.endpoints(&field, group)
+                }
             }
         }
         Fault::Clog { from, to, extra_latency_ns, duration_ns } => {

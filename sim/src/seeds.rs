@@ -23,19 +23,38 @@ impl fmt::Display for SeedError {
 
 impl std::error::Error for SeedError {}
 
-/// Parses a seed written in decimal (`42`) or hex (`0x2a`); `_` separators are allowed.
+/// Parses a seed written in decimal (`42`) or hex (`0x2a`); `_` may separate digits.
 pub fn parse_seed(text: &str) -> Result<u64, SeedError> {
-    parse_u64("seed", text, "expected a decimal or 0x-hex number that fits in 64 bits")
+    parse_u64("seed", text)
 }
 
-fn parse_u64(variable: &'static str, text: &str, reason: &'static str) -> Result<u64, SeedError> {
-    let error = || SeedError { variable, text: text.to_string(), reason };
-    let cleaned: String = text.trim().chars().filter(|c| *c != '_').collect();
-    let parsed = match cleaned.strip_prefix("0x").or_else(|| cleaned.strip_prefix("0X")) {
-        Some(hex) => u64::from_str_radix(hex, 16),
-        None => cleaned.parse::<u64>(),
+/// The one parser of every number a person gives the harness (seeds, counts, `DST_SEED`,
+/// `DST_SEEDS`, command-line flags): decimal (`42`) or hex after `0x` (`0x2a`), with `_`
+/// allowed between two digits (`1_000_000`), surrounding spaces ignored. The error says what
+/// was wrong in a few words.
+pub fn parse_number(text: &str) -> Result<u64, &'static str> {
+    let text = text.trim();
+    let (digits, radix) = match text.strip_prefix("0x").or_else(|| text.strip_prefix("0X")) {
+        Some(hex) => (hex, 16),
+        None => (text, 10),
     };
-    parsed.map_err(|_| error())
+    let malformed = if radix == 16 {
+        "expected hex digits after 0x"
+    } else {
+        "expected a decimal or 0x-hex number"
+    };
+    if digits.is_empty() || !digits.chars().all(|c| c == '_' || c.is_digit(radix)) {
+        return Err(malformed);
+    }
+    if digits.starts_with('_') || digits.ends_with('_') || digits.contains("__") {
+        return Err("`_` may only stand between two digits");
+    }
+    let cleaned: String = digits.chars().filter(|c| *c != '_').collect();
+    u64::from_str_radix(&cleaned, radix).map_err(|_| "too large: at most 18446744073709551615")
+}
+
+fn parse_u64(variable: &'static str, text: &str) -> Result<u64, SeedError> {
+    parse_number(text).map_err(|reason| SeedError { variable, text: text.to_string(), reason })
 }
 
 /// Which seeds a test should run.
@@ -84,11 +103,15 @@ pub fn from_vars(
     default_count: u64,
 ) -> Result<SeedSelection, SeedError> {
     if let Some(text) = seed {
-        return parse_u64("DST_SEED", text, "expected a decimal or 0x-hex number")
-            .map(SeedSelection::One);
+        let seed = parse_u64("DST_SEED", text)?;
+        // A malformed DST_SEEDS beside it is still a mistake worth hearing about.
+        if let Some(count) = seeds {
+            parse_u64("DST_SEEDS", count)?;
+        }
+        return Ok(SeedSelection::One(seed));
     }
     let count = match seeds {
-        Some(text) => parse_u64("DST_SEEDS", text, "expected a count of seeds")?,
+        Some(text) => parse_u64("DST_SEEDS", text)?,
         None => default_count,
     };
     if count == 0 {
@@ -108,12 +131,15 @@ mod tests {
         assert_eq!(parse_seed("0x2a"), Ok(42));
         assert_eq!(parse_seed("0XFF_FF"), Ok(0xffff));
         assert_eq!(parse_seed(" 7 "), Ok(7));
+        assert_eq!(parse_seed("1_000_000"), Ok(1_000_000));
         assert_eq!(parse_seed("18446744073709551615"), Ok(u64::MAX));
     }
 
     #[test]
     fn malformed_seeds_are_errors_that_name_the_text() {
-        for bad in ["", "-1", "0x", "12abc", "18446744073709551616", "0xg"] {
+        for bad in
+            ["", "-1", "0x", "12abc", "18446744073709551616", "0xg", "_1", "1_", "1__0", "0x_1"]
+        {
             let error = parse_seed(bad).expect_err(bad);
             assert!(error.to_string().contains(&format!("{bad:?}")), "{error}");
         }
@@ -126,6 +152,8 @@ mod tests {
         assert_eq!(from_vars(None, None, 3), Ok(SeedSelection::Range { start: 0, count: 3 }));
         assert_eq!(from_vars(None, None, 3).unwrap().seeds().count(), 3);
         assert!(from_vars(Some("nope"), None, 3).is_err());
+        let both = from_vars(Some("42"), Some("garbage"), 3).unwrap_err();
+        assert_eq!(both.variable, "DST_SEEDS", "a malformed DST_SEEDS is refused beside DST_SEED");
         assert!(from_vars(None, Some("many"), 3).is_err());
         assert!(from_vars(None, Some("0"), 3).is_err(), "zero seeds would test nothing");
     }

@@ -214,6 +214,7 @@ fn plan_checks_hold_session_faults_and_knobs_to_their_ranges() {
         caps_writes: false,
         fault_targets: &|_, _| 2,
         moments: vec![sim::aim::AFTER_SEND],
+        safety_ns: None,
     };
     let ok = with(vec![(millis(1), Fault::SessionLoss { node: 1 })], secs(1));
     assert_eq!(ok.validate(&bounds), Ok(()));

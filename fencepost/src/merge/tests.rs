@@ -59,54 +59,114 @@ proptest! {
     }
 }
 
-/// A one-scenario summary of `count` seeds from `start` in steps of `stride`, one failing.
-fn summary(scenario: &str, start: u64, stride: u64, count: u64) -> String {
-    let failed = if count > 0 {
-        format!(
-            r#"[{{"seed":{start},"outcome":"safety","invariant":"X","step":1,"sim_time_ns":1}}]"#
-        )
-    } else {
-        "[]".to_string()
-    };
-    let passed = count.saturating_sub(1);
-    format!(
-        r#"[{{"scenario":"{scenario}","canary":null,"seeds_run":{count},"passed":{passed},
-        "failed":{failed},"events":5,"sim_time_ns":5,"wall_time_s":1.0,"events_per_s":5.0,
-        "faults":{{}},"probes":{{}},"interrupted":false,"seeds_asked":{count},
-        "covers":[{{"start":{start},"stride":{stride},"count":{count}}}]}}]"#
-    )
+/// Shard `index` of `count` of a campaign of `seeds` seeds from `start` over `scenarios` (with
+/// `canary`), each scenario's first seed failing, as `stress --json` writes it.
+fn shard_with(
+    scenarios: &[&str],
+    canary: Option<&str>,
+    start: u64,
+    seeds: u64,
+    index: u64,
+    count: u64,
+) -> String {
+    let asked = seeds.checked_div(count).unwrap_or(0)
+        + u64::from(index < seeds.checked_rem(count).unwrap_or(0));
+    let first = start.wrapping_add(index);
+    let invocation = serde_json::json!({
+        "start": start, "seeds": seeds, "shard_index": index, "shard_count": count,
+        "scenarios": scenarios, "canary": canary,
+    });
+    let summaries: Vec<serde_json::Value> = scenarios
+        .iter()
+        .map(|scenario| {
+            let failed = if asked > 0 {
+                serde_json::json!([{"seed": first, "outcome": "safety", "invariant": "X",
+                    "step": 1, "sim_time_ns": 1}])
+            } else {
+                serde_json::json!([])
+            };
+            serde_json::json!({
+                "scenario": scenario, "canary": canary, "seeds_run": asked,
+                "passed": asked.saturating_sub(1), "failed": failed, "events": 5,
+                "sim_time_ns": 5, "wall_time_s": 1.0, "events_per_s": 5.0, "faults": {},
+                "probes": {}, "interrupted": false, "seeds_asked": asked,
+                "covers": [{"start": first, "stride": count, "count": asked}],
+                "invocation": invocation,
+            })
+        })
+        .collect();
+    serde_json::to_string(&summaries).unwrap()
+}
+
+fn shard(index: u64, count: u64) -> String {
+    shard_with(&["lease"], None, 0, 20, index, count)
 }
 
 fn inputs(texts: &[String]) -> Vec<(String, String)> {
     texts.iter().enumerate().map(|(i, t)| (format!("shard-{i}.json"), t.clone())).collect()
 }
 
-#[test]
-fn duplicates_and_overlaps_are_refused_naming_a_seed() {
-    let a = summary("pingpong", 0, 2, 10);
-    let error = merge_texts(&inputs(&[a.clone(), a.clone()])).err().unwrap().0;
-    assert!(error.starts_with("overlapping shards: shard-0.json"), "{error}");
-    assert!(error.contains("both ran seed 0 of pingpong"), "{error}");
-    let shifted = summary("pingpong", 6, 1, 3);
-    let error = merge_texts(&inputs(&[a.clone(), shifted])).err().unwrap().0;
-    assert!(error.contains("both ran seed 6 of pingpong"), "{error}");
-    let other_half = summary("pingpong", 1, 2, 10);
-    let merged = merge_texts(&inputs(&[a, other_half])).unwrap();
-    assert_eq!((merged[0].seeds_run, merged[0].failed.len()), (20, 2));
-    let other_scenario = summary("lease", 0, 2, 10);
-    let merged = merge_texts(&inputs(&[summary("pingpong", 0, 2, 10), other_scenario])).unwrap();
-    assert_eq!(merged.len(), 2, "one summary per scenario; different scenarios never overlap");
+fn merged(texts: &[String]) -> Result<super::Merged, String> {
+    merge_texts(&registry(), &inputs(texts)).map_err(|e| e.0)
 }
 
 #[test]
-fn a_summary_must_add_up_and_say_which_seeds_ran() {
-    let mut old: serde_json::Value = serde_json::from_str(&summary("pingpong", 0, 1, 4)).unwrap();
+fn the_shards_of_a_campaign_merge_to_the_whole() {
+    let whole = merged(&[shard(0, 2), shard(1, 2)]).unwrap();
+    assert_eq!((whole.summaries[0].seeds_run, whole.summaries[0].failed.len()), (20, 2));
+    assert!(whole.missing_shards.is_none());
+    let both = &["lease", "replication-leader-ack"][..];
+    let two = merged(&[shard_with(both, None, 0, 9, 0, 1)]).unwrap();
+    assert_eq!(two.summaries.len(), 2, "one summary per scenario, in the campaign's order");
+    assert_eq!(two.summaries[1].scenario, "replication-leader-ack");
+}
+
+#[test]
+fn a_missing_shard_is_named() {
+    let partial = merged(&[shard(0, 3), shard(2, 3)]).unwrap();
+    let missing = crate::summary::MissingShards { count: 1, first: vec![1] };
+    assert_eq!(partial.missing_shards.as_ref(), Some(&missing));
+    assert_eq!(partial.summaries[0].missing_shards, Some(missing), "the JSON says so too");
+    let huge = shard_with(&["lease"], None, 0, u64::MAX, 0, u64::MAX);
+    let listed = merged(&[huge]).unwrap().missing_shards.unwrap();
+    assert_eq!((listed.count, listed.first.len()), (u64::MAX - 1, 100), "listed, not all");
+}
+
+#[test]
+fn files_of_different_campaigns_are_refused_naming_both() {
+    let error = merged(&[shard(0, 2), shard(0, 2)]).unwrap_err();
+    assert!(error.starts_with("shard-0.json and shard-1.json are both shard 0/2"), "{error}");
+    let later = shard_with(&["lease"], None, 15, 20, 1, 2);
+    let error = merged(&[shard(0, 2), later]).unwrap_err();
+    assert!(error.starts_with("shard-0.json and shard-1.json are not shards of one campaign: --start 0 against --start 15"), "{error}");
+    let canary = shard_with(&["lease"], Some("no-term-fence"), 0, 20, 1, 2);
+    let error = merged(&[shard(0, 2), canary]).unwrap_err();
+    assert!(error.contains("--canary none against --canary no-term-fence"), "{error}");
+    let error = merged(&[shard(0, 2), shard(0, 1)]).unwrap_err();
+    assert!(error.contains("shard count 2 against shard count 1"), "{error}");
+    let error = merged(&[shard_with(&["nope"], None, 0, 4, 0, 1)]).unwrap_err();
+    assert!(error.starts_with("shard-0.json: unknown scenario 'nope'"), "{error}");
+}
+
+#[test]
+fn a_summary_must_add_up_and_say_what_ran_it() {
+    let mut old: serde_json::Value = serde_json::from_str(&shard(0, 1)).unwrap();
     old[0].as_object_mut().unwrap().remove("covers");
-    let error = merge_texts(&inputs(&[old.to_string()])).err().unwrap().0;
+    let error = merged(&[old.to_string()]).unwrap_err();
     assert!(error.contains("no seed ranges"), "{error}");
-    let wrong = summary("pingpong", 0, 1, 4).replace(r#""passed":3"#, r#""passed":9"#);
-    let error = merge_texts(&inputs(&[wrong])).err().unwrap().0;
-    assert!(error.contains("do not make 4 seeds run"), "{error}");
+    let mut old: serde_json::Value = serde_json::from_str(&shard(0, 1)).unwrap();
+    old[0].as_object_mut().unwrap().remove("invocation");
+    let error = merged(&[old.to_string()]).unwrap_err();
+    assert!(error.contains("does not say which invocation ran it"), "{error}");
+    let wrong = shard(0, 1).replace(r#""passed":19"#, r#""passed":9"#);
+    let error = merged(&[wrong]).unwrap_err();
+    assert!(error.contains("do not make 20 seeds run"), "{error}");
+    let mut shifted: serde_json::Value = serde_json::from_str(&shard(0, 2)).unwrap();
+    shifted[0]["covers"][0]["start"] = 2.into();
+    shifted[0]["failed"][0]["seed"] = 2.into();
+    let shifted = shifted.to_string();
+    let error = merged(&[shifted]).unwrap_err();
+    assert!(error.contains("is not the start of shard 0/2"), "{error}");
 }
 
 proptest! {
@@ -114,7 +174,7 @@ proptest! {
 
     #[test]
     fn arbitrary_text_gets_an_answer(text in ".{0,200}") {
-        let _ = merge_texts(&[("x.json".to_string(), text)]);
+        let _ = merge_texts(&registry(), &[("x.json".to_string(), text)]);
     }
 
     /// Summaries of the right shape with numbers anywhere (sums that overflow, ranges that
@@ -124,8 +184,9 @@ proptest! {
         shards in prop::collection::vec(
             (
                 prop_oneof![Just(0u64), 0u64..50, any::<u64>()],
-                prop_oneof![Just(0u64), 1u64..4, any::<u64>()],
-                prop_oneof![Just(0u64), 0u64..50, any::<u64>()],
+                prop_oneof![Just(1u64), 1u64..50, any::<u64>()],
+                prop_oneof![Just(0u64), 0u64..4, any::<u64>()],
+                prop_oneof![Just(1u64), 1u64..4, any::<u64>()],
                 prop_oneof![Just(0u64), 0u64..50, Just(u64::MAX)],
                 any::<bool>(),
             ),
@@ -134,13 +195,14 @@ proptest! {
     ) {
         let texts: Vec<String> = shards
             .iter()
-            .map(|&(start, stride, count, events, lease)| {
+            .map(|&(start, seeds, index, count, events, lease)| {
                 let scenario = if lease { "lease" } else { "replication-leader-ack" };
-                summary(scenario, start, stride, count).replace(r#""events":5"#, &format!(r#""events":{events}"#))
+                shard_with(&[scenario], None, start, seeds, index, count)
+                    .replace(r#""events":5"#, &format!(r#""events":{events}"#))
             })
             .collect();
-        if let Ok(merged) = merge_texts(&inputs(&texts)) {
-            for summary in &merged {
+        if let Ok(merged) = merge_texts(&registry(), &inputs(&texts)) {
+            for summary in &merged.summaries {
                 let _ = crate::summary::verdict(&registry(), summary);
                 prop_assert_eq!(summary.passed + summary.failed.len() as u64, summary.seeds_run);
             }

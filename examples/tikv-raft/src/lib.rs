@@ -5,7 +5,8 @@
 //!   network and disk; [`recovery`]: its log on disk and the restart from it;
 //!   [`election`]: raft-rs's election timeouts drawn from the seed instead of `thread_rng`.
 //! - [`client`]: the workload; [`node`]: the voters and the client as one `sim::Node`.
-//! - [`checks`], [`promises`], [`liveness`]: what must hold, after every step and at the end.
+//! - [`checks`], [`promises`], [`liveness`]: what must hold, after every step and at the end;
+//!   [`marks`]: the promises and moments a voter declares as its messages leave.
 //! - [`scenario`]: the scenario, its faults and phases; [`canary`]: the planted bugs.
 //!
 //! [`registry`] is what the binary (`fencepost::main!`) and the tests run.
@@ -15,6 +16,7 @@ pub mod checks;
 pub mod client;
 pub mod election;
 pub mod liveness;
+pub mod marks;
 pub mod node;
 pub mod promises;
 pub mod recovery;

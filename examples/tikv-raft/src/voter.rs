@@ -12,11 +12,12 @@
 
 use crate::canary::RaftCanary;
 use crate::election::ElectionTimeout;
+use crate::marks::Marks;
 use crate::node::{node_of, raft_id, Msg, Promise, RaftNode};
 use crate::recovery::{self, DiskRecord};
 use fencepost::sim::time::millis;
 use fencepost::sim::{Context, NodeId};
-use raft::eraftpb::{Entry, Message, MessageType};
+use raft::eraftpb::{Entry, Message};
 use raft::storage::MemStorage;
 use raft::{Config, Raft, RawNode, Ready, StateRole, Storage, INVALID_ID};
 use std::collections::{BTreeMap, VecDeque};
@@ -37,9 +38,9 @@ pub struct Voter {
     election: ElectionTimeout,
     /// Readies written to the disk and not yet synced: (disk length covering them, number).
     persisting: VecDeque<(usize, u64)>,
-    /// What each message held for an fsync promises, with the disk length it waits for (the
-    /// kernel holds the messages themselves; a promise is declared when its message leaves).
-    held: VecDeque<(usize, Option<Promise>, Option<&'static str>)>,
+    /// The marks of each message held for an fsync, with the disk length it waits for: the
+    /// kernel holds the messages themselves, and marks are declared when a message leaves.
+    held: VecDeque<(usize, Marks)>,
     /// Writes this voter proposed as leader, with the client to acknowledge when they apply.
     proposed: BTreeMap<u64, NodeId>,
     /// The last entry applied to the state machine (a counter of writes).
@@ -128,8 +129,8 @@ impl Voter {
     /// they promised, tell raft which Readies are durable, and handle what that unblocked.
     pub fn on_disk_synced(&mut self, cx: &mut Context<'_, RaftNode>, durable_len: usize) {
         while self.held.front().is_some_and(|(needed, ..)| *needed <= durable_len) {
-            let (_, promise, moment) = self.held.pop_front().expect("checked above");
-            self.left(cx, promise, moment);
+            let (_, marks) = self.held.pop_front().expect("checked above");
+            marks.declare(cx);
         }
         self.persisted(durable_len);
         self.handle_readies(cx);
@@ -187,54 +188,21 @@ impl Voter {
             self.raw.mut_store().wl().set_hardstate(state.clone());
             cx.disk().append(DiskRecord::HardState(state.clone()));
         }
-        if cx.disk().synced_len() < cx.disk().records().len() {
+        if !entries.is_empty() || ready.hs().is_some() {
             cx.sync_disk();
         }
     }
 
     /// Sends a message raft allows out only once the Ready before it is durable.
     fn send_when_persisted(&mut self, cx: &mut Context<'_, RaftNode>, message: Message) {
-        let promise = self.promise_of(&message);
-        let moment = moment_of(&message);
+        let marks = Marks::of(&self.raw.raft, &message);
         let needed = cx.disk().records().len();
         if self.canary == Some(RaftCanary::AckBeforeFsync) || cx.disk().synced_len() >= needed {
-            self.left(cx, promise, moment);
+            marks.declare(cx);
             return send(cx, message);
         }
         cx.send_when_synced(node_of(message.to), Msg::Raft(Box::new(message)));
-        self.held.push_back((needed, promise, moment));
-    }
-
-    /// What `message` tells its receiver is durable here.
-    fn promise_of(&self, message: &Message) -> Option<Promise> {
-        let term = message.term;
-        match message.get_msg_type() {
-            MessageType::MsgRequestVote => Some(Promise::Vote { term, candidate: message.from }),
-            MessageType::MsgRequestVoteResponse if !message.reject => {
-                Some(Promise::Vote { term, candidate: message.to })
-            }
-            MessageType::MsgAppendResponse if !message.reject => {
-                let index = message.index;
-                let log_term = self.raw.raft.raft_log.term(index).expect("no compaction here");
-                Some(Promise::Appended { term, index, log_term })
-            }
-            _ => None,
-        }
-    }
-
-    /// A message carrying `promise` has left, right after `moment`.
-    fn left(
-        &self,
-        cx: &mut Context<'_, RaftNode>,
-        promise: Option<Promise>,
-        moment: Option<&'static str>,
-    ) {
-        if let Some(promise) = promise {
-            cx.promise(promise);
-        }
-        if let Some(moment) = moment {
-            cx.moment(moment);
-        }
+        self.held.push_back((needed, marks));
     }
 
     /// Tells raft every Ready whose records are within the first `durable_len` is durable.
@@ -287,14 +255,4 @@ pub fn write_of(entry: &Entry) -> Option<u64> {
 
 fn send(cx: &mut Context<'_, RaftNode>, message: Message) {
     cx.send(node_of(message.to), Msg::Raft(Box::new(message)));
-}
-
-/// The moment a message marks for aimed faults: right after a voter granted a vote or
-/// acknowledged an append, a crash or a pause tests what it promised.
-fn moment_of(message: &Message) -> Option<&'static str> {
-    match message.get_msg_type() {
-        MessageType::MsgRequestVoteResponse if !message.reject => Some("vote-granted"),
-        MessageType::MsgAppendResponse if !message.reject => Some("append-acked"),
-        _ => None,
-    }
 }

@@ -29,7 +29,6 @@ pub struct Client {
     workload_end_local_ns: u64,
     /// The most writes it starts (a shrunk plan's cap).
     writes_max: u64,
-    acked: u64,
 }
 
 impl Client {
@@ -38,19 +37,7 @@ impl Client {
         cx.set_timer(INTERVAL_NS, 0);
         let workload_end_local_ns = cx.now_local_ns() + workload_ns;
         let leader_guess = cx.rng().below(u64::from(VOTERS)) as NodeId;
-        Client {
-            leader_guess,
-            next_write: 1,
-            in_flight: None,
-            workload_end_local_ns,
-            writes_max,
-            acked: 0,
-        }
-    }
-
-    /// Writes acknowledged so far.
-    pub fn acked(&self) -> u64 {
-        self.acked
+        Client { leader_guess, next_write: 1, in_flight: None, workload_end_local_ns, writes_max }
     }
 
     /// True when no write waits for an acknowledgement.
@@ -91,7 +78,6 @@ impl Client {
     pub fn on_ack(&mut self, cx: &mut Context<'_, RaftNode>, write: u64) {
         if self.in_flight.is_some_and(|in_flight| in_flight.write == write) {
             self.in_flight = None;
-            self.acked += 1;
             cx.sometimes("write-acked");
         }
     }

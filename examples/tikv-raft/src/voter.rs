@@ -43,9 +43,8 @@ pub struct Voter {
     held: VecDeque<(usize, Marks)>,
     /// Writes this voter proposed as leader, with the client to acknowledge when they apply.
     proposed: BTreeMap<u64, NodeId>,
-    /// The last entry applied to the state machine (a counter of writes).
+    /// The last entry applied to the state machine.
     applied: u64,
-    writes_applied: u64,
     /// Booted from a disk that held records (a restart).
     restarted: bool,
 }
@@ -83,7 +82,6 @@ impl Voter {
             held: VecDeque::new(),
             proposed: BTreeMap::new(),
             applied: 0,
-            writes_applied: 0,
             restarted,
         }
     }
@@ -226,7 +224,6 @@ impl Voter {
         let last = last.index;
         for entry in committed {
             let Some(write) = write_of(&entry) else { continue };
-            self.writes_applied += 1;
             if let Some(client) = self.proposed.remove(&write) {
                 let (index, term) = (entry.index, entry.term);
                 let leader_term = self.raw.raft.term;
@@ -239,11 +236,10 @@ impl Voter {
         self.raw.advance_apply_to(last);
     }
 
-    /// "leader t3" and the like, for trace viewers.
+    /// "leader t3" and the like, for trace viewers: a band per role and term.
     pub fn label(&self) -> String {
         let raft = &self.raw.raft;
-        let role = format!("{:?}", raft.state).to_lowercase();
-        format!("{role} t{}, applied {} writes", raft.term, self.writes_applied)
+        format!("{} t{}", format!("{:?}", raft.state).to_lowercase(), raft.term)
     }
 }
 

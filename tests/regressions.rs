@@ -5,6 +5,7 @@
 use fencepost::RunRequest;
 use serde::Deserialize;
 use sim::faults::FaultPlan;
+use sim::Outcome;
 use std::path::Path;
 
 #[derive(Deserialize)]
@@ -25,6 +26,9 @@ struct Expectation {
     outcome: String,
     invariant: Option<String>,
     step: Option<u64>,
+    /// For a panic: where it panicked.
+    #[serde(default)]
+    panic_at: Option<String>,
 }
 
 fn replay(path: &Path) -> Result<(), String> {
@@ -40,11 +44,14 @@ fn replay(path: &Path) -> Result<(), String> {
     let request =
         RunRequest::seed(case.seed).with_canary(case.canary.as_deref()).with_plan(case.plan);
     let report = entry.run(&request);
-    let violation = report.outcome.violation();
     let seen = Expectation {
         outcome: report.outcome.label().to_string(),
-        invariant: violation.map(|v| v.invariant.clone()),
-        step: violation.map(|_| report.steps),
+        invariant: report.outcome.violation().map(|v| v.invariant.clone()),
+        step: (report.outcome != Outcome::Passed).then_some(report.steps),
+        panic_at: match &report.outcome {
+            Outcome::Panic(panicked) => Some(panicked.location.clone()),
+            _ => None,
+        },
     };
     if seen != case.expect {
         return Err(format!("{}\n  expected {:?}\n  saw      {seen:?}", case.why, case.expect));

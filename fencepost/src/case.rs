@@ -57,7 +57,7 @@ impl Expect {
         Expect {
             outcome: report.outcome.label().to_string(),
             invariant: violation.map(|v| v.invariant.clone()),
-            step: violation.map(|_| report.steps),
+            step: (report.outcome != Outcome::Passed).then_some(report.steps),
             panic_at: match &report.outcome {
                 Outcome::Panic(panicked) => Some(panicked.location.clone()),
                 _ => None,

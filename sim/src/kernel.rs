@@ -144,6 +144,16 @@ impl Acting {
     }
 }
 
+/// A message waiting for its node's disk (`Context::send_when_synced`).
+pub(crate) struct HeldSend<N: Node> {
+    /// How many records must be synced before it leaves.
+    pub(crate) needed: usize,
+    pub(crate) to: NodeId,
+    pub(crate) msg: N::Msg,
+    /// What it promises, declared as it leaves.
+    pub(crate) promise: Option<N::Promise>,
+}
+
 /// Everything in a run except the nodes themselves.
 pub struct Kernel<N: Node> {
     pub(crate) now: SimTime,
@@ -180,7 +190,7 @@ pub struct Kernel<N: Node> {
     pub(crate) actions: Vec<(NodeId, N::Action)>,
     /// Per node: messages waiting for the disk to sync, as (records that must be synced, to,
     /// message), in the order they were sent (`Context::send_when_synced`).
-    pub(crate) held_sends: Vec<Vec<(usize, NodeId, N::Msg)>>,
+    pub(crate) held_sends: Vec<Vec<HeldSend<N>>>,
     /// Per node: peers it reconnected with while paused, told when it resumes.
     pub(crate) reconnected_while_paused: Vec<Vec<NodeId>>,
     pub(crate) healed: bool,
@@ -468,12 +478,15 @@ impl<N: Node> World<N> {
         kernel.trace.record(record, || format!("synced {durable} records"));
         kernel.acting = Acting::Node { node: id, handler: "on_disk_synced" };
         let held = &mut kernel.held_sends[id as usize];
-        if held.first().is_some_and(|(needed, _, _)| *needed <= durable) {
-            let covered = held.partition_point(|(needed, _, _)| *needed <= durable);
-            let released: Vec<_> = held.drain(..covered).collect();
+        if held.first().is_some_and(|send| send.needed <= durable) {
+            let covered = held.partition_point(|send| send.needed <= durable);
+            let released: Vec<HeldSend<N>> = held.drain(..covered).collect();
             let mut cx = Context { kernel, node: id };
-            for (_, to, msg) in released {
-                cx.send(to, msg);
+            for send in released {
+                if let Some(promise) = send.promise {
+                    cx.promise(promise);
+                }
+                cx.send(send.to, send.msg);
             }
         }
         let node = self.nodes[id as usize].as_mut().expect("a current incarnation is up");

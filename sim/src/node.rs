@@ -98,7 +98,10 @@ impl<N: Node> Context<'_, N> {
         self.node
     }
 
-    /// This node's local clock, in nanoseconds (drifted, offset, maybe jumped).
+    /// This node's local clock, in nanoseconds (drifted, offset, maybe jumped). Clocks read
+    /// from an epoch of [`crate::clock::LOCAL_EPOCH_NS`] (1,000 s), not from 0, so a clock
+    /// offset backwards never pins at zero: measure durations between two readings, never
+    /// from 0.
     #[inline]
     pub fn now_local_ns(&self) -> u64 {
         self.kernel.clocks[self.node as usize].local_ns(self.kernel.now)
@@ -200,12 +203,27 @@ impl<N: Node> Context<'_, N> {
     /// loses what it queued. For a message that promises what the disk holds (a vote, an
     /// append acknowledgement), this is the queue every such machine otherwise writes itself.
     pub fn send_when_synced(&mut self, to: NodeId, msg: N::Msg) {
+        self.hold_until_synced(to, msg, None);
+    }
+
+    /// [`Context::send_when_synced`] for a message that promises `promise`: the promise is
+    /// declared ([`Context::promise`]) in the step the message leaves, so the scenario holds
+    /// it against the disks as they are then.
+    pub fn send_when_synced_promising(&mut self, to: NodeId, msg: N::Msg, promise: N::Promise) {
+        self.hold_until_synced(to, msg, Some(promise));
+    }
+
+    fn hold_until_synced(&mut self, to: NodeId, msg: N::Msg, promise: Option<N::Promise>) {
         let disk = &self.kernel.disks[self.node as usize];
         let needed = disk.records().len();
         if disk.synced_len() >= needed {
+            if let Some(promise) = promise {
+                self.promise(promise);
+            }
             return self.send(to, msg);
         }
-        self.kernel.held_sends[self.node as usize].push((needed, to, msg));
+        let held = crate::kernel::HeldSend { needed, to, msg, promise };
+        self.kernel.held_sends[self.node as usize].push(held);
     }
 
     /// Starts an fsync of everything appended so far; [`Node::on_disk_synced`] reports it.

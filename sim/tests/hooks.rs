@@ -73,14 +73,15 @@ fn a_check_or_boot_panic_is_caught_too() {
     assert_eq!(report.steps, 0);
 }
 
-/// Node 0 appends a record at its first boot, syncs, and asks for value 7 to reach node 1 once
-/// the disk holds it; at 50 ms it does the same with value 8. A restart does nothing.
+/// Node 0 appends a record at its first boot, syncs, and asks for value 7 (promising 77) to
+/// reach node 1 once the disk holds it; at 50 ms it does the same with value 8. A restart does
+/// nothing.
 fn vote_after_sync() -> Script {
     script(|cx, obs| match (cx.id(), obs) {
         (0, Obs::Boot { records, .. }) if records.is_empty() => {
             cx.disk().append(1);
             cx.sync_disk();
-            cx.send_when_synced(1, 7);
+            cx.send_when_synced_promising(1, 7, 77);
             cx.set_timer(millis(50), 0);
         }
         (0, Obs::Timer(0)) => {
@@ -104,6 +105,8 @@ fn a_message_waits_for_the_disk_and_a_crash_loses_it() {
         log(&sim, 1).iter().find(|(_, o)| *o == Obs::Msg { from: 0, value: 7 }).map(|(at, _)| *at);
     assert!(synced_at.is_some() && arrived_at.is_some(), "{:?}", log(&sim, 1));
     assert!(arrived_at > synced_at, "sent at the sync, so it arrives after it");
+    let promised: Vec<u64> = sim.scenario().promises.iter().map(|(_, _, p)| *p).collect();
+    assert_eq!(promised, vec![77], "the held message's promise is declared as it leaves");
     // The second fsync takes 100 us (the default disk); a crash 50 us after the send loses it.
     let crash = Fault::Crash { node: 0, down_ns: millis(5) };
     let mut sim =

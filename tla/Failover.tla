@@ -25,7 +25,7 @@ CONSTANTS Nodes, MaxTerm, MaxIndex, Canary
 
 Canaries == {"None", "NoFreeze", "CommitBeforeFrontier", "NoTermBump",
              "UnderReportSkipped", "OldPrimaryNotDemoted", "PromoteBeforeDemoted",
-             "ProgressFromWorkingLog"}
+             "ProgressFromWorkingLog", "UncheckedResource"}
 
 ASSUME /\ Canary \in Canaries
        /\ MaxTerm >= 2 /\ MaxIndex >= 1
@@ -43,10 +43,15 @@ VARIABLES
     lease,        \* the lease record: [term, holder]
     acked,        \* every acknowledged write, as <<index, term>>
     ho,           \* the handover under way; ho.reached is the target's progress as last
-                  \* reported to the coordinator (what it holds of the old primary's log)
-    handovers,    \* the handovers whose target took over: [mode, lost, lostAcked, reported]
+                  \* reported to the coordinator (what it holds of the old primary's log);
+                  \* once the target took over, ho.taken is its entry in `handovers` and
+                  \* ho.answer the skipped count its answer lets the coordinator report
+    handovers,    \* the handovers whose target took over: [mode, lost, lostAcked, report,
+                  \* reported], report being what the coordinator said of the skipped writes:
+                  \* "Pending" (nothing yet), "Exactly" (HandedOver: exactly `reported`) or
+                  \* "AtMost" (PromotionUnconfirmed: at most `reported`)
     inflight,     \* fenced writes on their way to the resource: the writer's token (a term)
-    lastAccepted, \* the last token the resource accepted (0: none)
+    lastAccepted, \* the token of the last write the resource accepted (0: none)
     durableLog    \* durableLog[n]: what a crash leaves of log[n] (the progress a target
                   \* reports must be there)
 
@@ -62,8 +67,11 @@ UpToDate(a, b) == LastTerm(a) > LastTerm(b) \/ (LastTerm(a) = LastTerm(b) /\ Len
 Common(a, b) == LET agree == {i \in 0..Min(Len(a), Len(b)) :
                                 \A j \in 1..i : a[j] = b[j]}
                 IN CHOOSE i \in agree : \A k \in agree : k <= i
+\* ho.taken before any takeover.
+NoTakeover == [mode |-> "Coordinated", lost |-> 0, lostAcked |-> 0, report |-> "Pending",
+               reported |-> 0]
 Idle == [phase |-> "Idle", from |-> Nil, to |-> Nil, mode |-> "Coordinated",
-         term |-> 0, frontier |-> 0, reached |-> 0]
+         term |-> 0, frontier |-> 0, reached |-> 0, taken |-> NoTakeover, answer |-> 0]
 Leaders == {n \in Nodes : primary[n] \/ frozen[n]}
 MaxTermNow == LET terms == {term[n] : n \in Nodes} IN CHOOSE t \in terms : \A u \in terms : u <= t
 
@@ -75,7 +83,7 @@ TypeOK ==
     /\ everLed \subseteq (0..MaxTerm) \X Nodes
     /\ lease \in [term : 0..MaxTerm, holder : Nodes \cup {Nil}]
     /\ acked \subseteq (1..MaxIndex) \X (0..MaxTerm)
-    /\ ho.phase \in {"Idle", "CatchUp", "Demoted", "PromotedEarly"}
+    /\ ho.phase \in {"Idle", "CatchUp", "Demoted", "PromotedEarly", "Promoted"}
     /\ ho.reached \in 0..MaxIndex
     /\ inflight \subseteq 0..MaxTerm
     /\ lastAccepted \in 0..MaxTerm
@@ -109,11 +117,14 @@ FencedWrite(n) ==
     /\ UNCHANGED <<log, term, primary, frozen, everLed, lease, acked, ho, handovers,
                    lastAccepted, durableLog>>
 
-(* The resource accepts a token no lower than the last it accepted.                     *)
+(* The resource accepts a write whose token is no lower than the last it accepted, and    *)
+(* bounces the rest: the fence is the resource's own check, and StaleWriterFenced judges   *)
+(* what it accepted. Canary UncheckedResource accepts every write that reaches it.         *)
 Deliver(t) ==
     /\ t \in inflight
     /\ inflight' = inflight \ {t}
-    /\ lastAccepted' = IF t >= lastAccepted THEN t ELSE lastAccepted
+    /\ lastAccepted' = IF Canary = "UncheckedResource" \/ t >= lastAccepted THEN t
+                       ELSE lastAccepted
     /\ UNCHANGED <<log, term, primary, frozen, everLed, lease, acked, ho, handovers,
                    durableLog>>
 
@@ -162,9 +173,9 @@ Freeze(p, q, mode) ==
     /\ ho.phase = "Idle" /\ primary[p] /\ ~frozen[p] /\ q # p
     /\ term[p] < MaxTerm
     /\ frozen' = [frozen EXCEPT ![p] = (Canary # "NoFreeze")]
-    /\ ho' = [phase |-> "CatchUp", from |-> p, to |-> q, mode |-> mode,
-              term |-> IF Canary = "NoTermBump" THEN term[p] ELSE term[p] + 1,
-              frontier |-> Len(log[p]), reached |-> 0]
+    /\ ho' = [Idle EXCEPT !.phase = "CatchUp", !.from = p, !.to = q, !.mode = mode,
+              !.term = IF Canary = "NoTermBump" THEN term[p] ELSE term[p] + 1,
+              !.frontier = Len(log[p])]
     /\ UNCHANGED <<log, term, primary, everLed, lease, acked, handovers, inflight,
                    lastAccepted, durableLog>>
 
@@ -209,32 +220,41 @@ Demote ==
        IN /\ primary' = [primary EXCEPT ![ho.from] = keep /\ @]
           /\ frozen' = [frozen EXCEPT ![ho.from] = keep /\ @]
           /\ term' = [term EXCEPT ![ho.from] = IF keep THEN @ ELSE Max(@, ho.term)]
-          /\ ho' = IF refused \/ early THEN Idle ELSE [ho EXCEPT !.phase = "Demoted"]
+          /\ ho' = CASE refused -> Idle
+                    [] early -> [ho EXCEPT !.phase = "Promoted"]
+                    [] OTHER -> [ho EXCEPT !.phase = "Demoted"]
     /\ UNCHANGED <<log, everLed, lease, acked, handovers, inflight, lastAccepted,
                    durableLog>>
 
+\* The skipped count the coordinator reports when the target holds the old primary's log up to
+\* `held`: none in coordinated mode, which waits for everything. Canary UnderReportSkipped
+\* reports one fewer.
+Skipped(held) ==
+    LET skipped == IF ho.mode = "Coordinated" THEN 0 ELSE ho.frontier - Min(held, ho.frontier)
+    IN IF Canary = "UnderReportSkipped" /\ skipped > 0 THEN skipped - 1 ELSE skipped
+
 (* The target wins the handover's term and takes the lease over under it. What it lacks  *)
-(* of the old primary's log is lost; the coordinator reports what it skipped.            *)
-TakeOver ==
+(* of the old primary's log is lost. Its answer (Promoted) carries its tail, from which   *)
+(* the coordinator counts what it skipped; until that answer arrives (Confirm) or the     *)
+(* coordinator gives up on it (GiveUpPromotion), the handover's report is pending.        *)
+TakeOver(phase) ==
     LET q == ho.to
         kept == Reached
         top == Max(ho.frontier, Len(log[ho.from]))
-        skipped == IF ho.mode = "Coordinated" THEN 0 ELSE ho.frontier - Min(kept, ho.frontier)
-        reported == IF Canary = "UnderReportSkipped" /\ skipped > 0 THEN skipped - 1
-                    ELSE skipped
+        taken == [mode |-> ho.mode, lost |-> top - Min(kept, top), report |-> "Pending",
+                  reported |-> 0,
+                  lostAcked |-> Cardinality({a \in acked : a[1] > kept /\ a[1] <= top})]
     IN /\ primary' = [primary EXCEPT ![q] = TRUE]
        /\ term' = [term EXCEPT ![q] = ho.term]
        /\ everLed' = everLed \cup {<<ho.term, q>>}
        /\ lease' = [term |-> ho.term, holder |-> q]
-       /\ handovers' = handovers \cup
-             {[mode |-> ho.mode, lost |-> top - Min(kept, top), reported |-> reported,
-               lostAcked |-> Cardinality({a \in acked : a[1] > kept /\ a[1] <= top})]}
+       /\ handovers' = handovers \cup {taken}
+       /\ ho' = [ho EXCEPT !.phase = phase, !.taken = taken, !.answer = Skipped(kept)]
 
 \* The promotion, sent once the old primary answered its demotion.
 Promote ==
     /\ ho.phase = "Demoted" /\ lease.term <= ho.term
-    /\ TakeOver
-    /\ ho' = Idle
+    /\ TakeOver("Promoted")
     /\ UNCHANGED <<log, frozen, acked, inflight, lastAccepted, durableLog>>
 
 \* Canary PromoteBeforeDemoted: the promotion leaves with the demotion instead of after its
@@ -242,9 +262,36 @@ Promote ==
 PromoteEarly ==
     /\ Canary = "PromoteBeforeDemoted"
     /\ DemoteDue /\ lease.term <= ho.term
-    /\ TakeOver
-    /\ ho' = [ho EXCEPT !.phase = "PromotedEarly"]
+    /\ TakeOver("PromotedEarly")
     /\ UNCHANGED <<log, frozen, acked, inflight, lastAccepted, durableLog>>
+
+\* The coordinator's report replaces the pending one in `handovers`. At most one handover is
+\* pending (the coordinator starts the next only once it reported), so ho.taken names it.
+Report(kind, skipped) ==
+    /\ handovers' = (handovers \ {ho.taken}) \cup
+                        {[ho.taken EXCEPT !.report = kind, !.reported = skipped]}
+    /\ ho' = Idle
+
+(* The target's answer arrives: the coordinator reports exactly what its tail lacked      *)
+(* (HandedOver).                                                                          *)
+Confirm ==
+    /\ ho.phase = "Promoted"
+    /\ Report("Exactly", ho.answer)
+    /\ UNCHANGED <<log, term, primary, frozen, everLed, lease, acked, inflight, lastAccepted,
+                   durableLog>>
+
+(* The answer never comes (lost, or the target crashed first) and the step's deadline      *)
+(* passes: the coordinator reports that the target, should it have won, skipped at most    *)
+(* what its last reported progress lacked (PromotionUnconfirmed); it may hold more. A       *)
+(* coordinator that gives up before the promotion even landed reports the same, and the     *)
+(* target may still win later: the judgement is the same in either order, so the spec       *)
+(* takes the promotion first. A coordinator that never reports (it crashed) leaves the      *)
+(* report pending: the behaviours that stop before Confirm or GiveUpPromotion.              *)
+GiveUpPromotion ==
+    /\ ho.phase = "Promoted"
+    /\ Report("AtMost", Skipped(ho.reached))
+    /\ UNCHANGED <<log, term, primary, frozen, everLed, lease, acked, inflight, lastAccepted,
+                   durableLog>>
 
 (* An fsync completes: n's working log is durable.                                       *)
 Persisted(n) ==
@@ -269,7 +316,7 @@ Next ==
     \/ \E n \in Nodes, i \in 1..MaxIndex : AckWrite(n, i)
     \/ \E n \in Nodes, voters \in SUBSET Nodes : Elect(n, voters)
     \/ \E p, q \in Nodes, mode \in Modes : Freeze(p, q, mode)
-    \/ Progress \/ Resume \/ Demote \/ Promote \/ PromoteEarly
+    \/ Progress \/ Resume \/ Demote \/ Promote \/ PromoteEarly \/ Confirm \/ GiveUpPromotion
 
 Spec == Init /\ [][Next]_vars
 
@@ -287,12 +334,17 @@ SinglePrimaryPerTerm ==
 \* No handover loses an acknowledged write.
 NoAckedWriteLost == \A h \in handovers : h.lostAcked = 0
 
-\* Every handover reports exactly what its target lacked (none when coordinated).
+\* A coordinated handover loses nothing, reported or not; a confirmed one reports exactly what
+\* its target lacked, an unconfirmed one at least that much.
 SkippedExactlyReported ==
-    \A h \in handovers : h.lost = h.reported /\ (h.mode = "Coordinated" => h.lost = 0)
+    \A h \in handovers :
+        /\ h.mode = "Coordinated" => h.lost = 0
+        /\ h.report = "Exactly" => h.lost = h.reported
+        /\ h.report = "AtMost" => h.lost <= h.reported
 
-\* The resource never accepts a token below one it accepted: a demoted primary's late
-\* writes bounce.
+\* The resource never accepts a write under a token below the last one it accepted: a demoted
+\* primary's late writes bounce once the new primary wrote. Stale writes do reach the resource
+\* (inflight holds them); only its check keeps them out, which canary UncheckedResource drops.
 StaleWriterFenced == [][lastAccepted' >= lastAccepted]_vars
 
 \* A progress answer promises that the target's durable log holds the old primary's log up to

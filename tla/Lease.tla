@@ -14,8 +14,14 @@
 (* every offset, which covers drift as long as offset plus drift over a    *)
 (* lease stays within MaxSkew. MaxGen bounds how often the lease is        *)
 (* acquired (each acquisition issues a new generation; acquire and release *)
-(* can alternate without time passing), so the state space is finite       *)
-(* without cutting any behaviour short.                                    *)
+(* can alternate without time passing) and MaxTime how far time runs, so   *)
+(* the state space is finite. The bounds do end behaviours: once time      *)
+(* stands at MaxTime and the generation at MaxGen, a state where no node   *)
+(* holds a token or believes, and no write is in flight, has no successor. *)
+(* It stutters for ever, which [][Next]_vars allows, so the cfgs switch    *)
+(* off TLC's deadlock check (CHECK_DEADLOCK FALSE): such a terminal state  *)
+(* is the model's edge, not a protocol that got stuck. For the same reason *)
+(* ExpiredLeaseClaimable leaves out a record at MaxGen.                    *)
 (***************************************************************************)
 EXTENDS Naturals, Integers, FiniteSets
 
@@ -23,7 +29,7 @@ CONSTANTS Nodes, MaxTerm, MaxGen, TTL, Margin, MaxSkew, MaxTime, Canary
 
 Canaries == {"None", "NoTermFence", "NoSafetyMargin", "BlindRefresh", "NoConfirmRead",
              "UncheckedResource", "RetryStaleRenewal", "ReleaseDeletesRecord",
-             "ExpiryFromReply", "WriteAfterLapse"}
+             "ExpiryFromReply", "WriteAfterLapse", "RenewWithoutHolderCheck"}
 
 ASSUME /\ Canary \in Canaries
        /\ TTL > Margin /\ Margin >= 0 /\ MaxSkew >= 0
@@ -122,6 +128,20 @@ Renew(n) ==
     /\ issuedMax' = MaxToken(issuedMax, held[n])
     /\ UNCHANGED <<now, skew, held, inflight, lastAccepted>>
 
+\* Canary RenewWithoutHolderCheck: a renewal that finds the record lapsed treats the lease as
+\* its own again. It checks only that nobody's lease is live, not whose record it is, and
+\* rewrites the holder to itself under the record's token (a renewal keeps the token), which
+\* it adopts: the token another node was issued is now the renewer's too. Correctly a lapsed
+\* holder must acquire, which issues a new generation.
+RenewLapsed(n) ==
+    /\ Canary = "RenewWithoutHolderCheck"
+    /\ held[n] # NoToken /\ ~Believes(n)
+    /\ record # NoRecord /\ ~Live(record) /\ record.holder # n
+    /\ record' = [record EXCEPT !.holder = n, !.expires = Local(n) + TTL]
+    /\ belief' = [belief EXCEPT ![n] = Local(n) + TTL - M]
+    /\ held' = [held EXCEPT ![n] = TokenOf(record)]
+    /\ UNCHANGED <<now, skew, inflight, lastAccepted, issuedMax>>
+
 \* A refresh that finds the record changed (answered Stale): the holder stops believing at once
 \* and forgets the record. Canary RetryStaleRenewal re-reads the version and writes its own
 \* record back over whatever is there: a lapsed holder takes the lease back.
@@ -177,6 +197,7 @@ Next ==
     \/ Tick
     \/ \E n \in Nodes, t \in 1..MaxTerm : Acquire(n, t) \/ AcquireAmbiguous(n, t)
     \/ \E n \in Nodes : Renew(n) \/ RenewStale(n) \/ Release(n) \/ Expire(n) \/ FencedWrite(n)
+                        \/ RenewLapsed(n)
     \/ \E w \in inflight : Deliver(w)
 
 Spec == Init /\ [][Next]_vars /\ WF_vars(\E n \in Nodes : Acquire(n, MaxTerm)) /\ WF_vars(Tick)
@@ -192,7 +213,9 @@ BeliefConsistency ==
         /\ TokenOf(record) = held[n]
         /\ now < record.expires
 
-\* A refresh (a change that keeps the token) never moves the lease to another holder.
+\* A refresh (a change that keeps the token) never moves the lease to another holder. A step
+\* that breaks it always breaks IssuedTokensIncrease too (a new holder under a kept token is a
+\* re-issuance); the cfgs list this property first, so TLC names it.
 RenewalRequiresOwnership ==
     [][ (record # NoRecord /\ record' # NoRecord /\ TokenOf(record') = TokenOf(record))
             => record'.holder = record.holder ]_vars
@@ -240,7 +263,7 @@ TypeOK ==
     /\ inflight \subseteq Nodes \X ((0..MaxTerm) \X (0..MaxGen))
     /\ issuedMax \in (0..MaxTerm) \X (0..MaxGen)
 
-\* Implied by the guards on Tick, Acquire and FencedWrite (so it cuts no behaviour short, which
-\* would make liveness checking unsound); kept as TLC's explicit bound.
+\* Implied by the guards on Tick, Acquire and FencedWrite, so the constraint itself prunes no
+\* state (pruning would make liveness checking unsound); kept as TLC's explicit bound.
 StateBound == now <= MaxTime /\ record.gen <= MaxGen /\ Cardinality(inflight) <= 2
 =============================================================================

@@ -28,7 +28,8 @@ CONSTANTS Nodes, MaxTerm, MaxIndex, MaxRestarts, MaxRequests, AckPolicy, Canary
 Canaries == {"None", "AcceptFromNonLeader", "SkipRequestIdCorrelation",
              "NoDualLeaderConvergence", "TruncateOnLowerTerm", "AckBeforeDurable",
              "ElectionWithoutTermBump", "GrantBeforeDurable", "RecoverForgetsVote",
-             "VoteWithoutLogCheck", "CountOwnUnsyncedAppend", "TermNotDurable"}
+             "VoteWithoutLogCheck", "CountOwnUnsyncedAppend", "TermNotDurable",
+             "CommitPreviousTermByCount", "AdoptLowerCommit"}
 
 ASSUME /\ Canary \in Canaries
        /\ AckPolicy \in {"Leader", "Quorum"}
@@ -76,7 +77,9 @@ Majority(S) == 2 * Cardinality(S) > Cardinality(Nodes)
 LastTerm(l) == IF Len(l) = 0 THEN 0 ELSE l[Len(l)]
 \* Raft's "at least as up to date": last term first, then length.
 UpToDate(a, b) == LastTerm(a) > LastTerm(b) \/ (LastTerm(a) = LastTerm(b) /\ Len(a) >= Len(b))
-Holds(l, i, t) == i = 0 \/ (i <= Len(l) /\ l[i] = t)
+\* l holds an entry of term t at index i (index 0, before the first entry, is held by every log).
+\* An IF, not a disjunction: TLC evaluates both disjuncts of an action's \/ and would read l[0].
+Holds(l, i, t) == IF i = 0 THEN TRUE ELSE i <= Len(l) /\ l[i] = t
 TermAt(l, i) == IF i = 0 THEN 0 ELSE l[i]
 \* What n counts (as leader) and reports (as replica) as appended: its durable tail, as long as
 \* the working log agrees with it; the canary counts the working log.
@@ -276,10 +279,12 @@ CountAppended(n, m) ==
 
 \* The commit index moves to an entry of the leader's own term that a majority holds durably,
 \* the leader counting its own durable append. Canary CountOwnUnsyncedAppend counts its own
-\* working log before the fsync.
+\* working log before the fsync. Canary CommitPreviousTermByCount commits an entry of an earlier
+\* term by counting the replicas that hold it (Raft's Figure 8): a log with a newer last term
+\* that lacks the entry can still win an election and overwrite it.
 AdvanceCommit(n, i) ==
     /\ role[n] = "Leader" /\ i > commitIndex[n] /\ i <= Len(log[n])
-    /\ log[n][i] = currentTerm[n]
+    /\ log[n][i] = currentTerm[n] \/ Canary = "CommitPreviousTermByCount"
     /\ LET appended == IF Canary = "CountOwnUnsyncedAppend" THEN Len(log[n]) ELSE AppendedLen(n)
            own == IF appended >= i THEN {n} ELSE {}
        IN Majority(own \cup {k \in Nodes \ {n} : matched[n][k] >= i})
@@ -339,14 +344,20 @@ Merge(l, p, entries) ==
     IN IF p + Len(entries) <= Len(keep) THEN keep
        ELSE keep \o SubSeq(entries, Len(keep) - p + 1, Len(entries))
 
+\* The commit point n takes from a sender whose commit is `commit` and whose entries reach index
+\* `covered`: never past what the message covers, and never below n's own (a stale or delayed
+\* message carries an older commit point). Canary AdoptLowerCommit takes the sender's as it is.
+TakenCommit(n, commit, covered) ==
+    LET offered == IF commit < covered THEN commit ELSE covered
+    IN IF Canary = "AdoptLowerCommit" THEN offered ELSE Max(commitIndex[n], offered)
+
 \* n, in term nt after the step, applies entries following (p, pt) from a vetted sender `from`
 \* in term t, with its commit point; requests on that channel, asked about the old log, are
 \* retired when the log changes. What n now counts committed goes into the history.
 Apply(n, from, t, nt, p, pt, entries, commit) ==
     /\ Holds(log[n], p, pt)
     /\ LET merged == Merge(log[n], p, entries)
-           newCommit == Max(commitIndex[n], IF commit < p + Len(entries) THEN commit
-                                            ELSE p + Len(entries))
+           newCommit == TakenCommit(n, commit, p + Len(entries))
        IN /\ log' = [log EXCEPT ![n] = merged]
           /\ commitIndex' = [commitIndex EXCEPT ![n] = newCommit]
           /\ RecordCommits(merged, logFloor[n], newCommit, nt)
@@ -381,24 +392,34 @@ ReceiveAppend(n, m) ==
     /\ UNCHANGED <<votes, logFloor, durableLog, durableFloor, durableVote, matched, nextRequest,
                    msgs, acked, restarts, grants>>
 
-\* A replica asks its leader for the entries after its tail. (The implementation's request
-\* also reports the durable tail, counted like an AppendAck; here only AppendAcks report.)
+\* The tail n reports as appended: its durable tail (AppendedLen), as (index, term).
+ReportedTail(n) == <<AppendedLen(n), TermAt(log[n], AppendedLen(n))>>
+
+\* A replica asks its leader for the entries after its tail, and reports its durable tail, which
+\* the leader counts like an AppendAck's (and DurablePromises holds to the disk).
 RequestSync(n) ==
     /\ role[n] = "Replica" /\ leader[n] # Nil /\ nextRequest < MaxRequests
     /\ nextRequest' = nextRequest + 1
     /\ outstanding' = [outstanding EXCEPT ![n] = @ \cup
                          {[to |-> leader[n], term |-> currentTerm[n], id |-> nextRequest + 1]}]
     /\ Send([type |-> "SyncRequest", from |-> n, to |-> leader[n], term |-> currentTerm[n],
-             id |-> nextRequest + 1, since |-> Len(log[n])])
+             id |-> nextRequest + 1, since |-> Len(log[n]), index |-> ReportedTail(n)[1],
+             last |-> ReportedTail(n)[2]])
     /\ UNCHANGED <<role, currentTerm, votedFor, leader, votes, log, logFloor, durableLog,
                    durableFloor, durableVote, commitIndex, matched, acked, restarts>>
     /\ UNCHANGED history
 
-\* The leader answers from its log, or says where it now starts (BadRange, with the committed
-\* prefix the replica skips to: the spec keeps trimmed entries, so it can ship them).
+\* The leader counts the reported durable tail (as CountAppended does an AppendAck's, if its
+\* own log holds that entry) and answers from its log, or says where it now starts (BadRange,
+\* with the committed prefix the replica skips to: the spec keeps trimmed entries, so it can
+\* ship them).
 AnswerSync(l, m) ==
     /\ m \in msgs /\ m.type = "SyncRequest" /\ m.to = l
     /\ role[l] = "Leader" /\ m.term = currentTerm[l]
+    /\ matched' = [matched EXCEPT ![l][m.from] =
+                      IF Holds(log[l], m.index, m.last) THEN Max(@, m.index) ELSE @]
+    \* Before the IF: a replica holding stale entries past the leader's tail asks from there.
+    /\ m.since <= Len(log[l])
     /\ IF m.since < logFloor[l]
        THEN Send([type |-> "BadRange", from |-> l, to |-> m.from, term |-> currentTerm[l],
                   id |-> m.id, since |-> m.since, floor |-> logFloor[l],
@@ -407,9 +428,8 @@ AnswerSync(l, m) ==
                   id |-> m.id, prev |-> m.since, prevTerm |-> TermAt(log[l], m.since),
                   entries |-> SubSeq(log[l], m.since + 1, Len(log[l])),
                   commit |-> commitIndex[l]])
-    /\ m.since <= Len(log[l])
     /\ UNCHANGED <<role, currentTerm, votedFor, leader, votes, log, logFloor, durableLog,
-                   durableFloor, durableVote, commitIndex, matched, outstanding, nextRequest,
+                   durableFloor, durableVote, commitIndex, outstanding, nextRequest,
                    acked, restarts>>
     /\ UNCHANGED history
 
@@ -465,6 +485,75 @@ Spec == Init /\ [][Next]_vars
 
 \* Bounds the model for TLC (the simulator has none: it runs the real thing).
 StateBound == \A n \in Nodes : Len(log[n]) <= MaxLen
+
+---------------------------------------------------------------------------
+(* Bounds and guides for TLC. Even two terms on three nodes make millions of states (the
+   message set alone takes any subset of what was ever sent), so an exhaustive run needs a
+   smaller world than the constants give, and a canary that takes 12 to 18 steps needs its
+   search steered. Each operator below only removes behaviours, so whatever TLC finds under
+   one is a behaviour of the spec. TLC checks the invariants on every successor before a
+   constraint prunes it, so a guide may even exclude the very step that breaks the property
+   (NoCommits for a canary that breaks at a commit): the violation is still found, and the
+   search stays small. Replication.cfg passes under SmallRun alone; the guides serve the
+   canary cfgs. Node ids are the cfgs' (Nodes = {1, 2, 3}). *)
+
+\* No message is lost (an ACTION_CONSTRAINT). Delivery is optional anyway, so a message never
+\* delivered stands for a lost one; Drop only matters by freeing room under AtMostMessages.
+NoLoss == msgs \subseteq msgs'
+\* At most k messages: under NoLoss, at most k sends in a behaviour.
+AtMostMessages(k) == Cardinality(msgs) <= k
+\* No log is ever trimmed.
+NoTrim == \A n \in Nodes : logFloor[n] = 0
+\* Every entry is a new leader's barrier: no client writes, one entry per term in a log.
+BarriersOnly == \A n \in Nodes : \A i \in 2..Len(log[n]) : log[n][i] # log[n][i - 1]
+\* The nodes of S never stand: they only vote and replicate.
+NeverStand(S) == \A n \in S : role[n] \notin {"Candidate", "Leader"}
+\* Node n never hears of a term after t: it is cut off from the others.
+StaysInTerm(n, t) == currentTerm[n] <= t
+\* Node n only votes: it follows nobody and its log stays empty.
+OnlyVotes(n) == role[n] = "Idle" /\ log[n] = <<>>
+\* Nothing reaches node n's disk (its durability plays no part).
+DiskStaysEmpty(n) == durableLog[n] = <<>>
+\* No write is acknowledged, or nothing is committed (yet).
+NoAcks == acked = {}
+NoCommits == \A n \in Nodes : commitIndex[n] = 0
+\* No entries are pushed (replicas catch up by pull only), or only from node a to node b, and
+\* only a's whole log (from index 0).
+NoPushes == \A m \in msgs : m.type # "Append"
+OnlyWholePushes(a, b) == \A m \in msgs : m.type = "Append" => m.from = a /\ m.to = b /\ m.prev = 0
+
+\* Replication.cfg's world: elections, leader changes, replication, commits and acks over six
+\* messages, with barrier entries (a client write is the same append in the same term).
+SmallRun == StateBound /\ AtMostMessages(6) /\ NoTrim /\ BarriersOnly
+
+\* Leader acks: n1 leads term 1 and acks its barrier on its own fsync, cut off in term 1;
+\* n2 wins term 2 with n3 and commits its own barrier at index 1.
+LeaderAckGuide == SmallRun /\ NeverStand({3}) /\ StaysInTerm(1, 1)
+\* n1 commits its barrier with n2; n3 (empty log) wins term 2 on n2's unchecked grant.
+VoteWithoutLogCheckGuide == SmallRun /\ NeverStand({2}) /\ StaysInTerm(1, 1)
+\* n1 answers n2's sync request in term 1; n2 wins term 2 with n3, commits its barrier, then
+\* applies n1's late answer over it.
+AcceptFromNonLeaderGuide ==
+    StateBound /\ AtMostMessages(8) /\ NoTrim /\ BarriersOnly /\ NeverStand({3})
+    /\ StaysInTerm(1, 1) /\ NoAcks /\ OnlyWholePushes(2, 3) /\ DiskStaysEmpty(1)
+\* One term, catch-up by pull only: n1 answers n3's request with its log, commits its write
+\* with n3, trims, and answers the same request (delivered again) with a BadRange that n3 takes
+\* although its log moved on since; n2 only votes. The acknowledgement, from n1's stale count
+\* of n3, is the last step.
+SkipRequestIdCorrelationGuide ==
+    StateBound /\ AtMostMessages(7) /\ NeverStand({2, 3}) /\ OnlyVotes(2) /\ NoPushes /\ NoAcks
+\* n1's term-1 push reaches n2 after n2 won term 2 (with n3's vote) and wrote; n3 only votes.
+TruncateOnLowerTermGuide ==
+    StateBound /\ AtMostMessages(6) /\ NoTrim /\ NeverStand({3}) /\ StaysInTerm(1, 1)
+    /\ OnlyVotes(3) /\ NoCommits /\ \A n \in Nodes : DiskStaysEmpty(n)
+\* Figure 8 on three nodes: n1 leads term 1, n3 term 2, n1 term 3; n2 only votes and replicates.
+\* The commit is the last step.
+CommitPreviousTermByCountGuide ==
+    StateBound /\ AtMostMessages(8) /\ NoTrim /\ BarriersOnly /\ NeverStand({2})
+    /\ StaysInTerm(3, 2) /\ NoCommits /\ OnlyWholePushes(1, 2) /\ DiskStaysEmpty(3)
+\* One term: n1 leads and commits with n2, whose stale first push then arrives again.
+AdoptLowerCommitGuide ==
+    StateBound /\ AtMostMessages(5) /\ NoTrim /\ BarriersOnly /\ NeverStand({2, 3})
 
 ---------------------------------------------------------------------------
 (* Invariants, mirrored in model/src/spec/replication.rs under the same names *)
@@ -547,14 +636,14 @@ VoteBacked(dv, t, c) == dv[1] > t \/ (dv[1] = t /\ dv[2] = c)
 
 \* A message that promises something durable is backed, as it leaves, by what a crash right
 \* then would leave: a vote grant or a vote request (the candidate's vote for itself) by the
-\* sender's durable vote; a progress report (AppendAck) by the sender's durable log; a Quorum
-\* acknowledgement by a majority of durable logs. Otherwise a crash at that moment breaks the
-\* promise, however rarely a test crashes there.
+\* sender's durable vote; a progress report (AppendAck, or the tail a SyncRequest reports) by
+\* the sender's durable log; a Quorum acknowledgement by a majority of durable logs. Otherwise
+\* a crash at that moment breaks the promise, however rarely a test crashes there.
 DurablePromises ==
     [][ /\ \A m \in msgs' \ msgs :
              /\ m.type = "VoteGranted" => VoteBacked(durableVote'[m.from], m.term, m.to)
              /\ m.type = "RequestVote" => VoteBacked(durableVote'[m.from], m.term, m.from)
-             /\ m.type = "AppendAck" =>
+             /\ m.type \in {"AppendAck", "SyncRequest"} =>
                     DurableHolds(durableLog'[m.from], durableFloor'[m.from], m.index, m.last)
         /\ AckPolicy = "Quorum" =>
              \A w \in acked' \ acked :

@@ -11,7 +11,9 @@
 //!   the coordinator reported. `lost` counts the old primary's entries (up to the larger of
 //!   its frozen frontier and its log's tail when the promotion left) that the target's log
 //!   lacks when it takes the lead; `lostAcked` those of them that were acknowledged.
-//! - `accepted`: the last token the protected resource accepted, and the highest before it.
+//!   `reported` is the spec's `report` and `reported` fields: what the coordinator said of the
+//!   skipped writes, if anything yet.
+//! - `lastAccepted`: the token of the last write the protected resource accepted.
 
 use super::{ActionProperty, Invariant};
 use crate::failover::Mode;
@@ -19,14 +21,17 @@ use crate::lease::FencingToken;
 use crate::NodeId;
 use std::fmt;
 
-/// What the coordinator said of a handover's skipped writes.
+/// What the coordinator said of a handover's skipped writes (the spec's `report`, with
+/// `reported` as the count).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Reported {
-    /// Not yet answered.
+    /// `"Pending"`: not yet answered (the target's answer is on its way, or the coordinator
+    /// crashed and never will).
     Pending,
-    /// `HandedOver`: exactly this many.
+    /// `"Exactly"` (`HandedOver`): exactly this many, counted from the target's own tail.
     Exactly(u64),
-    /// `PromotionUnconfirmed`: at most this many, should the target have won.
+    /// `"AtMost"` (`PromotionUnconfirmed`): at most this many, should the target have won,
+    /// counted from its last reported progress (it may hold more).
     AtMost(u64),
 }
 
@@ -114,8 +119,8 @@ pub fn no_acked_write_lost(view: &FailoverView) -> Result<(), String> {
     }
 }
 
-/// `SkippedExactlyReported`: a completed handover reports exactly the writes the target lacked
-/// (none in coordinated mode); an unconfirmed one at least as many as it may have lost.
+/// `SkippedExactlyReported`: a coordinated handover loses nothing, reported or not; a confirmed
+/// one reports exactly the writes the target lacked, an unconfirmed one at least as many.
 pub fn skipped_exactly_reported(view: &FailoverView) -> Result<(), String> {
     for h in &view.handovers {
         let wrong = match h.reported {
@@ -135,8 +140,9 @@ pub fn skipped_exactly_reported(view: &FailoverView) -> Result<(), String> {
     Ok(())
 }
 
-/// `StaleWriterFenced`: once the protected resource accepted a token, it accepts no lower one:
-/// a demoted primary's late writes bounce.
+/// `StaleWriterFenced`: the resource never accepts a write under a token below the last one it
+/// accepted: a demoted primary's late writes bounce. Tokens are (term, generation) here; the
+/// spec's are terms (its lease has no generations), which order the same way across terms.
 pub fn stale_writer_fenced(previous: &FailoverView, next: &FailoverView) -> Result<(), String> {
     match (previous.last_accepted, next.last_accepted) {
         (Some(before), Some(after)) if after < before => {

@@ -30,6 +30,9 @@ struct Tracked {
     old_log: Vec<(u64, u64)>,
     old_tail: LogPosition,
     taken_over: bool,
+    /// What the coordinator reported before the target took over: it may give up on the
+    /// promotion (`PromotionUnconfirmed`) before it lands, and the report holds when it does.
+    reported: Reported,
 }
 
 pub struct Checks {
@@ -157,6 +160,7 @@ impl Checks {
                             old_log,
                             old_tail,
                             taken_over: false,
+                            reported: Reported::Pending,
                         });
                     }
                 }
@@ -168,9 +172,15 @@ impl Checks {
                         }
                         _ => continue,
                     };
-                    let seen = self.failover.handovers.iter_mut().find(|h| h.handover == *handover);
-                    if let Some(seen) = seen {
-                        seen.reported = reported;
+                    let handover = *handover;
+                    let seen = self.failover.handovers.iter_mut().find(|h| h.handover == handover);
+                    let tracked = self.tracked.iter_mut().find(|t| t.handover == handover);
+                    match (seen, tracked) {
+                        (Some(seen), _) => seen.reported = reported,
+                        // The coordinator gave up on a promotion that had not landed yet: the
+                        // report is judged when it lands, if it does.
+                        (None, Some(tracked)) => tracked.reported = reported,
+                        (None, None) => {}
                     }
                 }
             }
@@ -219,7 +229,7 @@ impl Checks {
                 target: tracked.plan.target,
                 lost: hi.saturating_sub(kept),
                 lost_acked,
-                reported: Reported::Pending,
+                reported: tracked.reported,
             });
         }
         self.tracked.retain(|t| !t.taken_over);

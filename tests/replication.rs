@@ -35,6 +35,7 @@ fn canaries_are_caught() {
         ("vote-without-log-check", &["LeaderCompleteness", "StateMachineSafety"]),
         ("count-own-unsynced-append", &["DurablePromises"]),
         ("term-not-durable", &["DurableTermCoversLog"]),
+        ("no-peer-auth", &["PeerAuthentication"]),
     ];
     assert_eq!(expected.len(), entry.canaries().len(), "every canary is listed here");
     for (canary, invariants) in expected {

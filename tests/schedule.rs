@@ -63,6 +63,11 @@ fn each_known_bad_value_is_named_with_its_range() {
     assert!(error("lease", r#"{"size":4294967295}"#).contains("allowed 1..=7"));
     assert!(error("pingpong", r#"{"size":3}"#).contains("pingpong has a fixed size"));
     assert!(error("pingpong", r#"{"writes_max":3}"#).starts_with("writes_max: pingpong has no"));
+    assert_eq!(
+        error("lease", r#"{"stranger":true}"#),
+        "stranger: lease has no stranger to add to its network"
+    );
+    assert!(check(r#"{"stranger":true}"#, entry("cluster"), 7).is_ok(), "the cluster has one");
     let latency = r#"{"network":{"latency_ns_min":5,"latency_ns_max":4}}"#;
     assert!(error("lease", latency).starts_with(
         "network.latency_ns_max: 4 is out of range: \
@@ -90,7 +95,7 @@ fn shapes_and_fields_a_plan_lacks_are_errors() {
     assert_eq!(
         error("lease", r#"{"foo":1}"#),
         "foo: unknown field `foo`, expected one of `network`, `storage`, `disk`, `clock`, \
-         `schedule`, `aim`, `sessions`, `size`, `writes_max`"
+         `schedule`, `aim`, `sessions`, `size`, `writes_max`, `stranger`"
     );
     let nested = r#"{"network":{"drop_ratio":{"numerator":1,"denominator":2,"x":0}}}"#;
     assert!(error("lease", nested).starts_with("network.drop_ratio.x: unknown field `x`"));

@@ -187,7 +187,7 @@ fn trace_actions_are_spec_actions() {
     for expected in ["ClientWrite", "Persisted", "AckWrite"] {
         assert!(replication.contains(expected), "no {expected} in {replication:?}");
     }
-    let cluster = trace_actions("cluster", 2, &["Failover", "Lease", "Replication"]);
+    let cluster = trace_actions("cluster", 10, &["Failover", "Lease", "Replication"]);
     for expected in ["Freeze", "Demote", "Promote", "ClientWrite", "FencedWrite", "Acquire"] {
         assert!(cluster.contains(expected), "no {expected} in {cluster:?}");
     }

@@ -339,6 +339,7 @@ impl ScenarioEntry {
             caps_writes: self.caps_writes,
             fault_targets: &*self.fault_targets,
             moments: self.moments.clone(),
+            strangers: self.fault_kinds.contains(&FaultKind::Stranger),
             safety_ns: self.safety_ns,
         }
     }

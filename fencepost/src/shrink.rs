@@ -9,6 +9,7 @@ use crate::case::case_for;
 use crate::cli::{check_canary, scenario};
 use crate::registry::{Registry, RunRequest, ScenarioEntry};
 use crate::{exit, output, UsageError};
+use sim::aim::AimOptions;
 use sim::faults::{Fault, FaultPlan};
 use sim::rng::Ratio;
 use sim::Outcome;
@@ -138,7 +139,7 @@ impl Search<'_> {
     }
 }
 
-const KNOBS: usize = 8;
+const KNOBS: usize = 10;
 /// The largest write cap shrinking tries is 2 to this power.
 const WRITES_CAP_MAX_LOG2: u32 = 16;
 
@@ -156,6 +157,12 @@ fn switch_off(plan: &mut FaultPlan, knob: usize) -> bool {
             plan.clock.drift_ppm_max = 0;
             return was_on;
         }
+        8 => {
+            let was_on = !plan.aim.is_off();
+            plan.aim = AimOptions::default();
+            return was_on;
+        }
+        9 => return std::mem::replace(&mut plan.stranger, false),
         _ => {
             let was_on = plan.clock.offset_ns_max > 0;
             plan.clock.offset_ns_max = 0;

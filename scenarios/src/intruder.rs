@@ -167,3 +167,56 @@ impl Untouchable {
         Some(format!("{self:?} became {after:?}"))
     }
 }
+
+/// A member driver's side of a stranger on the network: it lets the stranger overhear some of
+/// what the member sends, and notes if a stranger's message ever moved the member.
+#[derive(Clone, Debug, Default)]
+pub struct Tap {
+    /// The stranger's id, when the run has one.
+    stranger: Option<NodeId>,
+    sent: u64,
+    /// What a stranger's message moved in this member, the first time one did.
+    pub moved: Option<String>,
+}
+
+/// The stranger overhears one message in this many a member sends.
+const OVERHEARD_ONE_IN: u64 = 4;
+
+impl Tap {
+    /// A tap for a run whose stranger is `stranger` (None: no stranger, nothing to do).
+    pub fn new(stranger: Option<NodeId>) -> Tap {
+        Tap { stranger, ..Tap::default() }
+    }
+
+    /// Where to copy the message the member sends now, if the stranger overhears it.
+    pub fn overheard_by(&mut self) -> Option<NodeId> {
+        let stranger = self.stranger?;
+        self.sent += 1;
+        self.sent.is_multiple_of(OVERHEARD_ONE_IN).then_some(stranger)
+    }
+
+    /// Notes what a message from the stranger `from` (`what`) moved in the member, from
+    /// `before` to `after`, if anything: the peer-authentication gate should have dropped it.
+    pub fn judge(&mut self, from: NodeId, what: &str, before: Untouchable, after: Untouchable) {
+        if self.moved.is_none() {
+            if let Some(moved) = before.moved(&after) {
+                self.moved =
+                    Some(format!("a message from the stranger n{from} ({what}) moved it: {moved}"));
+            }
+        }
+    }
+}
+
+/// `PeerAuthentication`: no member's term, vote, log, commit index, role or leader ever moved
+/// because of a stranger's message. `tap(id)` is member `id`'s tap while it is up.
+pub fn check_untouched<'a>(
+    members: u32,
+    tap: impl Fn(NodeId) -> Option<&'a Tap>,
+) -> Result<(), sim::Violation> {
+    for id in 0..members {
+        if let Some(moved) = tap(id).and_then(|tap| tap.moved.as_ref()) {
+            return Err(sim::Violation::new("PeerAuthentication", format!("n{id}: {moved}")));
+        }
+    }
+    Ok(())
+}

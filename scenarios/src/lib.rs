@@ -122,6 +122,7 @@ const REPLICATION_CANARIES: &[CanaryInfo] = &[
     replication_canary(ReplicationCanary::VoteWithoutLogCheck),
     replication_canary(ReplicationCanary::CountOwnUnsyncedAppend),
     replication_canary(ReplicationCanary::TermNotDurable),
+    replication_canary(ReplicationCanary::NoPeerAuth),
 ];
 
 const fn replication_canary(canary: ReplicationCanary) -> CanaryInfo {
@@ -141,6 +142,7 @@ const REPLICATION_PROBES: &[&str] = &[
     "sync-answer-rejected",
     "same-term-contention",
     "torn-tail-discarded",
+    "stranger-shut-out",
 ];
 
 fn replication_run(run: &SeedRun<'_>, ack_policy: AckPolicy) -> RunReport {
@@ -152,6 +154,7 @@ fn replication_run(run: &SeedRun<'_>, ack_policy: AckPolicy) -> RunReport {
     if let Some(writes_max) = run.plan.writes_max {
         scenario.writes_max = writes_max;
     }
+    scenario.stranger = run.plan.stranger;
     run.simulate(scenario, replication::limits())
 }
 
@@ -224,6 +227,7 @@ const CLUSTER_PROBES: &[&str] = &[
     "handover-overtaken",
     "freeze-expired",
     "torn-tail-discarded",
+    "stranger-shut-out",
 ];
 
 fn cluster_run(run: &SeedRun<'_>) -> RunReport {
@@ -239,6 +243,7 @@ fn cluster_run(run: &SeedRun<'_>) -> RunReport {
     if let Some(writes_max) = run.plan.writes_max {
         scenario.writes_max = writes_max;
     }
+    scenario.stranger = run.plan.stranger;
     run.simulate(scenario, cluster::limits())
 }
 

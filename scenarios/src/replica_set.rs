@@ -171,6 +171,7 @@ pub fn probe_stats<N: Node>(
         (before.rejected_appends, after.rejected_appends, "append-rejected"),
         (before.rejected_responses, after.rejected_responses, "sync-answer-rejected"),
         (before.contended_elections, after.contended_elections, "same-term-contention"),
+        (before.dropped_non_member, after.dropped_non_member, "stranger-shut-out"),
     ];
     for (was, is, probe) in moved {
         if is > was {

@@ -11,6 +11,7 @@
 //! The client is the last node, outside the replica set and out of the faults' reach: it sends
 //! writes to the member it believes leads and follows the members' redirects.
 
+use crate::intruder::{Intruder, Tap, Untouchable};
 use crate::replica_set::{probe_stats, ReplicaSetView, Seen};
 use model::moment::Moment;
 use model::promise::Promise;
@@ -29,9 +30,21 @@ use std::collections::VecDeque;
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum ReplMsg {
     Peer(Message),
-    Write { write_id: u64, payload: u64 },
-    Acked { write_id: u64, index: u64, term: u64 },
-    Rejected { write_id: u64, leader_hint: Option<NodeId> },
+    Write {
+        write_id: u64,
+        payload: u64,
+    },
+    Acked {
+        write_id: u64,
+        index: u64,
+        term: u64,
+    },
+    Rejected {
+        write_id: u64,
+        leader_hint: Option<NodeId>,
+    },
+    /// A copy of a member's message that the stranger overheard on the wire.
+    Overheard(Message),
 }
 
 /// A member as the simulator drives it: the real state machine plus the disk glue.
@@ -43,6 +56,8 @@ pub struct MemberDriver {
     /// (index, term) of every write this incarnation acknowledged, for the checks to collect.
     pub acked: Vec<(u64, u64)>,
     client: NodeId,
+    /// The stranger's view of this member's traffic, and what its messages moved here.
+    pub tap: Tap,
 }
 
 /// The client: sends a write every few tens of milliseconds to the member it believes leads.
@@ -61,6 +76,8 @@ pub struct Client {
 pub enum ReplNode {
     Member(Box<MemberDriver>),
     Client(Client),
+    /// A node on the network that is no member (`FaultKind::Stranger`).
+    Stranger(Intruder),
 }
 
 impl MemberDriver {
@@ -79,7 +96,12 @@ impl MemberDriver {
             cx.promise(promise);
         }
         match output {
-            Output::Send { to, msg } => cx.send(to, ReplMsg::Peer(msg)),
+            Output::Send { to, msg } => {
+                if let Some(stranger) = self.tap.overheard_by() {
+                    cx.send(stranger, ReplMsg::Overheard(msg.clone()));
+                }
+                cx.send(to, ReplMsg::Peer(msg))
+            }
             Output::SetTimer { after_local_ns, timer } => cx.set_timer(after_local_ns, timer.tag()),
             Output::Persist { id, records } => {
                 for record in records {
@@ -163,7 +185,15 @@ impl Node for ReplNode {
 
     fn on_message(&mut self, cx: &mut Context<'_, Self>, from: NodeId, msg: ReplMsg) {
         match (self, msg) {
+            (ReplNode::Member(m), ReplMsg::Peer(msg))
+                if !m.member.config().members.contains(&from) =>
+            {
+                let (what, before) = (format!("{msg:?}"), Untouchable::of(&m.member));
+                m.drive(cx, Input::Message { from, msg });
+                m.tap.judge(from, &what, before, Untouchable::of(&m.member));
+            }
             (ReplNode::Member(m), ReplMsg::Peer(msg)) => m.drive(cx, Input::Message { from, msg }),
+            (ReplNode::Stranger(stranger), ReplMsg::Overheard(msg)) => stranger.overhear(msg),
             (ReplNode::Member(m), ReplMsg::Write { write_id, payload }) => {
                 cx.spec_action("ClientWrite", || format!("{{\"write_id\":{write_id}}}"));
                 m.drive(cx, Input::ClientWrite { write_id, payload })
@@ -177,6 +207,15 @@ impl Node for ReplNode {
         match self {
             ReplNode::Member(m) => m.drive(cx, Input::Timer(ReplTimer::from_tag(tag))),
             ReplNode::Client(client) => client.tick(cx),
+            ReplNode::Stranger(stranger) => {
+                let (to, intrusion) = stranger.next(cx.rng(), false);
+                if let crate::intruder::Intrusion::Peer(msg) = intrusion {
+                    cx.send(to, ReplMsg::Peer(msg));
+                }
+                if let Some(wait) = stranger.next_wait_ns(cx.rng()) {
+                    cx.set_timer(wait, 0);
+                }
+            }
         }
     }
 
@@ -187,7 +226,11 @@ impl Node for ReplNode {
     }
 
     fn label(&self) -> Option<String> {
-        let ReplNode::Member(m) = self else { return Some("client".to_string()) };
+        let m = match self {
+            ReplNode::Member(m) => m,
+            ReplNode::Client(_) => return Some("client".to_string()),
+            ReplNode::Stranger(_) => return Some("stranger".to_string()),
+        };
         let node = &m.member;
         let role = format!("{:?}", node.role()).to_lowercase();
         let tail = node.log().last();
@@ -202,6 +245,8 @@ pub struct ReplicationScenario {
     pub writes_max: u64,
     /// Every member's settings.
     pub config: ReplicationConfig,
+    /// A stranger joins the network, as node `members + 1` (the plan's `stranger`).
+    pub stranger: bool,
     view: ReplicaSetView,
 }
 
@@ -232,7 +277,7 @@ impl ReplicationScenario {
             ..ReplicationConfig::new((0..members).collect())
         };
         let view = ReplicaSetView::new(config.clone(), ack_policy);
-        ReplicationScenario { members, writes_max: u64::MAX, config, view }
+        ReplicationScenario { members, writes_max: u64::MAX, config, stranger: false, view }
     }
 }
 
@@ -240,10 +285,14 @@ impl Scenario for ReplicationScenario {
     type Node = ReplNode;
 
     fn node_count(&self) -> u32 {
-        self.members + 1
+        self.members + 1 + u32::from(self.stranger)
     }
 
     fn boot(&self, id: NodeId, cx: &mut Context<'_, ReplNode>) -> ReplNode {
+        if id == self.members + 1 {
+            cx.set_timer(millis(200), 0);
+            return ReplNode::Stranger(Intruder::new(self.members));
+        }
         if id == self.members {
             cx.set_timer(millis(500), 0);
             let writes_max = self.writes_max;
@@ -259,8 +308,10 @@ impl Scenario for ReplicationScenario {
         }
         let member = Member::recover(self.config.clone(), id, cx.disk().records());
         let client = self.members;
-        let mut driver =
-            MemberDriver { member, persists: VecDeque::new(), acked: Vec::new(), client };
+        let stranger = self.stranger.then_some(self.members + 1);
+        let tap = Tap::new(stranger);
+        let (persists, acked) = (VecDeque::new(), Vec::new());
+        let mut driver = MemberDriver { member, persists, acked, client, tap };
         let mut out = Vec::new();
         driver.member.start(cx.now_local_ns(), &mut out);
         for output in out {
@@ -270,6 +321,10 @@ impl Scenario for ReplicationScenario {
     }
 
     fn check(&mut self, view: &View<'_, ReplNode>) -> Result<(), Violation> {
+        crate::intruder::check_untouched(self.members, |id| match view.node(id) {
+            Some(ReplNode::Member(m)) => Some(&m.tap),
+            _ => None,
+        })?;
         self.view.refresh(|id| Seen {
             up: match view.node(id) {
                 Some(ReplNode::Member(m)) => Some((&m.member, &m.acked)),
@@ -368,7 +423,7 @@ pub fn swarm_profile(members: u32) -> SwarmProfile {
         &FaultKind::NETWORK[..],
         &FaultKind::PROCESS,
         &[FaultKind::ClockDrift, FaultKind::ClockJump, FaultKind::TornWrite],
-        &[FaultKind::SlowFsync, FaultKind::AimedStrike],
+        &[FaultKind::SlowFsync, FaultKind::AimedStrike, FaultKind::Stranger],
     ]
     .concat();
     let mut profile = SwarmProfile::new(members, kinds);

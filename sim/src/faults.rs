@@ -49,11 +49,14 @@ pub enum FaultKind {
     AimedStrike,
     /// The store drops a node's sessions and their locks (see `crate::session`).
     SessionLoss,
+    /// A node outside the system joins its network and talks to its members (the scenario
+    /// decides what it sends): what the members' peer authentication must shut out.
+    Stranger,
 }
 
 impl FaultKind {
     /// Every kind, in a fixed order.
-    pub const ALL: [FaultKind; 16] = [
+    pub const ALL: [FaultKind; 17] = [
         FaultKind::MessageDrop,
         FaultKind::MessageDuplicate,
         FaultKind::MessageReorder,
@@ -70,6 +73,7 @@ impl FaultKind {
         FaultKind::SlowFsync,
         FaultKind::AimedStrike,
         FaultKind::SessionLoss,
+        FaultKind::Stranger,
     ];
 
     /// Faults of the network: loss, duplication, reordering, partitions, clogged links.
@@ -108,6 +112,7 @@ impl FaultKind {
             FaultKind::SlowFsync => "slow-fsync",
             FaultKind::AimedStrike => "aimed-strike",
             FaultKind::SessionLoss => "session-loss",
+            FaultKind::Stranger => "stranger",
         }
     }
 }
@@ -266,6 +271,10 @@ pub struct FaultPlan {
     /// replication: the client's writes) when a plan caps them, as a shrunk plan does.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub writes_max: Option<u64>,
+    /// A stranger joins the network: a node that is no member of the system and talks to its
+    /// members (the scenario decides what it sends; `FaultKind::Stranger`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub stranger: bool,
 }
 
 /// What a scenario allows swarm testing to choose from, and how hard it may hit. Start from
@@ -335,7 +344,8 @@ impl FaultPlan {
     pub fn swarm(rng: &mut Stream, profile: &SwarmProfile) -> FaultPlan {
         let mut enabled: Vec<FaultKind> = Vec::new();
         for kind in FaultKind::ALL {
-            if profile.allows(kind) && rng.coin() {
+            // A stranger is drawn last (below), so allowing one shifts no other draw.
+            if kind != FaultKind::Stranger && profile.allows(kind) && rng.coin() {
                 enabled.push(kind);
             }
         }
@@ -412,6 +422,10 @@ impl FaultPlan {
                 plan.aim.session_loss_ratio = Ratio::per_10k(rng.between(1_000, 10_000) as u32);
             }
         }
+        // Last, and only for profiles that allow one, for the same reason.
+        if profile.allows(FaultKind::Stranger) {
+            plan.stranger = rng.coin();
+        }
         plan
     }
 
@@ -432,6 +446,7 @@ impl FaultPlan {
         add(!self.disk.slow_sync_ratio.is_never(), FaultKind::SlowFsync);
         add(!self.aim.is_off(), FaultKind::AimedStrike);
         add(self.clock.drift_ppm_max > 0 || self.clock.offset_ns_max > 0, FaultKind::ClockDrift);
+        add(self.stranger, FaultKind::Stranger);
         for scheduled in &self.schedule {
             add(true, scheduled.fault.kind());
         }
@@ -577,6 +592,9 @@ impl FaultPlan {
             "  clock: offset up to ±{} ns, drift up to ±{} ppm",
             self.clock.offset_ns_max, self.clock.drift_ppm_max
         )?;
+        if self.stranger {
+            writeln!(f, "  stranger: a node outside the system on its network")?;
+        }
         writeln!(f, "  schedule: {} discrete faults", self.schedule.len())?;
         for scheduled in &self.schedule {
             writeln!(f, "    at {}: {}", crate::time::format_ns(scheduled.at_ns), scheduled.fault)?;

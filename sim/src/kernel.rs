@@ -229,6 +229,9 @@ impl<N: Node> Kernel<N> {
         if clocks.iter().any(|c| *c != Clock::default()) {
             coverage.fault(FaultKind::ClockDrift);
         }
+        if plan.stranger {
+            coverage.fault(FaultKind::Stranger);
+        }
         let n = nodes as usize;
         let mut rng_disk_speed = Stream::fork(seed, "disk-speed");
         let sync_bounds_ns = (0..n).map(|_| plan.disk.node_bounds(&mut rng_disk_speed)).collect();

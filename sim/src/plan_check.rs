@@ -46,6 +46,8 @@ pub struct PlanBounds<'a> {
     /// scenario says: a discrete fault must begin before it ends, since everything heals then
     /// and a later fault would never strike. None: only the one-hour limit applies.
     pub safety_ns: Option<u64>,
+    /// True when the scenario can add a stranger to its network (`FaultPlan::stranger`).
+    pub strangers: bool,
 }
 
 /// A plan value that may not run: the field's path (as `schedule[3].fault.crash.node`) and what
@@ -195,6 +197,10 @@ impl FaultPlan {
     pub fn validate(&self, bounds: &PlanBounds<'_>) -> Result<(), PlanError> {
         self.validate_size(bounds)?;
         self.validate_knobs()?;
+        if self.stranger && !bounds.strangers {
+            let problem = format!("{} has no stranger to add to its network", bounds.scenario);
+            return Err(PlanError { field: "stranger".to_string(), problem });
+        }
         within(
             "schedule",
             self.schedule.len() as u64,

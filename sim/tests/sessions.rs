@@ -215,6 +215,7 @@ fn plan_checks_hold_session_faults_and_knobs_to_their_ranges() {
         fault_targets: &|_, _| 2,
         moments: vec![sim::aim::AFTER_SEND],
         safety_ns: None,
+        strangers: false,
     };
     let ok = with(vec![(millis(1), Fault::SessionLoss { node: 1 })], secs(1));
     assert_eq!(ok.validate(&bounds), Ok(()));

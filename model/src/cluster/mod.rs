@@ -165,9 +165,10 @@ impl Member {
             Input::Replication(replication::Input::ClientWrite { write_id, payload }) => {
                 self.client_write(now, write_id, payload, out)
             }
-            Input::Replication(replication::Input::Failover(
-                Request::Freeze { handover } | Request::ReadFrontier { handover },
-            )) if self.primary_token(now).is_none() => {
+            Input::Replication(replication::Input::Failover {
+                from,
+                request: Request::Freeze { handover } | Request::ReadFrontier { handover },
+            }) if self.node.accepts_failover_from(from) && self.primary_token(now).is_none() => {
                 // A leader without the lease is not the primary: freezing it would leave the
                 // lease's holder, which may still believe, out of the handover.
                 let leader_hint = self.node.leader().filter(|leader| *leader != self.node.id());
@@ -175,8 +176,14 @@ impl Member {
                 out.push(Output::Replication(replication::Output::Failover(reply)));
             }
             Input::Replication(input) => {
-                if let replication::Input::Failover(Request::Promote { term, .. }) = input {
-                    self.promoted_to = Some(term);
+                if let replication::Input::Failover {
+                    from,
+                    request: Request::Promote { term, .. },
+                } = input
+                {
+                    if self.node.accepts_failover_from(from) {
+                        self.promoted_to = Some(term);
+                    }
                 }
                 let mut repl = Vec::new();
                 self.node.handle(now, input, &mut repl);

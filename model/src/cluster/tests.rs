@@ -17,9 +17,13 @@ struct Driver {
     out: Vec<Output>,
 }
 
+/// The coordinator's id in these tests.
+const COORDINATOR: crate::NodeId = 9;
+
 impl Driver {
     fn new() -> Driver {
-        let replication = ReplicationConfig::new(vec![0]);
+        let replication =
+            ReplicationConfig { coordinator: Some(COORDINATOR), ..ReplicationConfig::new(vec![0]) };
         let lease = LeaseConfig {
             key: "lease".into(),
             id: 0,
@@ -152,8 +156,10 @@ fn a_leader_mints_only_once_it_holds_the_lease_in_its_own_term() {
 #[test]
 fn only_the_primary_answers_a_freeze_and_a_frozen_one_steps_down_when_it_runs_out() {
     let mut d = Driver::new();
-    let freeze =
-        |handover| Input::Replication(replication::Input::Failover(Request::Freeze { handover }));
+    let freeze = |handover| {
+        let request = Request::Freeze { handover };
+        Input::Replication(replication::Input::Failover { from: COORDINATOR, request })
+    };
     d.feed(freeze(1));
     let not_primary = Reply::NotPrimary { handover: 1, leader_hint: None };
     assert!(d.out.contains(&Output::Replication(replication::Output::Failover(not_primary))));
@@ -175,7 +181,10 @@ fn a_promoted_member_takes_a_live_lease_over_and_answers_only_once_it_holds_it()
     let mut d = Driver::new();
     d.held_by_another(u64::MAX); // live for ever: only a takeover gets past it
     let promote = Request::Promote { handover: 4, term: 1 };
-    d.feed(Input::Replication(replication::Input::Failover(promote)));
+    d.feed(Input::Replication(replication::Input::Failover {
+        from: COORDINATOR,
+        request: promote,
+    }));
     assert_eq!(d.member.node().role(), Role::Leader, "a one-member set elects at once");
     let record = d.record();
     assert_eq!((record.holder, record.term, record.generation), (0, 1, 4), "taken over");

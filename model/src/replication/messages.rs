@@ -167,8 +167,9 @@ pub enum Input {
     Persisted { through: u64 },
     /// A client asks the leader to append a write. Spec action `ClientWrite`.
     ClientWrite { write_id: u64, payload: u64 },
-    /// A request of the failover coordinator (this node's side of a planned handover).
-    Failover(crate::failover::Request),
+    /// A request from `from`, taken only if it is the failover coordinator (this node's side
+    /// of a planned handover; anyone else's is dropped and counted).
+    Failover { from: NodeId, request: crate::failover::Request },
 }
 
 /// What a node asks its driver to do, or reports.

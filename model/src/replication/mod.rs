@@ -113,6 +113,9 @@ pub struct ReplicationConfig {
     pub canary: Option<ReplicationCanary>,
     /// A broken variant of the handover, on the member's side of it (`no-term-bump`).
     pub handover_canary: Option<crate::failover::FailoverCanary>,
+    /// The failover coordinator: the only node whose handover requests a member takes (None:
+    /// the member takes part in no handover and drops every request).
+    pub coordinator: Option<NodeId>,
 }
 
 impl ReplicationConfig {
@@ -137,6 +140,7 @@ impl ReplicationConfig {
             ack_policy: AckPolicy::Quorum,
             canary: None,
             handover_canary: None,
+            coordinator: None,
         }
     }
 
@@ -206,10 +210,11 @@ pub enum ReplicationCanary {
     VoteWithoutLogCheck,
     CountOwnUnsyncedAppend,
     TermNotDurable,
+    NoPeerAuth,
 }
 
 impl ReplicationCanary {
-    pub const ALL: [ReplicationCanary; 11] = [
+    pub const ALL: [ReplicationCanary; 12] = [
         ReplicationCanary::AcceptFromNonLeader,
         ReplicationCanary::SkipRequestIdCorrelation,
         ReplicationCanary::NoDualLeaderConvergence,
@@ -221,6 +226,7 @@ impl ReplicationCanary {
         ReplicationCanary::VoteWithoutLogCheck,
         ReplicationCanary::CountOwnUnsyncedAppend,
         ReplicationCanary::TermNotDurable,
+        ReplicationCanary::NoPeerAuth,
     ];
 
     /// The kebab-case name on the command line.
@@ -237,6 +243,7 @@ impl ReplicationCanary {
             ReplicationCanary::VoteWithoutLogCheck => "vote-without-log-check",
             ReplicationCanary::CountOwnUnsyncedAppend => "count-own-unsynced-append",
             ReplicationCanary::TermNotDurable => "term-not-durable",
+            ReplicationCanary::NoPeerAuth => "no-peer-auth",
         }
     }
 
@@ -254,6 +261,7 @@ impl ReplicationCanary {
             ReplicationCanary::VoteWithoutLogCheck => "VoteWithoutLogCheck",
             ReplicationCanary::CountOwnUnsyncedAppend => "CountOwnUnsyncedAppend",
             ReplicationCanary::TermNotDurable => "TermNotDurable",
+            ReplicationCanary::NoPeerAuth => "NoPeerAuth",
         }
     }
 
@@ -292,6 +300,9 @@ impl ReplicationCanary {
             }
             ReplicationCanary::TermNotDurable => {
                 "a node adopting a newer term without a vote never writes the term to disk"
+            }
+            ReplicationCanary::NoPeerAuth => {
+                "the peer-authentication gate lets in messages from nodes outside the replica set"
             }
         }
     }

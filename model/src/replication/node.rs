@@ -131,15 +131,31 @@ impl Node {
             Input::Message { from, msg } => self.on_message(from, msg, out),
             Input::Timer(timer) => self.on_timer(timer, out),
             Input::Persisted { through } => self.on_persisted(through, out),
-            Input::Failover(request) => self.on_failover(request, out),
+            Input::Failover { from, request } => {
+                if self.accepts_failover_from(from) {
+                    self.on_failover(request, out)
+                } else {
+                    self.stats.dropped_non_member += 1;
+                }
+            }
             Input::ClientWrite { write_id, payload } => {
                 self.on_client_write(write_id, payload, out)
             }
         }
     }
 
+    /// True when a handover request from `from` may move this node: it comes from the
+    /// coordinator (canary `no-peer-auth`: from anyone).
+    pub fn accepts_failover_from(&self, from: NodeId) -> bool {
+        self.config.coordinator == Some(from)
+            || self.config.canary == Some(ReplicationCanary::NoPeerAuth)
+    }
+
     fn on_message(&mut self, from: NodeId, msg: Message, out: &mut Vec<Output>) {
-        if from == self.id || !self.config.members.contains(&from) {
+        // Canary `no-peer-auth`: the gate lets in whoever sends.
+        let stranger = !self.config.members.contains(&from)
+            && self.config.canary != Some(ReplicationCanary::NoPeerAuth);
+        if from == self.id || stranger {
             self.stats.dropped_non_member += 1;
             return;
         }

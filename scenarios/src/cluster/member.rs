@@ -2,6 +2,7 @@
 //! to the network, the disk, the object store and the timers.
 
 use super::{ClusterMsg, ClusterNode};
+use crate::intruder::Tap;
 use crate::lease::{from_sim, probe, to_sim};
 use crate::replica_set::probe_stats;
 use model::cluster::{Input, Member, MemberTimer, Output};
@@ -25,6 +26,8 @@ pub struct Peers {
     pub coordinator: NodeId,
     pub client: NodeId,
     pub resource: NodeId,
+    /// The stranger on the network, when the run has one.
+    pub stranger: Option<NodeId>,
 }
 
 #[derive(Clone, Debug)]
@@ -43,9 +46,16 @@ pub struct MemberDriver {
     /// The last sequence number handed to a freeze or stall timer.
     next_seq: u64,
     peers: Peers,
+    /// The stranger's view of this member's traffic, and what its messages moved here.
+    pub tap: Tap,
 }
 
 impl MemberDriver {
+    /// The stranger on the network, if the run has one.
+    pub fn tap_stranger(&self) -> Option<NodeId> {
+        self.peers.stranger
+    }
+
     pub fn start(member: Member, peers: Peers, cx: &mut Context<'_, ClusterNode>) -> Self {
         let mut driver = MemberDriver {
             member,
@@ -56,6 +66,7 @@ impl MemberDriver {
             stalled: Vec::new(),
             next_seq: 0,
             peers,
+            tap: Tap::new(peers.stranger),
         };
         let mut out = Vec::new();
         driver.member.start(cx.now_local_ns(), &mut out);
@@ -83,7 +94,12 @@ impl MemberDriver {
             cx.promise(promise);
         }
         match output {
-            Output::Replication(Repl::Send { to, msg }) => cx.send(to, ClusterMsg::Peer(msg)),
+            Output::Replication(Repl::Send { to, msg }) => {
+                if let Some(stranger) = self.tap.overheard_by() {
+                    cx.send(stranger, ClusterMsg::Overheard(msg.clone()));
+                }
+                cx.send(to, ClusterMsg::Peer(msg))
+            }
             Output::Replication(Repl::SetTimer { after_local_ns, timer }) => {
                 cx.set_timer(after_local_ns, timer.tag() << 2 | TAG_REPLICATION)
             }

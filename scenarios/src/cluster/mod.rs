@@ -18,6 +18,7 @@ mod checks;
 mod coordinator;
 mod member;
 
+use crate::intruder::{Intruder, Intrusion, Untouchable};
 use crate::lease::{SAFETY_MARGIN_NS, TTL_NS};
 use coordinator::CoordinatorDriver;
 use member::{MemberDriver, Peers};
@@ -39,10 +40,23 @@ pub enum ClusterMsg {
     Peer(Message),
     Request(Request),
     Reply(Reply),
-    Write { write_id: u64, payload: u64 },
-    Acked { write_id: u64 },
-    Rejected { write_id: u64, leader_hint: Option<NodeId> },
-    Fenced { token: FencingToken, payload: u64 },
+    Write {
+        write_id: u64,
+        payload: u64,
+    },
+    Acked {
+        write_id: u64,
+    },
+    Rejected {
+        write_id: u64,
+        leader_hint: Option<NodeId>,
+    },
+    Fenced {
+        token: FencingToken,
+        payload: u64,
+    },
+    /// A copy of a member's message that the stranger overheard on the wire.
+    Overheard(Message),
 }
 
 /// A node of the cluster scenario.
@@ -52,6 +66,8 @@ pub enum ClusterNode {
     Coordinator(Box<CoordinatorDriver>),
     Client(Client),
     Resource(ProtectedResource),
+    /// A node on the network that is no member (`FaultKind::Stranger`).
+    Stranger(Intruder),
 }
 
 /// The client: a write every 10 to 60 ms to the member it believes is the primary.
@@ -106,12 +122,25 @@ impl Node for ClusterNode {
     fn on_message(&mut self, cx: &mut Context<'_, Self>, from: NodeId, msg: ClusterMsg) {
         use replication::Input as Repl;
         match (self, msg) {
+            (ClusterNode::Member(m), ClusterMsg::Peer(msg)) if Some(from) == m.tap_stranger() => {
+                let (what, before) = (format!("{msg:?}"), Untouchable::of(m.member.node()));
+                m.drive(cx, Input::Replication(Repl::Message { from, msg }));
+                m.tap.judge(from, &what, before, Untouchable::of(m.member.node()));
+            }
             (ClusterNode::Member(m), ClusterMsg::Peer(msg)) => {
                 m.drive(cx, Input::Replication(Repl::Message { from, msg }))
             }
-            (ClusterNode::Member(m), ClusterMsg::Request(request)) => {
-                m.drive(cx, Input::Replication(Repl::Failover(request)))
+            (ClusterNode::Member(m), ClusterMsg::Request(request))
+                if Some(from) == m.tap_stranger() =>
+            {
+                let (what, before) = (format!("{request:?}"), Untouchable::of(m.member.node()));
+                m.drive(cx, Input::Replication(Repl::Failover { from, request }));
+                m.tap.judge(from, &what, before, Untouchable::of(m.member.node()));
             }
+            (ClusterNode::Member(m), ClusterMsg::Request(request)) => {
+                m.drive(cx, Input::Replication(Repl::Failover { from, request }))
+            }
+            (ClusterNode::Stranger(stranger), ClusterMsg::Overheard(msg)) => stranger.overhear(msg),
             (ClusterNode::Member(m), ClusterMsg::Write { write_id, payload }) => {
                 cx.spec_action("ClientWrite", || format!("{{\"write_id\":{write_id}}}"));
                 m.drive(cx, Input::Replication(Repl::ClientWrite { write_id, payload }))
@@ -140,6 +169,17 @@ impl Node for ClusterNode {
             ClusterNode::Coordinator(c) => c.on_timer(cx, tag),
             ClusterNode::Client(client) => client.tick(cx),
             ClusterNode::Resource(_) => {}
+            ClusterNode::Stranger(stranger) => {
+                let (to, intrusion) = stranger.next(cx.rng(), true);
+                let msg = match intrusion {
+                    Intrusion::Peer(msg) => ClusterMsg::Peer(msg),
+                    Intrusion::Failover(request) => ClusterMsg::Request(request),
+                };
+                cx.send(to, msg);
+                if let Some(wait) = stranger.next_wait_ns(cx.rng()) {
+                    cx.set_timer(wait, 0);
+                }
+            }
         }
     }
 
@@ -180,6 +220,7 @@ impl Node for ClusterNode {
             }
             ClusterNode::Coordinator(_) => "coordinator".to_string(),
             ClusterNode::Client(_) => "client".to_string(),
+            ClusterNode::Stranger(_) => "stranger".to_string(),
             ClusterNode::Resource(resource) => match resource.highest {
                 Some(token) => format!("resource at {token}"),
                 None => "resource".to_string(),
@@ -194,6 +235,8 @@ pub struct ClusterScenario {
     /// The client's writes at most (the plan's cap; unbounded by default).
     pub writes_max: u64,
     pub canary: Option<ClusterCanary>,
+    /// A stranger joins the network, as node `members + 3` (the plan's `stranger`).
+    pub stranger: bool,
     config: MemberConfig,
     checks: checks::Checks,
 }
@@ -224,6 +267,7 @@ impl ClusterScenario {
             sync_entries_max: 32,
             sync_responses_per_interval_max: 8,
             handover_canary: failover_canary,
+            coordinator: Some(members),
             ..ReplicationConfig::new((0..members).collect())
         };
         let lease = LeaseConfig {
@@ -241,7 +285,7 @@ impl ClusterScenario {
             lease_retry_ns: millis(100),
         };
         let checks = checks::Checks::new(&config);
-        ClusterScenario { members, writes_max: u64::MAX, canary, config, checks }
+        ClusterScenario { members, writes_max: u64::MAX, canary, stranger: false, config, checks }
     }
 
     fn failover_canary(&self) -> Option<FailoverCanary> {
@@ -256,7 +300,12 @@ impl ClusterScenario {
     }
 
     fn peers(&self) -> Peers {
-        Peers { coordinator: self.members, client: self.members + 1, resource: self.members + 2 }
+        Peers {
+            coordinator: self.members,
+            client: self.members + 1,
+            resource: self.members + 2,
+            stranger: self.stranger.then_some(self.members + 3),
+        }
     }
 }
 
@@ -264,7 +313,7 @@ impl Scenario for ClusterScenario {
     type Node = ClusterNode;
 
     fn node_count(&self) -> u32 {
-        self.members + 3
+        self.members + 3 + u32::from(self.stranger)
     }
 
     fn boot(&self, id: NodeId, cx: &mut Context<'_, ClusterNode>) -> ClusterNode {
@@ -278,6 +327,10 @@ impl Scenario for ClusterScenario {
             let client =
                 Client { members: self.members, writes_max: self.writes_max, ..Client::default() };
             return ClusterNode::Client(client);
+        }
+        if Some(id) == peers.stranger {
+            cx.set_timer(millis(200), 0);
+            return ClusterNode::Stranger(Intruder::new(self.members));
         }
         if id == peers.resource {
             let skip_check = self.canary == Some(ClusterCanary::UncheckedResource);
@@ -294,6 +347,10 @@ impl Scenario for ClusterScenario {
     }
 
     fn check(&mut self, view: &View<'_, ClusterNode>) -> Result<(), Violation> {
+        crate::intruder::check_untouched(self.members, |id| match view.node(id) {
+            Some(ClusterNode::Member(m)) => Some(&m.tap),
+            _ => None,
+        })?;
         self.checks.check(view, self.members, self.coordinator_id(), self.peers().resource)
     }
 
@@ -318,7 +375,7 @@ pub fn swarm_profile(members: u32) -> SwarmProfile {
     let mut profile = crate::lease::swarm_profile(members); // members + 1 nodes
     let drift = profile.kinds.iter().position(|kind| *kind == FaultKind::ClockDrift);
     profile.kinds.insert(drift.map_or(0, |at| at + 1), FaultKind::TornWrite);
-    profile.kinds.push(FaultKind::SlowFsync);
+    profile.kinds.extend([FaultKind::SlowFsync, FaultKind::Stranger]);
     let own = [Moment::HandoverStep.name(), Moment::LeaseRenewing.name()];
     profile.moments = [crate::replication::MOMENTS, &own].concat();
     profile

@@ -218,3 +218,23 @@ fn term_not_durable_comes_back_in_an_older_term_than_its_log() {
         assert_eq!(d.node.current_term(), term_after_crash, "{canary:?}");
     }
 }
+
+/// A stranger (node 7, no member, not the coordinator) claims leadership in term 5 and asks the
+/// node to follow node 2 in term 6.
+fn stranger_speaks(canary: Option<ReplicationCanary>) -> Driver {
+    let mut d = Driver::new(with(canary), 1);
+    d.msg(7, leader_heartbeat(5, pos(5, 9)));
+    let demote = crate::failover::Request::Demote { handover: 1, new_primary: 2, term: 6 };
+    d.feed(Input::Failover { from: 7, request: demote });
+    d
+}
+
+#[test]
+fn no_peer_auth_lets_a_stranger_move_the_node() {
+    let d = stranger_speaks(None);
+    assert_eq!((d.node.current_term(), d.node.leader()), (0, None));
+    assert_eq!(d.node.stats().dropped_non_member, 2, "both dropped at the gate");
+    let d = stranger_speaks(Some(C::NoPeerAuth));
+    assert_eq!((d.node.current_term(), d.node.leader()), (6, Some(2)), "the stranger led it");
+    assert_eq!(d.node.stats().dropped_non_member, 0);
+}

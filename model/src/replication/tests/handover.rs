@@ -16,7 +16,8 @@ fn a_frozen_primary_reports_its_frontier_and_mints_nothing_until_resumed() {
     let mut d = Driver::new(config(3), 0);
     d.elect(&[0, 1]);
     d.feed(Input::ClientWrite { write_id: 1, payload: 0 });
-    let out = d.feed(Input::Failover(Request::Freeze { handover: 7 }));
+    let out =
+        d.feed(Input::Failover { from: COORDINATOR, request: Request::Freeze { handover: 7 } });
     assert_eq!(
         failover_replies(&out),
         vec![Reply::Frontier { handover: 7, term: 1, frontier: pos(1, 2) }]
@@ -24,7 +25,8 @@ fn a_frozen_primary_reports_its_frontier_and_mints_nothing_until_resumed() {
     let out = d.feed(Input::ClientWrite { write_id: 2, payload: 0 });
     assert!(out.contains(&Output::Reject { write_id: 2, leader_hint: Some(0) }));
     assert_eq!(d.node.log().last_index(), 2, "nothing minted after the freeze");
-    let out = d.feed(Input::Failover(Request::Resume { handover: 7 }));
+    let out =
+        d.feed(Input::Failover { from: COORDINATOR, request: Request::Resume { handover: 7 } });
     assert_eq!(failover_replies(&out), vec![Reply::Resumed { handover: 7 }]);
     d.feed(Input::ClientWrite { write_id: 3, payload: 0 });
     assert_eq!(d.node.log().last_index(), 3);
@@ -33,10 +35,12 @@ fn a_frozen_primary_reports_its_frontier_and_mints_nothing_until_resumed() {
 #[test]
 fn a_member_that_does_not_lead_refuses_a_freeze_naming_its_leader() {
     let mut d = Driver::new(config(3), 1);
-    let out = d.feed(Input::Failover(Request::Freeze { handover: 1 }));
+    let out =
+        d.feed(Input::Failover { from: COORDINATOR, request: Request::Freeze { handover: 1 } });
     assert_eq!(failover_replies(&out), vec![Reply::NotPrimary { handover: 1, leader_hint: None }]);
     d.msg(0, leader_heartbeat(1, pos(0, 0)));
-    let out = d.feed(Input::Failover(Request::Freeze { handover: 2 }));
+    let out =
+        d.feed(Input::Failover { from: COORDINATOR, request: Request::Freeze { handover: 2 } });
     assert_eq!(
         failover_replies(&out),
         vec![Reply::NotPrimary { handover: 2, leader_hint: Some(0) }]
@@ -52,7 +56,8 @@ fn progress_is_the_durable_frontier() {
         let push =
             Message::Append { term: 1, prev: pos(0, 0), entries: vec![entry(1, 1)], commit: 0 };
         d.msg(0, push);
-        let query = Input::Failover(Request::QueryProgress { handover: 2 });
+        let query =
+            Input::Failover { from: COORDINATOR, request: Request::QueryProgress { handover: 2 } };
         // The canary reports the working log before its fsync.
         let before = if canary.is_some() { pos(1, 1) } else { pos(0, 0) };
         assert_eq!(
@@ -71,7 +76,8 @@ fn progress_is_the_durable_frontier() {
 fn a_promoted_target_stands_at_once_and_reports_once_leading() {
     let mut d = Driver::new(config(3), 1);
     d.msg(0, leader_heartbeat(1, pos(1, 0)));
-    let promote = Input::Failover(Request::Promote { handover: 4, term: 2 });
+    let promote =
+        Input::Failover { from: COORDINATOR, request: Request::Promote { handover: 4, term: 2 } };
     let out = d.feed(promote.clone());
     assert_eq!((d.node.role(), d.node.current_term()), (Role::Candidate, 2));
     assert!(failover_replies(&out).is_empty(), "not leading yet");
@@ -82,7 +88,10 @@ fn a_promoted_target_stands_at_once_and_reports_once_leading() {
     assert_eq!(failover_replies(&out), vec![promoted.clone()]);
     let again = d.feed(promote);
     assert_eq!(failover_replies(&again), vec![promoted], "a retry");
-    let stale = d.feed(Input::Failover(Request::Promote { handover: 4, term: 1 }));
+    let stale = d.feed(Input::Failover {
+        from: COORDINATOR,
+        request: Request::Promote { handover: 4, term: 1 },
+    });
     assert!(failover_replies(&stale).is_empty() && d.node.current_term() == 2);
 }
 
@@ -90,9 +99,9 @@ fn a_promoted_target_stands_at_once_and_reports_once_leading() {
 fn a_demoted_primary_follows_the_new_one_in_its_term() {
     let mut d = Driver::new(config(3), 0);
     d.elect(&[0, 1]);
-    d.feed(Input::Failover(Request::Freeze { handover: 5 }));
+    d.feed(Input::Failover { from: COORDINATOR, request: Request::Freeze { handover: 5 } });
     let demote = Request::Demote { handover: 5, new_primary: 1, term: 2 };
-    let out = d.feed(Input::Failover(demote));
+    let out = d.feed(Input::Failover { from: COORDINATOR, request: demote });
     assert_eq!(failover_replies(&out), vec![Reply::Demoted { handover: 5, committed: Some(0) }]);
     assert_eq!(
         (d.node.role(), d.node.leader(), d.node.current_term()),
@@ -123,6 +132,9 @@ fn with_the_no_term_bump_canary_a_target_leads_the_old_term_outright() {
     cfg.handover_canary = Some(crate::failover::FailoverCanary::NoTermBump);
     let mut d = Driver::new(cfg, 1);
     d.msg(0, leader_heartbeat(1, pos(0, 0)));
-    d.feed(Input::Failover(Request::Promote { handover: 4, term: 1 }));
+    d.feed(Input::Failover {
+        from: COORDINATOR,
+        request: Request::Promote { handover: 4, term: 1 },
+    });
     assert_eq!((d.node.role(), d.node.current_term()), (Role::Leader, 1), "a second leader of 1");
 }

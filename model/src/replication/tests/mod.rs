@@ -10,8 +10,14 @@ use super::*;
 
 pub(super) const SECOND: u64 = 1_000_000_000;
 
+/// The coordinator's id in these tests (no member has it).
+pub(super) const COORDINATOR: NodeId = 9;
+
 pub(super) fn config(members: u32) -> ReplicationConfig {
-    ReplicationConfig::new((0..members).collect())
+    ReplicationConfig {
+        coordinator: Some(COORDINATOR),
+        ..ReplicationConfig::new((0..members).collect())
+    }
 }
 
 pub(super) fn entry(index: u64, term: u64) -> Entry {

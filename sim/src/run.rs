@@ -242,6 +242,11 @@ impl<'a, N: Node> View<'a, N> {
     pub fn is_paused(&self, id: NodeId) -> bool {
         self.kernel.paused[id as usize]
     }
+    /// How many times node `id` has crashed: 0 for its first life, one more after each crash
+    /// (a check that keeps per-node state can tell a restarted node from the one it replaced).
+    pub fn incarnation(&self, id: NodeId) -> u32 {
+        self.kernel.incarnations[id as usize]
+    }
     /// The object store's contents.
     pub fn store(&self) -> &'a ObjectStore<N::Value> {
         &self.kernel.store

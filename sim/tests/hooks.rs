@@ -100,6 +100,7 @@ fn vote_after_sync() -> Script {
 fn a_message_waits_for_the_disk_and_a_crash_loses_it() {
     let mut sim = simulation(Scripted::new(2, vote_after_sync()), plan(vec![]));
     sim.run_until(millis(40));
+    assert_eq!(sim.view().incarnation(0), 0, "no crash yet");
     let synced_at = log(&sim, 0).iter().find(|(_, o)| *o == Obs::Synced(1)).map(|(at, _)| *at);
     let arrived_at =
         log(&sim, 1).iter().find(|(_, o)| *o == Obs::Msg { from: 0, value: 7 }).map(|(at, _)| *at);
@@ -112,6 +113,7 @@ fn a_message_waits_for_the_disk_and_a_crash_loses_it() {
     let mut sim =
         simulation(Scripted::new(2, vote_after_sync()), plan(vec![(millis(50) + 50_000, crash)]));
     sim.run_until(millis(200));
+    assert_eq!(sim.view().incarnation(0), 1, "one crash: the view tells the restart");
     let values: Vec<Obs> = log(&sim, 1).into_iter().skip(1).map(|(_, obs)| obs).collect();
     assert!(values.contains(&Obs::Msg { from: 0, value: 7 }));
     assert!(!values.contains(&Obs::Msg { from: 0, value: 8 }), "{values:?}");

@@ -76,7 +76,7 @@ Majority(S) == 2 * Cardinality(S) > Cardinality(Nodes)
 LastTerm(l) == IF Len(l) = 0 THEN 0 ELSE l[Len(l)]
 \* Raft's "at least as up to date": last term first, then length.
 UpToDate(a, b) == LastTerm(a) > LastTerm(b) \/ (LastTerm(a) = LastTerm(b) /\ Len(a) >= Len(b))
-Holds(l, i, t) == i = 0 \/ (i <= Len(l) /\ l[i] = t)
+Holds(l, i, t) == IF i = 0 THEN TRUE ELSE i <= Len(l) /\ l[i] = t
 TermAt(l, i) == IF i = 0 THEN 0 ELSE l[i]
 \* What n counts (as leader) and reports (as replica) as appended: its durable tail, as long as
 \* the working log agrees with it; the canary counts the working log.
@@ -399,6 +399,7 @@ RequestSync(n) ==
 AnswerSync(l, m) ==
     /\ m \in msgs /\ m.type = "SyncRequest" /\ m.to = l
     /\ role[l] = "Leader" /\ m.term = currentTerm[l]
+    /\ m.since <= Len(log[l])
     /\ IF m.since < logFloor[l]
        THEN Send([type |-> "BadRange", from |-> l, to |-> m.from, term |-> currentTerm[l],
                   id |-> m.id, since |-> m.since, floor |-> logFloor[l],
@@ -407,7 +408,6 @@ AnswerSync(l, m) ==
                   id |-> m.id, prev |-> m.since, prevTerm |-> TermAt(log[l], m.since),
                   entries |-> SubSeq(log[l], m.since + 1, Len(log[l])),
                   commit |-> commitIndex[l]])
-    /\ m.since <= Len(log[l])
     /\ UNCHANGED <<role, currentTerm, votedFor, leader, votes, log, logFloor, durableLog,
                    durableFloor, durableVote, commitIndex, matched, outstanding, nextRequest,
                    acked, restarts>>

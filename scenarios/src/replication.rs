@@ -18,6 +18,7 @@ use model::replication::{
     AckPolicy, Input, Message, Node as Member, Output, ReplTimer, ReplicationCanary,
     ReplicationConfig, Role, StableRecord,
 };
+use model::spec::replication::Action;
 use sim::aim;
 use sim::faults::{FaultKind, FaultPlan, SwarmProfile};
 use sim::rng::Stream;
@@ -89,7 +90,6 @@ impl MemberDriver {
                 cx.sync_disk();
             }
             Output::Ack { write_id, index, term } => {
-                cx.spec_action("AckWrite", || format!("{{\"acked\":[{index},{term}]}}"));
                 cx.sometimes("write-acked");
                 self.acked.push((index, term));
                 cx.send(self.client, ReplMsg::Acked { write_id, index, term });
@@ -102,6 +102,7 @@ impl MemberDriver {
                 cx.sometimes("write-redirected");
                 cx.send(self.client, ReplMsg::Rejected { write_id, leader_hint });
             }
+            Output::Action(action) => cx.action(action),
         }
     }
 
@@ -111,7 +112,6 @@ impl MemberDriver {
             through = self.persists.pop_front().map(|(id, _)| id);
         }
         if let Some(through) = through {
-            cx.spec_action("Persisted", || format!("{{\"through\":{through}}}"));
             self.drive(cx, Input::Persisted { through });
         }
     }
@@ -150,13 +150,12 @@ impl Node for ReplNode {
     type Value = ();
     type Record = StableRecord;
     type Promise = Promise;
-    type Action = ();
+    type Action = Action;
 
     fn on_message(&mut self, cx: &mut Context<'_, Self>, from: NodeId, msg: ReplMsg) {
         match (self, msg) {
             (ReplNode::Member(m), ReplMsg::Peer(msg)) => m.drive(cx, Input::Message { from, msg }),
             (ReplNode::Member(m), ReplMsg::Write { write_id, payload }) => {
-                cx.spec_action("ClientWrite", || format!("{{\"write_id\":{write_id}}}"));
                 m.drive(cx, Input::ClientWrite { write_id, payload })
             }
             (ReplNode::Client(client), reply) => client.on_reply(cx, from, reply),
@@ -222,7 +221,7 @@ impl ReplicationScenario {
             best_stands_at_once: timing.best_stands_at_once,
             ..ReplicationConfig::new((0..members).collect())
         };
-        let view = ReplicaSetView::new(config.clone(), ack_policy);
+        let view = ReplicaSetView::new(config.clone(), ack_policy, false);
         ReplicationScenario { members, writes_max: u64::MAX, config, view }
     }
 }
@@ -268,7 +267,7 @@ impl Scenario for ReplicationScenario {
             },
             disk: view.disk(id),
         });
-        self.view.check()
+        self.view.check(view.actions().iter().map(|(_, action)| action))
     }
 
     fn check_promises(

@@ -108,13 +108,32 @@ pub fn first_safety_catch(
     canary: &str,
     limit: u64,
 ) -> Option<(u64, String)> {
+    first_safety_violation(entry, canary, limit).map(|(seed, v)| (seed, v.invariant))
+}
+
+/// The first seed below `limit` at which `canary` breaks a safety invariant, with the violation.
+pub fn first_safety_violation(
+    entry: &ScenarioEntry,
+    canary: &str,
+    limit: u64,
+) -> Option<(u64, sim::Violation)> {
     (0..limit).find_map(|seed| {
         let request = RunRequest { seed, canary: Some(canary.into()), ..RunRequest::default() };
         match (entry.run)(&request).outcome {
-            Outcome::Safety(violation) => Some((seed, violation.invariant)),
+            Outcome::Safety(violation) => Some((seed, violation)),
             _ => None,
         }
     })
+}
+
+/// What caught a canary: the invariant, and for `SpecConformance` the spec action it names
+/// (`SpecConformance/GrantVote` for "... (Replication.tla GrantVote)").
+pub fn caught_by(violation: &sim::Violation) -> String {
+    if violation.invariant != "SpecConformance" {
+        return violation.invariant.clone();
+    }
+    let action = violation.observed.rsplit(".tla ").next().unwrap_or("").trim_end_matches(')');
+    format!("SpecConformance/{action}")
 }
 
 /// Asserts every canary of the scenario is caught as a safety violation within `limit` seeds.

@@ -190,7 +190,10 @@ impl Member {
             }
             Input::Timer(MemberTimer::FreezeExpired { handover }) => {
                 if self.frozen_by == Some(handover) && self.node.frozen() {
-                    self.node.step_down(); // the handover went silent: let the set elect anew
+                    // The handover went silent: let the set elect anew.
+                    let mut repl = Vec::new();
+                    self.node.step_down(&mut repl);
+                    self.pass_on(now, repl, out);
                 }
             }
         }

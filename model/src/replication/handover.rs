@@ -8,6 +8,7 @@ use super::node::Node;
 use super::Role;
 use crate::failover::{FailoverCanary, Reply, Request};
 use crate::moment::Moment;
+use crate::spec::replication::Action;
 use crate::NodeId;
 
 impl Node {
@@ -88,10 +89,11 @@ impl Node {
         if term > self.current_term {
             self.adopt_term(term, out);
         } else if self.role == Role::Leader && term == self.current_term {
-            self.step_down(); // the term stays (canary `no-term-bump`), the lead goes
+            self.step_down(out); // the term stays (canary `no-term-bump`), the lead goes
         }
         self.frozen = false;
         if term == self.current_term && new_primary != self.id {
+            self.declare(Action::FollowPromoted { n: self.id, q: new_primary }, out);
             self.follow(new_primary);
         }
     }

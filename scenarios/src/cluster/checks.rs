@@ -7,7 +7,7 @@
 //! target's log lacks are the loss, to be compared with what the coordinator reports.
 
 use super::coordinator::CoordinatorEvent;
-use super::ClusterNode;
+use super::{ClusterAction, ClusterNode};
 use crate::lease::record_view;
 use crate::replica_set::{ReplicaSetView, Seen};
 use crate::spec_check::check_step;
@@ -52,7 +52,7 @@ impl Checks {
         let replication = config.replication.clone();
         let ack_policy = replication.ack_policy;
         Checks {
-            repl: ReplicaSetView::new(replication, ack_policy),
+            repl: ReplicaSetView::new(replication, ack_policy, true),
             decoded: None,
             previous_lease: None,
             failover: FailoverView::default(),
@@ -84,7 +84,10 @@ impl Checks {
         let (invariants, properties) = (failover::INVARIANTS, failover::ACTION_PROPERTIES);
         check_step(invariants, properties, Some(&self.previous_failover), &self.failover)?;
         self.check_lease(view, members)?;
-        self.repl.check()
+        let replication = view.actions().iter().map(|(_, action)| match action {
+            ClusterAction::Replication(action) => action,
+        });
+        self.repl.check(replication)
     }
 
     /// Holds the promises of a step against what would survive a crash now: the replica set's

@@ -1,7 +1,7 @@
 //! A cluster member as the simulator drives it: the real `model::cluster::Member` plus the glue
 //! to the network, the disk, the object store and the timers.
 
-use super::{ClusterMsg, ClusterNode};
+use super::{ClusterAction, ClusterMsg, ClusterNode};
 use crate::lease::{from_sim, probe, to_sim};
 use crate::replica_set::probe_stats;
 use model::cluster::{Input, Member, MemberTimer, Output};
@@ -94,8 +94,10 @@ impl MemberDriver {
                 self.persists.push_back((id, cx.disk().records().len()));
                 cx.sync_disk();
             }
+            Output::Replication(Repl::Action(action)) => {
+                cx.action(ClusterAction::Replication(action))
+            }
             Output::Replication(Repl::Ack { write_id, index, term }) => {
-                cx.spec_action("AckWrite", || format!("{{\"acked\":[{index},{term}]}}"));
                 cx.sometimes("write-acked");
                 self.acked.push((index, term));
                 cx.send(self.peers.client, ClusterMsg::Acked { write_id });
@@ -190,7 +192,6 @@ impl MemberDriver {
             through = self.persists.pop_front().map(|(id, _)| id);
         }
         if let Some(through) = through {
-            cx.spec_action("Persisted", || format!("{{\"through\":{through}}}"));
             self.drive(cx, Input::Replication(replication::Input::Persisted { through }));
         }
     }

@@ -45,6 +45,12 @@ pub enum ClusterMsg {
     Fenced { token: FencingToken, payload: u64 },
 }
 
+/// A spec action a node of the cluster declares: of the replica set (`Replication.tla`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ClusterAction {
+    Replication(model::spec::replication::Action),
+}
+
 /// A node of the cluster scenario.
 #[derive(Clone, Debug)]
 pub enum ClusterNode {
@@ -92,7 +98,7 @@ impl Node for ClusterNode {
     type Value = Vec<u8>;
     type Record = StableRecord;
     type Promise = Promise;
-    type Action = ();
+    type Action = ClusterAction;
 
     fn on_message(&mut self, cx: &mut Context<'_, Self>, from: NodeId, msg: ClusterMsg) {
         use replication::Input as Repl;
@@ -104,7 +110,6 @@ impl Node for ClusterNode {
                 m.drive(cx, Input::Replication(Repl::Failover(request)))
             }
             (ClusterNode::Member(m), ClusterMsg::Write { write_id, payload }) => {
-                cx.spec_action("ClientWrite", || format!("{{\"write_id\":{write_id}}}"));
                 m.drive(cx, Input::Replication(Repl::ClientWrite { write_id, payload }))
             }
             (ClusterNode::Coordinator(c), ClusterMsg::Reply(reply)) => c.on_reply(cx, from, reply),

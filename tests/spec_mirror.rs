@@ -253,6 +253,7 @@ fn trace_actions(scenario: &str, seed: u64, modules: &[&str]) -> BTreeSet<String
             // A typed action, as Debug prints it: `Follow { .. }`, `Replication(Follow { .. })`.
             Err(_) => {
                 let detail = record.detail.trim_start_matches("Replication(");
+                let detail = detail.trim_start_matches("Lease(");
                 words(detail).next().expect("an action name").to_string()
             }
         };
@@ -267,7 +268,7 @@ fn trace_actions(scenario: &str, seed: u64, modules: &[&str]) -> BTreeSet<String
 #[test]
 fn trace_actions_are_spec_actions() {
     let lease = trace_actions("lease", 24, &["Lease"]);
-    for expected in ["Acquire", "Renew", "FencedWrite", "Deliver"] {
+    for expected in ["Acquired", "Renewed", "FencedWrite", "Deliver"] {
         assert!(lease.contains(expected), "no {expected} in {lease:?}");
     }
     let replication = trace_actions("replication", 42, &["Replication"]);
@@ -275,7 +276,7 @@ fn trace_actions_are_spec_actions() {
         assert!(replication.contains(expected), "no {expected} in {replication:?}");
     }
     let cluster = trace_actions("cluster", 2, &["Failover", "Lease", "Replication"]);
-    for expected in ["Freeze", "Demote", "Promote", "ClientWrite", "FencedWrite", "Acquire"] {
+    for expected in ["Freeze", "Demote", "Promote", "ClientWrite", "FencedWrite", "Acquired"] {
         assert!(cluster.contains(expected), "no {expected} in {cluster:?}");
     }
 }

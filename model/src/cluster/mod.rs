@@ -77,6 +77,9 @@ pub enum Output {
     },
     /// The lease's outcomes, for probes and traces.
     Lease(LeaseEvent),
+    /// The lease client's spec action (`tla/Lease.tla`; the replica set's travel inside
+    /// [`replication::Output::Action`]).
+    LeaseAction(crate::spec::lease::Action),
     /// A moment worth a fault, the replica set's or the lease's (see [`crate::moment`]).
     Moment(Moment),
 }
@@ -259,6 +262,7 @@ impl Member {
                     out.push(Output::FencedWrite { token, payload })
                 }
                 lease::Output::Moment(moment) => out.push(Output::Moment(moment)),
+                lease::Output::Action(action) => out.push(Output::LeaseAction(action)),
                 lease::Output::Event(event) => {
                     if let LeaseEvent::AcquireFailed(LeaseError::Fenced { theirs, .. }) = event {
                         // A newer term took the lease: this leadership is over.

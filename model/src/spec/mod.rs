@@ -44,7 +44,10 @@ pub type MirroredActions =
 
 /// Every spec's mirrored actions (see [`MirroredActions`]).
 pub fn mirrored_actions() -> Vec<MirroredActions> {
-    vec![("Replication", replication::ACTIONS, replication::NOT_TAKEN)]
+    vec![
+        ("Lease", lease::ACTIONS, lease::NOT_TAKEN),
+        ("Replication", replication::ACTIONS, replication::NOT_TAKEN),
+    ]
 }
 
 /// Every operator mirrored in Rust, as (spec module name, operator name). Liveness properties,

@@ -97,6 +97,7 @@ impl MemberDriver {
             Output::Replication(Repl::Action(action)) => {
                 cx.action(ClusterAction::Replication(action))
             }
+            Output::LeaseAction(action) => cx.action(ClusterAction::Lease(action)),
             Output::Replication(Repl::Ack { write_id, index, term }) => {
                 cx.sometimes("write-acked");
                 self.acked.push((index, term));
@@ -126,9 +127,6 @@ impl MemberDriver {
                 cx.set_timer(after_local_ns, self.next_seq << 2 | TAG_FREEZE);
             }
             Output::FencedWrite { token, payload } => {
-                cx.spec_action("FencedWrite", || {
-                    format!("{{\"inflight\":[{},{}]}}", token.term, token.generation)
-                });
                 let write = ClusterMsg::Fenced { token, payload };
                 // The upload sometimes stalls (a GC, a slow disk) between minting and reaching
                 // the resource: the window in which a handover makes it stale.

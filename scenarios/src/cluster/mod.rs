@@ -45,10 +45,12 @@ pub enum ClusterMsg {
     Fenced { token: FencingToken, payload: u64 },
 }
 
-/// A spec action a node of the cluster declares: of the replica set (`Replication.tla`).
+/// A spec action a node of the cluster declares: of the replica set (`Replication.tla`) or of
+/// the lease (`Lease.tla`: a member's client, or the resource taking a write).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ClusterAction {
     Replication(model::spec::replication::Action),
+    Lease(model::spec::lease::Action),
 }
 
 /// A node of the cluster scenario.
@@ -115,11 +117,9 @@ impl Node for ClusterNode {
             (ClusterNode::Coordinator(c), ClusterMsg::Reply(reply)) => c.on_reply(cx, from, reply),
             (ClusterNode::Client(client), reply) => client.on_reply(cx, from, reply),
             (ClusterNode::Resource(resource), ClusterMsg::Fenced { token, payload }) => {
+                // The delivery is the network's doing: declared here, for the resource.
+                cx.action(ClusterAction::Lease(model::spec::lease::Action::Deliver { w: token }));
                 let accepted = resource.write(token, payload);
-                cx.spec_action("Deliver", || {
-                    let token = format!("[{},{}]", token.term, token.generation);
-                    format!("{{\"w\":{token},\"accepted\":{accepted}}}")
-                });
                 cx.sometimes(if accepted {
                     "fenced-write-accepted"
                 } else {
@@ -311,7 +311,8 @@ impl Scenario for ClusterScenario {
 /// per node with slow outliers. The coordinator is in reach (node id `members`); crashes tear
 /// unsynced tails. Aimed strikes hit the replica set's moments and the handover's steps.
 pub fn swarm_profile(members: u32) -> SwarmProfile {
-    let mut profile = crate::lease::swarm_profile(members); // members + 1 nodes
+    let mut profile = crate::lease::swarm_profile(members);
+    profile.nodes = members + 1; // the coordinator too
     let drift = profile.kinds.iter().position(|kind| *kind == FaultKind::ClockDrift);
     profile.kinds.insert(drift.map_or(0, |at| at + 1), FaultKind::TornWrite);
     profile.kinds.push(FaultKind::SlowFsync);

@@ -253,7 +253,7 @@ fn trace_actions(scenario: &str, seed: u64, modules: &[&str]) -> BTreeSet<String
             // A typed action, as Debug prints it: `Follow { .. }`, `Replication(Follow { .. })`.
             Err(_) => {
                 let detail = record.detail.trim_start_matches("Replication(");
-                let detail = detail.trim_start_matches("Lease(");
+                let detail = detail.trim_start_matches("Lease(").trim_start_matches("Failover(");
                 words(detail).next().expect("an action name").to_string()
             }
         };
@@ -276,7 +276,7 @@ fn trace_actions_are_spec_actions() {
         assert!(replication.contains(expected), "no {expected} in {replication:?}");
     }
     let cluster = trace_actions("cluster", 2, &["Failover", "Lease", "Replication"]);
-    for expected in ["Freeze", "Demote", "Promote", "ClientWrite", "FencedWrite", "Acquired"] {
+    for expected in ["Freeze", "Demote", "Promote", "HandedOver", "ClientWrite", "Acquired"] {
         assert!(cluster.contains(expected), "no {expected} in {cluster:?}");
     }
 }

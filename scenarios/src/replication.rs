@@ -94,7 +94,7 @@ impl MemberDriver {
                 self.acked.push((index, term));
                 cx.send(self.client, ReplMsg::Acked { write_id, index, term });
             }
-            Output::Failover(_) => {} // no coordinator in this scenario
+            Output::Failover(_) | Output::FailoverAction(_) => {} // no coordinator here
             Output::Moment(moment) => {
                 cx.moment_at(moment.name(), moment.target().unwrap_or(cx.id()))
             }

@@ -207,6 +207,8 @@ pub enum Output {
     /// The spec action (`tla/Replication.tla`) the node just took, in the order taken: a pure
     /// statement of the step, for a checker to hold against the spec; nothing to carry out.
     Action(crate::spec::replication::Action),
+    /// The same for the node's side of a planned handover (`tla/Failover.tla`).
+    FailoverAction(crate::spec::failover::Action),
 }
 
 impl Output {

@@ -45,6 +45,7 @@ pub type MirroredActions =
 /// Every spec's mirrored actions (see [`MirroredActions`]).
 pub fn mirrored_actions() -> Vec<MirroredActions> {
     vec![
+        ("Failover", failover::ACTIONS, failover::NOT_TAKEN),
         ("Lease", lease::ACTIONS, lease::NOT_TAKEN),
         ("Replication", replication::ACTIONS, replication::NOT_TAKEN),
     ]

@@ -16,7 +16,8 @@ use model::failover::{HandoverPlan, HandoverResult};
 use model::lease::FencingToken;
 use model::promise::Promise;
 use model::replication::{LogPosition, Node as ReplicaNode, Role};
-use model::spec::failover::{self, FailoverView, HandoverView, Reported};
+use model::spec::failover as handover;
+use model::spec::failover::{self, FailoverView, Handover, HandoverView, Reported};
 use model::spec::lease::{self, Held, LeaseView, RecordView};
 use sim::{NodeId, View, Violation};
 
@@ -46,6 +47,7 @@ pub struct Checks {
     /// How many of the coordinator's current incarnation's events were collected.
     collected: usize,
     coordinator_up: bool,
+    inferred_handover: Vec<handover::Action>,
 }
 
 impl Checks {
@@ -63,6 +65,7 @@ impl Checks {
             tracked: Vec::new(),
             collected: 0,
             coordinator_up: false,
+            inferred_handover: Vec::new(),
         }
     }
 
@@ -80,9 +83,13 @@ impl Checks {
             },
             disk: view.disk(id),
         });
+        let coordinator_was_up = self.coordinator_up;
         self.collect_coordinator(view, coordinator);
         self.measure_takeovers(view);
         self.refresh_failover(view, members, resource);
+        if self.previous_failover.handover.frozen.len() == members as usize {
+            self.check_handover(view, coordinator_was_up)?;
+        }
         // The cause first (a step the specs do not allow), then the damage it did.
         let replication = view.actions().iter().filter_map(|(_, action)| match action {
             ClusterAction::Replication(action) => Some(action),
@@ -246,6 +253,10 @@ impl Checks {
         self.previous_failover.clone_from(&self.failover);
         let failover = &mut self.failover;
         failover.primaries.clear();
+        failover.primary.clear();
+        failover.primary.resize(members as usize, false);
+        failover.handover.frozen.clear();
+        failover.handover.frozen.resize(members as usize, false);
         for id in 0..members {
             let Some(ClusterNode::Member(m)) = view.node(id) else { continue };
             let node = m.member.node();
@@ -254,9 +265,53 @@ impl Checks {
             }
             if m.member.primary_token(view.local_ns(id)).is_some() {
                 failover.primaries.push(id);
+                failover.primary[id as usize] = true;
+            }
+            failover.handover.frozen[id as usize] = node.frozen();
+        }
+        failover.handover.ho = match view.node(members) {
+            Some(ClusterNode::Coordinator(c)) => c.coordinator.spec_handover(),
+            _ => Handover::default(),
+        };
+        failover.last_accepted = last_accepted(view, resource);
+    }
+
+    /// `SpecConformance` of the handover: the coordinator's and the members' declared actions,
+    /// after the ones inferred (the coordinator's crash, a frozen primary that stopped leading).
+    fn check_handover(
+        &mut self,
+        view: &View<'_, ClusterNode>,
+        was_up: bool,
+    ) -> Result<(), Violation> {
+        let declared = view.actions().iter().filter_map(|(_, action)| match action {
+            ClusterAction::Failover(action) => Some(action),
+            _ => None,
+        });
+        self.inferred_handover.clear();
+        if was_up && !self.coordinator_up {
+            self.inferred_handover.push(handover::Action::CoordinatorCrash);
+        }
+        let (before, after) = (&self.previous_failover.handover, &self.failover.handover);
+        for n in 0..after.frozen.len() {
+            let thawed = before.frozen.get(n) == Some(&true) && !after.frozen[n];
+            let explained = declared.clone().any(|a| {
+                a.member() == Some(n as NodeId)
+                    && matches!(
+                        a,
+                        handover::Action::Unfreeze { .. }
+                            | handover::Action::DemoteMember { .. }
+                            | handover::Action::FreezeExpired { .. }
+                    )
+            });
+            if thawed && !explained {
+                self.inferred_handover.push(handover::Action::Expire { n: n as NodeId });
             }
         }
-        failover.last_accepted = last_accepted(view, resource);
+        let primary_after = &self.failover.primary;
+        let env = handover::Env { primary: &self.previous_failover.primary, primary_after };
+        let actions = self.inferred_handover.iter().chain(declared);
+        handover::check_step(before, after, actions, &env)
+            .map_err(|seen| Violation::new("SpecConformance", seen))
     }
 
     /// The refinement mapping onto `Lease.tla`'s variables.

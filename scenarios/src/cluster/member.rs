@@ -98,6 +98,9 @@ impl MemberDriver {
                 cx.action(ClusterAction::Replication(action))
             }
             Output::LeaseAction(action) => cx.action(ClusterAction::Lease(action)),
+            Output::FailoverAction(action) | Output::Replication(Repl::FailoverAction(action)) => {
+                cx.action(ClusterAction::Failover(action))
+            }
             Output::Replication(Repl::Ack { write_id, index, term }) => {
                 cx.sometimes("write-acked");
                 self.acked.push((index, term));

@@ -45,12 +45,14 @@ pub enum ClusterMsg {
     Fenced { token: FencingToken, payload: u64 },
 }
 
-/// A spec action a node of the cluster declares: of the replica set (`Replication.tla`) or of
-/// the lease (`Lease.tla`: a member's client, or the resource taking a write).
+/// A spec action a node of the cluster declares: of the replica set (`Replication.tla`), of
+/// the lease (`Lease.tla`: a member's client, or the resource taking a write) or of a planned
+/// handover (`Failover.tla`: the coordinator's, or a member's side of it).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ClusterAction {
     Replication(model::spec::replication::Action),
     Lease(model::spec::lease::Action),
+    Failover(model::spec::failover::Action),
 }
 
 /// A node of the cluster scenario.

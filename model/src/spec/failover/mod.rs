@@ -13,6 +13,14 @@
 //!   lacks when it takes the lead; `lostAcked` those of them that were acknowledged.
 //! - `accepted`: the last token the protected resource accepted, and the highest before it.
 
+#[cfg(test)]
+mod action_tests;
+mod actions;
+
+pub use actions::{
+    check_step, Action, Answer, Env, Handover, HandoverVars, Phase, ACTIONS, NOT_TAKEN,
+};
+
 use super::{ActionProperty, Invariant};
 use crate::failover::Mode;
 use crate::lease::FencingToken;
@@ -57,6 +65,10 @@ pub struct FailoverView {
     pub handovers: Vec<HandoverView>,
     /// `lastAccepted`: the resource's last accepted token.
     pub last_accepted: Option<FencingToken>,
+    /// `ho` and `frozen`: what the handover actions change.
+    pub handover: HandoverVars,
+    /// `primary[n]`, per member (the members in `primaries`, as a guard reads it).
+    pub primary: Vec<bool>,
 }
 
 impl fmt::Display for HandoverView {

@@ -248,15 +248,10 @@ fn trace_actions(scenario: &str, seed: u64, modules: &[&str]) -> BTreeSet<String
     let mut named = BTreeSet::new();
     let captured = report.captured.unwrap();
     for record in captured.iter().filter(|r| r.record.kind == sim::trace::RecordKind::Action) {
-        let action = match serde_json::from_str::<serde_json::Value>(&record.detail) {
-            Ok(detail) => detail["action"].as_str().expect("an action name").to_string(),
-            // A typed action, as Debug prints it: `Follow { .. }`, `Replication(Follow { .. })`.
-            Err(_) => {
-                let detail = record.detail.trim_start_matches("Replication(");
-                let detail = detail.trim_start_matches("Lease(").trim_start_matches("Failover(");
-                words(detail).next().expect("an action name").to_string()
-            }
-        };
+        // As Debug prints the action: `Follow { .. }`, `Replication(Follow { .. })`.
+        let detail = record.detail.trim_start_matches("Replication(");
+        let detail = detail.trim_start_matches("Lease(").trim_start_matches("Failover(");
+        let action = words(detail).next().expect("an action name").to_string();
         assert!(defined.contains(&action), "{action} is not an action of {module}.tla");
         named.insert(action);
     }

@@ -5,7 +5,6 @@ use super::{ClusterAction, ClusterMsg, ClusterNode};
 use crate::lease::{from_sim, probe, to_sim};
 use crate::replica_set::probe_stats;
 use model::cluster::{Input, Member, MemberTimer, Output};
-use model::failover::Reply;
 use model::lease::LeaseTimer;
 use model::replication::{self, ReplTimer};
 use sim::storage::{StorageError, StorageReply};
@@ -114,7 +113,6 @@ impl MemberDriver {
                 cx.moment_at(moment.name(), moment.target().unwrap_or(cx.id()))
             }
             Output::Replication(Repl::Failover(reply)) => {
-                spec_action(cx, &reply);
                 cx.send(self.peers.coordinator, ClusterMsg::Reply(reply))
             }
             Output::Store { request_id, request } => {
@@ -195,20 +193,5 @@ impl MemberDriver {
         if let Some(through) = through {
             self.drive(cx, Input::Replication(replication::Input::Persisted { through }));
         }
-    }
-}
-
-/// Names the `Failover.tla` action a member's answer completes.
-fn spec_action(cx: &mut Context<'_, ClusterNode>, reply: &Reply) {
-    match reply {
-        Reply::Frontier { frontier, .. } => {
-            cx.spec_action("Freeze", || format!("{{\"frontier\":{}}}", frontier.index))
-        }
-        Reply::Demoted { .. } => cx.spec_action("Demote", || "{\"primary\":false}".to_string()),
-        Reply::Promoted { term, led_from, .. } => {
-            cx.spec_action("Promote", || format!("{{\"term\":{term},\"kept\":{}}}", led_from.index))
-        }
-        Reply::Resumed { .. } => cx.spec_action("Resume", || "{\"frozen\":false}".to_string()),
-        Reply::NotPrimary { .. } | Reply::Progress { .. } => {}
     }
 }

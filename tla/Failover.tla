@@ -358,18 +358,19 @@ Overtaken(a) ==
 
 (* The promoted target wins the handover's term and takes the lease over under it, and     *)
 (* answers what it held of the old primary's log. What it lacks of that log is lost; the   *)
-(* coordinator reports what it skipped (HandedOver). Canary NoTermBump's target takes over  *)
-(* the old primary's term.                                                                *)
+(* coordinator reports what it skipped (HandedOver). A target asked again answers again.   *)
+(* Canary NoTermBump's target takes over the old primary's term.                          *)
 TakeOver(q, r) ==
     LET kept == Reached
         top == Max(ho.frontier, Len(log[ho.from]))
-    IN /\ Requested(r) /\ r.type = "Promote" /\ r.to = q /\ r.id = ho.id
-       /\ lease.term <= r.term /\ ~primary[q]
+        first == r.id = ho.id /\ ~\E h \in handovers : h.id = r.id
+    IN /\ Requested(r) /\ r.type = "Promote" /\ r.to = q
+       /\ lease.term <= r.term
        /\ primary' = [primary EXCEPT ![q] = TRUE]
        /\ term' = [term EXCEPT ![q] = r.term]
        /\ everLed' = everLed \cup {<<r.term, q>>}
        /\ lease' = [term |-> r.term, holder |-> q]
-       /\ handovers' = handovers \cup
+       /\ handovers' = IF ~first THEN handovers ELSE handovers \cup
              {[id |-> r.id, mode |-> ho.mode, lost |-> top - Min(kept, top), reported |-> Pending,
                lostAcked |-> Cardinality({a \in acked : a[1] > kept /\ a[1] <= top})]}
        /\ Answer([type |-> "Promoted", from |-> q, id |-> r.id, term |-> r.term,

@@ -53,6 +53,7 @@ MaxWriteDelay == 1
 \* first: FALSE here; the cluster's trace validation overrides it.
 Takeovers == FALSE
 
+
 VARIABLES
     now,          \* true time, which is also the store's clock
     skew,         \* skew[n]: how far n's clock is ahead of true time
@@ -67,6 +68,12 @@ VARIABLES
     stored        \* history: every record the store ever held
 
 vars == <<now, skew, record, belief, held, inflight, lastAccepted, issuedMax, stored>>
+
+\* The network of fenced writes: at most MaxInflight in flight (a bound of the model only), a
+\* write in flight arrives. (Trace validation, which takes the writes a run logs as given,
+\* overrides both.)
+MaxInflight == 2
+InFlightWrite(w) == w \in inflight
 
 Local(n) == now + skew[n]
 Believes(n) == Local(n) < belief[n]
@@ -247,13 +254,13 @@ Crash(n) ==
 \* WriteAfterLapse stamps it with the held token although belief lapsed.
 FencedWrite(n) ==
     /\ Believes(n) \/ (Canary = "WriteAfterLapse" /\ held[n] # NoToken)
-    /\ Cardinality(inflight) < 2
+    /\ Cardinality(inflight) < MaxInflight
     /\ inflight' = inflight \cup {<<n, held[n]>>}
     /\ UNCHANGED <<now, skew, record, belief, held, lastAccepted, issuedMax, stored>>
 
 \* The protected resource takes a write only if its token is not below the last it accepted.
 Deliver(w) ==
-    /\ w \in inflight
+    /\ InFlightWrite(w)
     /\ inflight' = inflight \ {w}
     /\ lastAccepted' = IF Canary = "UncheckedResource" \/ LessEq(lastAccepted, w[2])
                        THEN w[2] ELSE lastAccepted
@@ -333,5 +340,5 @@ TypeOK ==
 
 \* Implied by the guards on Tick, Acquire and FencedWrite (so it cuts no behaviour short, which
 \* would make liveness checking unsound); kept as TLC's explicit bound.
-StateBound == now <= MaxTime /\ record.gen <= MaxGen /\ Cardinality(inflight) <= 2
+StateBound == now <= MaxTime /\ record.gen <= MaxGen /\ Cardinality(inflight) <= MaxInflight
 =============================================================================

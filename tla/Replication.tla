@@ -50,7 +50,7 @@ NotCommitted == <<0, 0>>
 \* Planned handovers (Failover.tla) elect a chosen member in a chosen term (a transfer: voters
 \* waive the up-to-date check) and point the demoted primary at it before it leads. The replica
 \* set on its own never does: FALSE here. The cluster, which composes this spec with
-\* Failover.tla, overrides it (tla/TraceCluster.cfg: `Transfers <- TRUE`).
+\* Failover.tla, overrides it (tla/TraceReplication_Cluster.cfg).
 Transfers == FALSE
 
 VARIABLES

@@ -75,6 +75,10 @@ struct RunArgs {
     /// Write the run as a space-time diagram: one self-contained HTML file.
     #[arg(long)]
     html: Option<PathBuf>,
+    /// Write the spec actions each step took and the spec variables after it, one JSON object
+    /// a line, for TLC's trace validation (tla/Trace*.tla).
+    #[arg(long)]
+    spec_trace: Option<PathBuf>,
     /// Replay this fault plan (JSON, as `--save-plan` or `shrink` write it) instead of the
     /// seed's swarm plan.
     #[arg(long)]
@@ -149,7 +153,7 @@ fn run(args: RunArgs) -> Result<u8, UsageError> {
         Some(path) => Some(schedule::load(path, entry, args.seed)?),
         None => None,
     };
-    let capture = args.trace.is_some() || args.html.is_some();
+    let capture = args.trace.is_some() || args.html.is_some() || args.spec_trace.is_some();
     let request = RunRequest { seed: args.seed, canary: args.canary, plan, capture };
     let report = entry.run_for_report(&request);
     if args.check_determinism {
@@ -157,6 +161,11 @@ fn run(args: RunArgs) -> Result<u8, UsageError> {
     }
     if let Some(path) = &args.trace {
         write_trace(path, &report)?;
+    }
+    if let Some(path) = &args.spec_trace {
+        let lines = report.spec_trace.as_deref().unwrap_or(&[]);
+        std::fs::write(path, lines.iter().map(|line| format!("{line}\n")).collect::<String>())
+            .map_err(|e| UsageError(format!("cannot write {}: {e}", path.display())))?;
     }
     if let Some(path) = &args.html {
         let title = format!("{} seed {}", entry.name, request.seed);

@@ -9,6 +9,7 @@
 //! is expected to find `BeliefConsistency`/`LeaseUniqueness` violations.
 
 use crate::spec_check::check_step;
+use crate::spec_trace::SpecTrace;
 use model::lease::{
     FencingToken, Input, LeaseCanary, LeaseClient, LeaseConfig, LeaseError, LeaseEvent,
     LeaseRecord, LeaseTimer, Output, ProtectedResource,
@@ -191,13 +192,13 @@ impl Node for LeaseNode {
     type Promise = Promise;
     type Action = Action;
 
-    fn on_message(&mut self, cx: &mut Context<'_, Self>, _from: NodeId, msg: LeaseMsg) {
+    fn on_message(&mut self, cx: &mut Context<'_, Self>, from: NodeId, msg: LeaseMsg) {
         let (LeaseNode::Resource(resource), LeaseMsg::Write { token, payload }) = (self, msg)
         else {
             return;
         };
         // The delivery is the network's doing: declared here, for the resource.
-        cx.action(Action::Deliver { w: token });
+        cx.action(Action::Deliver { from, w: token });
         let accepted = resource.write(token, payload);
         cx.sometimes(if accepted { "fenced-write-accepted" } else { "fenced-write-rejected" });
     }
@@ -259,6 +260,8 @@ pub struct LeaseScenario {
     /// The store record decoded at its version: decoding once per write, not once per step.
     decoded: Option<(u64, RecordView)>,
     conformance: LeaseConformance,
+    /// The run's spec trace, when it is kept (captured runs).
+    pub trace: Option<SpecTrace>,
 }
 
 /// Holds each step against `Lease.tla`'s actions (`SpecConformance`): the clients' declared
@@ -281,6 +284,7 @@ impl LeaseConformance {
         up: impl Iterator<Item = bool>,
         declared: impl Iterator<Item = &'a Action> + Clone,
         takeovers: bool,
+        trace: Option<(&mut SpecTrace, u64)>,
     ) -> Result<(), Violation> {
         let conformance = |seen| Violation::new("SpecConformance", seen);
         self.inferred.clear();
@@ -299,6 +303,9 @@ impl LeaseConformance {
                     spec::infer_store_action(before, after, &self.stored, next.now, takeovers)
                         .map_err(conformance)?;
                 self.inferred.splice(0..0, store);
+                if let Some((trace, step)) = trace {
+                    trace.lease(step, self.inferred.iter(), declared.clone(), next);
+                }
                 let env = spec::Env {
                     now: next.now,
                     local: &next.local,
@@ -327,6 +334,7 @@ impl LeaseScenario {
             previous: None,
             decoded: None,
             conformance: LeaseConformance::default(),
+            trace: None,
         }
     }
 
@@ -419,7 +427,8 @@ impl Scenario for LeaseScenario {
         // The cause first: a step the spec does not allow, then the damage it did.
         let up = (0..self.contenders).map(|id| view.node(id).is_some());
         let declared = view.actions().iter().map(|(_, action)| action);
-        self.conformance.check(self.previous.as_ref(), &next, up, declared, false)?;
+        let trace = self.trace.as_mut().map(|trace| (trace, view.step()));
+        self.conformance.check(self.previous.as_ref(), &next, up, declared, false, trace)?;
         let (invariants, properties) = (spec::INVARIANTS, spec::ACTION_PROPERTIES);
         check_step(invariants, properties, self.previous.as_ref(), &next)?;
         self.previous = Some(next);

@@ -7,6 +7,7 @@ pub mod pingpong;
 pub mod replica_set;
 pub mod replication;
 pub mod spec_check;
+pub mod spec_trace;
 
 use model::failover::FailoverCanary;
 use model::lease::LeaseCanary;
@@ -213,7 +214,11 @@ fn lease_run_with(
     let plan = request.plan.clone().unwrap_or_else(|| {
         FaultPlan::swarm(&mut Stream::fork(request.seed, "faults"), &profile(scenario.contenders))
     });
-    Simulation::new(scenario, request.seed, plan, lease::limits(), request.capture).run()
+    scenario.trace = request.capture.then(spec_trace::SpecTrace::default);
+    let mut sim = Simulation::new(scenario, request.seed, plan, lease::limits(), request.capture);
+    let mut report = sim.run();
+    report.spec_trace = sim.scenario().trace.as_ref().map(|trace| trace.lines().to_vec());
+    report
 }
 
 fn lease_plan(seed: u64) -> FaultPlan {
@@ -274,7 +279,12 @@ fn replication_run_with(request: &RunRequest, ack_policy: AckPolicy) -> RunRepor
     }
     let plan =
         request.plan.clone().unwrap_or_else(|| replication::plan(request.seed, scenario.members));
-    Simulation::new(scenario, request.seed, plan, replication::limits(), request.capture).run()
+    scenario.trace = request.capture.then(spec_trace::SpecTrace::default);
+    let limits = replication::limits();
+    let mut sim = Simulation::new(scenario, request.seed, plan, limits, request.capture);
+    let mut report = sim.run();
+    report.spec_trace = sim.scenario().trace.as_ref().map(|trace| trace.lines().to_vec());
+    report
 }
 
 fn replication_plan(seed: u64) -> FaultPlan {
@@ -290,10 +300,10 @@ fn replication_smaller_sizes(seed: u64) -> Vec<(u32, u32)> {
     (1..members).map(|size| (size, size)).collect()
 }
 
-/// The lease's faults reach every contender and the protected resource (its swarm profile's
-/// nodes).
+/// The lease's faults reach every contender, never the protected resource (its swarm
+/// profile's nodes).
 fn lease_fault_targets(seed: u64, size: Option<u32>) -> u32 {
-    size.unwrap_or_else(|| lease::LeaseScenario::new(seed, None).contenders) + 1
+    size.unwrap_or_else(|| lease::LeaseScenario::new(seed, None).contenders)
 }
 
 /// Replication's faults reach the members, never the client.
@@ -372,7 +382,11 @@ fn cluster_run(request: &RunRequest) -> RunReport {
     }
     let plan =
         request.plan.clone().unwrap_or_else(|| cluster::plan(request.seed, scenario.members));
-    Simulation::new(scenario, request.seed, plan, cluster::limits(), request.capture).run()
+    scenario.keep_spec_trace(request.capture);
+    let mut sim = Simulation::new(scenario, request.seed, plan, cluster::limits(), request.capture);
+    let mut report = sim.run();
+    report.spec_trace = sim.scenario().spec_trace();
+    report
 }
 
 fn cluster_plan(seed: u64) -> FaultPlan {

@@ -3,6 +3,7 @@
 //! step against the actions the members declared (`SpecConformance`).
 
 use crate::spec_check::check_step;
+use crate::spec_trace::SpecTrace;
 use model::promise::Promise;
 use model::replication::{
     AckPolicy, DurableState, Node as Member, ReplicationConfig, ReplicationStats, StableRecord,
@@ -150,20 +151,26 @@ impl ReplicaSetView {
     pub fn check<'a>(
         &mut self,
         declared: impl Iterator<Item = &'a Action> + Clone,
+        trace: Option<(&mut SpecTrace, u64)>,
     ) -> Result<(), Violation> {
         // The cause first: a step the spec does not allow, then the damage it did.
-        self.check_actions(declared)?;
+        self.check_actions(declared, trace)?;
         self.check_invariants()
     }
 
-    /// `SpecConformance` alone (see [`ReplicaSetView::check`]).
+    /// `SpecConformance` alone (see [`ReplicaSetView::check`]); with `trace`, the step (its
+    /// number given) goes into the spec trace first.
     pub fn check_actions<'a>(
         &mut self,
         declared: impl Iterator<Item = &'a Action> + Clone,
+        trace: Option<(&mut SpecTrace, u64)>,
     ) -> Result<(), Violation> {
         let unchanged = self.checked_once && self.current == self.previous;
         if unchanged && self.inferred.is_empty() && declared.clone().next().is_none() {
             return Ok(());
+        }
+        if let Some((trace, step)) = trace {
+            trace.replication(step, self.inferred.iter(), declared.clone(), &self.current);
         }
         let env = Env {
             members: self.config.members.len(),

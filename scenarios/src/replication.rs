@@ -12,6 +12,7 @@
 //! writes to the member it believes leads and follows the members' redirects.
 
 use crate::replica_set::{probe_stats, ReplicaSetView, Seen};
+use crate::spec_trace::SpecTrace;
 use model::moment::Moment;
 use model::promise::Promise;
 use model::replication::{
@@ -193,6 +194,8 @@ pub struct ReplicationScenario {
     /// Every member's settings.
     pub config: ReplicationConfig,
     view: ReplicaSetView,
+    /// The run's spec trace, when it is kept (captured runs).
+    pub trace: Option<SpecTrace>,
 }
 
 impl ReplicationScenario {
@@ -222,7 +225,7 @@ impl ReplicationScenario {
             ..ReplicationConfig::new((0..members).collect())
         };
         let view = ReplicaSetView::new(config.clone(), ack_policy, false);
-        ReplicationScenario { members, writes_max: u64::MAX, config, view }
+        ReplicationScenario { members, writes_max: u64::MAX, config, view, trace: None }
     }
 }
 
@@ -267,7 +270,8 @@ impl Scenario for ReplicationScenario {
             },
             disk: view.disk(id),
         });
-        self.view.check(view.actions().iter().map(|(_, action)| action))
+        let trace = self.trace.as_mut().map(|trace| (trace, view.step()));
+        self.view.check(view.actions().iter().map(|(_, action)| action), trace)
     }
 
     fn check_promises(

@@ -130,6 +130,10 @@ pub struct RunReport {
     pub captured: Option<Vec<DetailedRecord>>,
     pub coverage: Coverage,
     pub plan: FaultPlan,
+    /// The run's spec trace (the actions its nodes declared and the spec variables after each
+    /// step, one JSON object a line, for TLC's trace validation), when the scenario kept one.
+    #[serde(skip)]
+    pub spec_trace: Option<Vec<String>>,
 }
 
 /// A read-only view of the world for invariant checks: true time, every node, the store, the
@@ -335,6 +339,7 @@ impl<S: Scenario> Simulation<S> {
             captured: kernel.trace.take_captured(),
             coverage: kernel.coverage.clone(),
             plan: std::mem::take(&mut self.plan),
+            spec_trace: None,
         }
     }
 }

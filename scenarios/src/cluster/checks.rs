@@ -11,6 +11,7 @@ use super::{ClusterAction, ClusterNode};
 use crate::lease::{record_view, LeaseConformance};
 use crate::replica_set::{ReplicaSetView, Seen};
 use crate::spec_check::check_step;
+use crate::spec_trace::SpecTrace;
 use model::cluster::MemberConfig;
 use model::failover::{HandoverPlan, HandoverResult};
 use model::lease::FencingToken;
@@ -48,6 +49,8 @@ pub struct Checks {
     collected: usize,
     coordinator_up: bool,
     inferred_handover: Vec<handover::Action>,
+    /// The run's spec trace, when it is kept (captured runs).
+    pub trace: Option<SpecTrace>,
 }
 
 impl Checks {
@@ -66,6 +69,7 @@ impl Checks {
             collected: 0,
             coordinator_up: false,
             inferred_handover: Vec::new(),
+            trace: None,
         }
     }
 
@@ -95,14 +99,17 @@ impl Checks {
             ClusterAction::Replication(action) => Some(action),
             _ => None,
         });
-        self.repl.check_actions(replication)?;
+        let step = view.step();
+        let trace = self.trace.as_mut().map(|trace| (trace, step));
+        self.repl.check_actions(replication, trace)?;
         let lease = self.lease_view(view, members)?;
         let up = (0..members).map(|id| view.node(id).is_some());
         let declared = view.actions().iter().filter_map(|(_, action)| match action {
             ClusterAction::Lease(action) => Some(action),
             _ => None,
         });
-        self.lease.check(self.previous_lease.as_ref(), &lease, up, declared, true)?;
+        let trace = self.trace.as_mut().map(|trace| (trace, step));
+        self.lease.check(self.previous_lease.as_ref(), &lease, up, declared, true, trace)?;
         let (invariants, properties) = (failover::INVARIANTS, failover::ACTION_PROPERTIES);
         check_step(invariants, properties, Some(&self.previous_failover), &self.failover)?;
         let (invariants, properties) = (lease::INVARIANTS, lease::ACTION_PROPERTIES);
@@ -310,6 +317,10 @@ impl Checks {
         let primary_after = &self.failover.primary;
         let env = handover::Env { primary: &self.previous_failover.primary, primary_after };
         let actions = self.inferred_handover.iter().chain(declared);
+        if let Some(trace) = self.trace.as_mut() {
+            let primary = &self.previous_failover.primary;
+            trace.failover(view.step(), primary, actions.clone(), after);
+        }
         handover::check_step(before, after, actions, &env)
             .map_err(|seen| Violation::new("SpecConformance", seen))
     }

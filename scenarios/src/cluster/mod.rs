@@ -120,7 +120,8 @@ impl Node for ClusterNode {
             (ClusterNode::Client(client), reply) => client.on_reply(cx, from, reply),
             (ClusterNode::Resource(resource), ClusterMsg::Fenced { token, payload }) => {
                 // The delivery is the network's doing: declared here, for the resource.
-                cx.action(ClusterAction::Lease(model::spec::lease::Action::Deliver { w: token }));
+                let deliver = model::spec::lease::Action::Deliver { from, w: token };
+                cx.action(ClusterAction::Lease(deliver));
                 let accepted = resource.write(token, payload);
                 cx.sometimes(if accepted {
                     "fenced-write-accepted"
@@ -240,6 +241,16 @@ impl ClusterScenario {
         };
         let checks = checks::Checks::new(&config);
         ClusterScenario { members, writes_max: u64::MAX, canary, config, checks }
+    }
+
+    /// Keeps the run's spec trace (or not).
+    pub fn keep_spec_trace(&mut self, keep: bool) {
+        self.checks.trace = keep.then(crate::spec_trace::SpecTrace::default);
+    }
+
+    /// The run's spec trace, if kept: one JSON object a line.
+    pub fn spec_trace(&self) -> Option<Vec<String>> {
+        self.checks.trace.as_ref().map(|trace| trace.lines().to_vec())
     }
 
     fn failover_canary(&self) -> Option<FailoverCanary> {

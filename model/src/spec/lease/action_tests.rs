@@ -91,9 +91,9 @@ fn the_resource_keeps_the_highest_token() {
     let mut before = view(100, None);
     before.last_accepted = Some(token(2, 1));
     let stored = Stored::default();
-    let stale = take(Action::Deliver { w: token(1, 5) }, &before, &stored).unwrap();
+    let stale = take(Action::Deliver { from: 0, w: token(1, 5) }, &before, &stored).unwrap();
     assert_eq!(stale.last_accepted, Some(token(2, 1)), "a stale write bounces");
-    let newer = take(Action::Deliver { w: token(2, 2) }, &before, &stored).unwrap();
+    let newer = take(Action::Deliver { from: 0, w: token(2, 2) }, &before, &stored).unwrap();
     assert_eq!(newer.last_accepted, Some(token(2, 2)));
 }
 
@@ -128,6 +128,6 @@ fn a_step_is_checked_as_a_whole() {
     let error = check_step(&before, &mine, &[], [].iter(), &env).unwrap_err();
     assert!(error.starts_with("n0's client changed held[n0] and belief[n0]"), "{error}");
     after.last_accepted = Some(token(1, 1));
-    let deliver = [Action::Deliver { w: token(1, 1) }];
+    let deliver = [Action::Deliver { from: 0, w: token(1, 1) }];
     assert!(check_step(&before, &after, &[], deliver.iter(), &env).is_ok());
 }

@@ -33,8 +33,8 @@ pub enum Action {
     Crash { n: NodeId },
     /// n stamps a write with `token` and sends it to the resource.
     FencedWrite { n: NodeId, token: FencingToken },
-    /// The resource takes (or bounces) a write stamped `w`.
-    Deliver { w: FencingToken },
+    /// The resource takes (or bounces) a write stamped `w` by `from`.
+    Deliver { from: NodeId, w: FencingToken },
 }
 
 /// Every action of `Lease.tla`'s `Next` the implementation takes.
@@ -122,7 +122,7 @@ impl fmt::Display for Action {
                 write!(f, "{name}(n{n})")
             }
             Action::FencedWrite { n, token } => write!(f, "{name}(n{n}) with {token}"),
-            Action::Deliver { w } => write!(f, "{name}({w})"),
+            Action::Deliver { from, w } => write!(f, "{name}(n{from}'s {w})"),
         }
     }
 }
@@ -299,7 +299,7 @@ impl Action {
                 let held = view.held[n as usize].map(|h| h.token);
                 require(held == Some(token), || format!("it holds {held:?}"))
             }
-            Action::Deliver { w } => {
+            Action::Deliver { w, .. } => {
                 if view.last_accepted.is_none_or(|last| last <= w) {
                     view.last_accepted = Some(w);
                 }

@@ -299,7 +299,7 @@ impl Node {
         }
         leading.answered_this_interval += 1;
         if term == current {
-            self.note_durable(from, durable, out);
+            self.note_durable(from, term, durable, out);
         }
         let m = SyncRequestMsg { from, term, id: request_id, since };
         self.declare(Action::AnswerSync { l: self.id, m }, out);

@@ -82,14 +82,15 @@ impl Node {
             return self.adopt_term(term, out);
         }
         if term == self.current_term {
-            self.note_durable(from, durable, out);
+            self.note_durable(from, term, durable, out);
         }
     }
 
-    /// Counts a replica's durable tail if it is a position of our log.
+    /// Counts a replica's durable tail, reported in `term`, if it is a position of our log.
     pub(super) fn note_durable(
         &mut self,
         from: NodeId,
+        term: u64,
         durable: LogPosition,
         out: &mut Vec<Output>,
     ) {
@@ -99,7 +100,7 @@ impl Node {
         if self.leading.is_none() {
             return;
         }
-        let (term, index, last) = (self.current_term, durable.index, durable.term);
+        let (index, last) = (durable.index, durable.term);
         self.declare(
             Action::CountAppended { n: self.id, m: ReportMsg { from, term, index, last } },
             out,

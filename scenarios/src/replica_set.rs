@@ -8,7 +8,9 @@ use model::promise::Promise;
 use model::replication::{
     AckPolicy, DurableState, Node as Member, ReplicationConfig, ReplicationStats, StableRecord,
 };
-use model::spec::replication::{self as spec, Action, Conformance, Env, History, ReplicationView};
+use model::spec::replication::{
+    self as spec, Action, Change, Conformance, Env, History, ReplicationView, Step,
+};
 use sim::disk::Disk;
 use sim::{Context, Node, Violation};
 
@@ -40,6 +42,9 @@ pub struct ReplicaSetView {
     new_acks: Vec<Vec<(u64, u64)>>,
     /// Per member: how many of its disk's records were synced when the view was last refreshed.
     synced_seen: Vec<usize>,
+    /// Per member: how many synced records `durable` folded in when the view was last
+    /// refreshed (no more: its durable log is unchanged).
+    folded_seen: Vec<usize>,
     /// The actions the last step took that the kernel, not a member, drove: a crash, an fsync.
     inferred: Vec<Action>,
     conformance: Conformance,
@@ -54,6 +59,10 @@ pub struct ReplicaSetView {
     /// The spec's variables after the last step and the step before.
     pub current: ReplicationView,
     previous: ReplicationView,
+    /// Per member: what the last step changed of its variables (compared once, in `refresh`).
+    changes: Vec<Change>,
+    /// The last step changed `acked`.
+    acked_changed: bool,
     checked_once: bool,
 }
 
@@ -68,6 +77,7 @@ impl ReplicaSetView {
             collected: vec![0; members],
             new_acks: vec![Vec::new(); members],
             synced_seen: vec![0; members],
+            folded_seen: vec![usize::MAX; members],
             inferred: Vec::new(),
             conformance: Conformance::default(),
             down: vec![None; members],
@@ -76,6 +86,8 @@ impl ReplicaSetView {
             history: History::default(),
             previous: view.clone(),
             current: view,
+            changes: vec![Change::default(); members],
+            acked_changed: false,
             checked_once: false,
         }
     }
@@ -87,14 +99,14 @@ impl ReplicaSetView {
     /// took `Crash`, a disk that synced more took `Persisted`. Then records new commits in the
     /// history.
     pub fn refresh<'a>(&mut self, seen: impl Fn(u32) -> Seen<'a>) {
-        std::mem::swap(&mut self.current, &mut self.previous);
+        self.previous.copy_from(&self.current, &self.changes);
         self.inferred.clear();
         let spec_view = &mut self.current;
-        spec_view.acked.clone_from(&self.previous.acked);
         for n in 0..self.collected.len() {
             let id = n as u32;
             let restarts = self.previous.nodes[n].restarts;
             let Seen { up, disk } = seen(id);
+            let log_changed;
             self.new_acks[n].clear();
             match up {
                 Some((member, acked)) => {
@@ -104,7 +116,7 @@ impl ReplicaSetView {
                     self.new_acks[n].extend_from_slice(&acked[self.collected[n]..]);
                     spec_view.acked.extend_from_slice(&acked[self.collected[n]..]);
                     self.collected[n] = acked.len();
-                    spec_view.set_node(member, restarts);
+                    log_changed = spec_view.set_node(member, restarts);
                 }
                 None => {
                     if self.down[n].is_none() {
@@ -115,7 +127,7 @@ impl ReplicaSetView {
                         let durable = &disk.records()[..disk.synced_len()];
                         Member::recover(self.config.clone(), id, durable)
                     });
-                    spec_view.set_node(recovered, restarts);
+                    log_changed = spec_view.set_node(recovered, restarts);
                 }
             }
             let synced = disk.synced_len();
@@ -125,7 +137,12 @@ impl ReplicaSetView {
             }
             self.synced_seen[n] = synced;
             follow(&mut self.durable[n], &mut self.folded[n], disk);
-            spec_view.set_disk(n, &self.durable[n], &disk.records()[synced..]);
+            let folded_more = self.folded[n] != self.folded_seen[n];
+            self.folded_seen[n] = self.folded[n];
+            let unsynced = &disk.records()[synced..];
+            let durable_changed = spec_view.set_disk(n, &self.durable[n], folded_more, unsynced);
+            let logs = (log_changed, durable_changed);
+            self.changes[n] = spec_view.nodes[n].change_from(&self.previous.nodes[n], logs);
         }
         self.history.record_commits(spec_view);
         // A write at or below the durable floor a majority has reached was trimmed, so
@@ -136,7 +153,15 @@ impl ReplicaSetView {
         let mut floors: Vec<u64> = spec_view.nodes.iter().map(|v| v.durable_floor).collect();
         floors.sort_unstable_by(|a, b| b.cmp(a));
         let majority_floor = floors.get(floors.len() / 2).copied().unwrap_or(0);
+        let (acked_before, new_acks) = (spec_view.acked.len(), self.new_acks.iter());
         spec_view.acked.retain(|(index, _)| *index > majority_floor);
+        let acked_new = new_acks.map(Vec::len).sum::<usize>() > 0;
+        self.acked_changed = acked_new || spec_view.acked.len() < acked_before;
+    }
+
+    /// The last step changed no mapped variable of any member, nor `acked`.
+    fn unchanged(&self) -> bool {
+        self.checked_once && !self.acked_changed && !self.changes.iter().any(|c| c.any)
     }
 
     /// Member `id` as it would recover, while it is down.
@@ -165,8 +190,7 @@ impl ReplicaSetView {
         declared: impl Iterator<Item = &'a Action> + Clone,
         trace: Option<(&mut SpecTrace, u64)>,
     ) -> Result<(), Violation> {
-        let unchanged = self.checked_once && self.current == self.previous;
-        if unchanged && self.inferred.is_empty() && declared.clone().next().is_none() {
+        if self.unchanged() && self.inferred.is_empty() && declared.clone().next().is_none() {
             return Ok(());
         }
         if let Some((trace, step)) = trace {
@@ -180,15 +204,16 @@ impl ReplicaSetView {
         };
         let new_acks = &self.new_acks;
         let acks = |n: u32| new_acks[n as usize].as_slice();
-        let (before, after) = (&self.previous, &self.current);
+        let step = Step { before: &self.previous, after: &self.current, changes: &self.changes };
         self.conformance
-            .check(before, after, &self.inferred, declared, acks, &env)
+            .check(step, &self.inferred, declared, acks, &env)
             .map_err(|seen| Violation::new("SpecConformance", seen))
     }
 
     /// The invariants and action properties alone (see [`ReplicaSetView::check`]).
     pub fn check_invariants(&mut self) -> Result<(), Violation> {
-        if self.checked_once && self.current == self.previous {
+        let read = self.acked_changed || self.changes.iter().any(|c| c.read_by_invariants);
+        if self.checked_once && !read {
             return Ok(());
         }
         let (previous, next) = (self.checked_once.then_some(&self.previous), &self.current);

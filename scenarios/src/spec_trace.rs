@@ -79,12 +79,14 @@ impl SpecTrace {
         declared: impl Iterator<Item = &'b lease::Action>,
         after: &LeaseView,
     ) {
-        let mut lines: Vec<Value> = inferred.map(lease_line).chain(declared.map(lease_line)).collect();
+        let mut lines: Vec<Value> =
+            inferred.map(lease_line).chain(declared.map(lease_line)).collect();
         if lines.is_empty() {
             return;
         }
         let local: Vec<i64> = after.local.iter().map(|t| micros(*t)).collect();
-        let tick = json!({"module": "Lease", "action": "Tick", "now": micros(after.now), "local": local});
+        let tick =
+            json!({"module": "Lease", "action": "Tick", "now": micros(after.now), "local": local});
         lines.insert(0, tick);
         push_step(self, step, lines, lease_state(after), after.held.len());
     }
@@ -255,10 +257,9 @@ fn lease_line(action: &lease::Action) -> Value {
 }
 
 fn lease_state(view: &LeaseView) -> Value {
-    let record = view.record.map_or(
-        json!({"holder": 0, "term": 0, "gen": 0, "expires": 0}),
-        |w| lease_record(&w),
-    );
+    let record = view
+        .record
+        .map_or(json!({"holder": 0, "term": 0, "gen": 0, "expires": 0}), |w| lease_record(&w));
     let held: Vec<Value> =
         view.held.iter().map(|h| h.map_or(json!([0, 0]), |h| token(&h.token))).collect();
     // NoBelief is the trace spec's -(MaxSkew + 1), MaxSkew a billion microseconds.
@@ -282,7 +283,8 @@ fn phase(phase: handover::Phase) -> &'static str {
 impl SpecTrace {
     fn failover_line(&mut self, action: &handover::Action) -> Value {
         use handover::Action as A;
-        let mut answer = |a: &handover::Answer| json!({"from": id(a.from), "id": self.handover(a.id)});
+        let mut answer =
+            |a: &handover::Answer| json!({"from": id(a.from), "id": self.handover(a.id)});
         let mut line = match *action {
             A::StartHandover { id: h, p, q, mode } => {
                 json!({"id": self.handover(h), "p": id(p), "q": id(q), "mode": format!("{mode:?}")})
@@ -294,7 +296,9 @@ impl SpecTrace {
             A::DemoteMember { p, id: h, term } => {
                 json!({"p": id(p), "id": self.handover(h), "term": term})
             }
-            A::TakeOver { q, id: h, term } => json!({"q": id(q), "id": self.handover(h), "term": term}),
+            A::TakeOver { q, id: h, term } => {
+                json!({"q": id(q), "id": self.handover(h), "term": term})
+            }
             A::CatchUp { a, term, frontier, frontier_term } => {
                 let mut line = answer(&a);
                 line["term"] = json!(term);

@@ -37,7 +37,7 @@ pub use actions::{
     Action, BadRangeMsg, EntriesMsg, HeartbeatMsg, ReportMsg, SyncRequestMsg, VoteRequestMsg,
     ACTIONS, NOT_TAKEN,
 };
-pub use conformance::{first_difference, Conformance};
+pub use conformance::{first_difference, Conformance, Step};
 pub use history::History;
 pub use invariants::{
     acked_writes_durable, durable_promises, durable_term_covers_log, election_safety,
@@ -45,7 +45,7 @@ pub use invariants::{
     state_machine_safety, up_to_date_logs_hold_committed,
 };
 pub use mirror::{Env, Var};
-pub use view::{term_at, DiskRecord, NodeVars, ReplicationView};
+pub use view::{term_at, Change, DiskRecord, NodeVars, ReplicationView};
 
 use super::{ActionProperty, HistoryInvariant, Invariant};
 

@@ -97,13 +97,100 @@ pub struct ReplicationView {
     pub transfers: bool,
 }
 
-/// Copies a log's retained entries into `positions`, reusing its buffer.
-fn set_positions(positions: &mut Vec<(u64, u64)>, log: &Log) {
-    positions.clear();
-    positions.extend(log.entries().iter().map(|e| (e.index, e.term)));
+/// What a step changed of one node's variables, found by one comparison per node and step.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Change {
+    /// A variable some invariant reads changed (role, terms, logs, floors, durable vote,
+    /// commit index, restarts): the invariants need checking again.
+    pub read_by_invariants: bool,
+    /// Any mapped variable changed: a node that declared no action breaks `SpecConformance`.
+    pub any: bool,
+    /// `log` changed.
+    pub log: bool,
+    /// `durableLog` changed.
+    pub durable_log: bool,
+}
+
+/// Brings `positions` to a log's retained entries, reusing its buffer and rewriting only from
+/// the first entry that differs (most steps append or change nothing); true if anything did.
+/// Copying and comparing in one pass is what keeps the every-step mapping cheap.
+fn set_positions(positions: &mut Vec<(u64, u64)>, log: &Log) -> bool {
+    let entries = log.entries();
+    let same = positions.iter().zip(entries).take_while(|(p, e)| **p == (e.index, e.term)).count();
+    if same == positions.len() && same == entries.len() {
+        return false;
+    }
+    positions.truncate(same);
+    positions.extend(entries[same..].iter().map(|e| (e.index, e.term)));
+    true
 }
 
 impl NodeVars {
+    /// Makes `self` a copy of `other`, reusing its buffers; `logs` says which of the two logs
+    /// to copy, (`log`, `durableLog`): a log left out must already equal `other`'s. Logs are
+    /// long and most steps change neither, so a checker keeping the step before copies only
+    /// what the last step changed.
+    pub fn copy_from(&mut self, other: &NodeVars, logs: (bool, bool)) {
+        // Destructured, so a variable added to the view cannot be left out of the copy.
+        let NodeVars {
+            role,
+            current_term,
+            voted_for,
+            leader,
+            log,
+            log_floor,
+            floor_term,
+            unsynced,
+            durable_log,
+            durable_floor,
+            durable_floor_term,
+            durable_vote,
+            commit_index,
+            matched,
+            outstanding,
+            next_request,
+            restarts,
+        } = other;
+        (self.role, self.current_term, self.voted_for, self.leader) =
+            (*role, *current_term, *voted_for, *leader);
+        if logs.0 {
+            self.log.clone_from(log);
+        }
+        (self.log_floor, self.floor_term) = (*log_floor, *floor_term);
+        self.unsynced.clone_from(unsynced);
+        if logs.1 {
+            self.durable_log.clone_from(durable_log);
+        }
+        (self.durable_floor, self.durable_floor_term) = (*durable_floor, *durable_floor_term);
+        (self.durable_vote, self.commit_index) = (*durable_vote, *commit_index);
+        self.matched.clone_from(matched);
+        self.outstanding.clone_from(outstanding);
+        (self.next_request, self.restarts) = (*next_request, *restarts);
+    }
+
+    /// What changed from `before` to `self`, whose `log` and `durableLog` changed or not as
+    /// `logs` says (the mapping knows that as it copies them, at no extra cost).
+    pub fn change_from(&self, before: &NodeVars, logs: (bool, bool)) -> Change {
+        let read_by_invariants = self.role != before.role
+            || self.current_term != before.current_term
+            || self.commit_index != before.commit_index
+            || self.restarts != before.restarts
+            || (self.log_floor, self.floor_term) != (before.log_floor, before.floor_term)
+            || (self.durable_floor, self.durable_floor_term)
+                != (before.durable_floor, before.durable_floor_term)
+            || self.durable_vote != before.durable_vote
+            || logs.0
+            || logs.1;
+        let any = read_by_invariants
+            || self.voted_for != before.voted_for
+            || self.leader != before.leader
+            || self.next_request != before.next_request
+            || self.unsynced != before.unsynced
+            || !self.matched.iter().eq(&before.matched)
+            || self.outstanding != before.outstanding;
+        Change { read_by_invariants, any, log: logs.0, durable_log: logs.1 }
+    }
+
     /// The term of the entry at `index`, if retained (logs are contiguous, so the offset from
     /// the first entry finds it at once; a search covers any gap).
     pub fn term_at(&self, index: u64) -> Option<u64> {
@@ -164,28 +251,38 @@ impl ReplicationView {
 
     /// Sets member `n`'s durable variables from `durable`, what its disk would give back (a
     /// checker that follows the disk knows better than the node's own account), and
-    /// `unsynced` from the records its disk holds past what is synced.
-    pub fn set_disk(&mut self, n: usize, durable: &DurableState, unsynced: &[StableRecord]) {
+    /// `unsynced` from the records its disk holds past what is synced. `durable` may have
+    /// changed since the last call, or not (`maybe_changed` false: its log is not compared
+    /// again). True if `durableLog` changed.
+    pub fn set_disk(
+        &mut self,
+        n: usize,
+        durable: &DurableState,
+        maybe_changed: bool,
+        unsynced: &[StableRecord],
+    ) -> bool {
         let vars = &mut self.nodes[n];
-        set_positions(&mut vars.durable_log, &durable.log);
+        let changed = maybe_changed && set_positions(&mut vars.durable_log, &durable.log);
         vars.durable_floor = durable.log.base().index;
         vars.durable_floor_term = durable.log.base().term;
         vars.durable_vote = durable.vote;
         vars.unsynced.clear();
         vars.unsynced.extend(unsynced.iter().map(DiskRecord::of));
+        changed
     }
 
     /// Sets member `node.id()`'s working variables from the node; `restarts` is the driver's
     /// count. For a node that is down, pass [`Node::recover`] of its durable records. Reuses
     /// the view's buffers, so a checker can refresh one view every step without allocating.
-    pub fn set_node(&mut self, node: &Node, restarts: u64) {
+    /// True if `log` changed.
+    pub fn set_node(&mut self, node: &Node, restarts: u64) -> bool {
         let members = self.nodes.len();
         let vars = &mut self.nodes[node.id() as usize];
         vars.role = node.role();
         vars.current_term = node.current_term();
         vars.voted_for = node.voted_for();
         vars.leader = node.leader();
-        set_positions(&mut vars.log, node.log());
+        let changed = set_positions(&mut vars.log, node.log());
         vars.log_floor = node.log().base().index;
         vars.floor_term = node.log().base().term;
         vars.commit_index = node.commit_index();
@@ -203,5 +300,21 @@ impl ReplicationView {
         vars.outstanding.sort_unstable_by_key(|(_, _, id)| *id);
         vars.next_request = node.requests_handed_out();
         vars.restarts = restarts;
+        changed
+    }
+
+    /// Makes `self` a copy of `other`, reusing every buffer (the derived `clone_from` of a
+    /// node's variables would allocate them anew), where `self` was `other` before the step
+    /// whose changes are `changes` (one per node): the logs that step left alone are not
+    /// copied again. A checker keeps the step before this way.
+    pub fn copy_from(&mut self, other: &ReplicationView, changes: &[Change]) {
+        let ReplicationView { nodes, acked, ack_policy, transfers } = other;
+        self.nodes.resize_with(nodes.len(), NodeVars::default);
+        for (n, (mine, theirs)) in self.nodes.iter_mut().zip(nodes).enumerate() {
+            let change = changes.get(n).map_or((true, true), |c| (c.log, c.durable_log));
+            mine.copy_from(theirs, change);
+        }
+        self.acked.clone_from(acked);
+        (self.ack_policy, self.transfers) = (*ack_policy, *transfers);
     }
 }

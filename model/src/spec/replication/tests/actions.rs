@@ -265,7 +265,8 @@ fn conformance_names_the_action_and_the_variable_a_step_got_wrong() {
     let history = History::default();
     let mut conformance = Conformance::default();
     let check = |c: &mut Conformance, after: &ReplicationView, actions: &[Action]| {
-        c.check(&before, after, &[], actions.iter(), |_| &[], &env(&history))
+        let step = Step { before: &before, after, changes: &[] };
+        c.check(step, &[], actions.iter(), |_| &[], &env(&history))
     };
     assert!(check(&mut conformance, &after, std::slice::from_ref(&action)).is_ok());
     after.nodes[0].commit_index = 5; // past the entries the message verified

@@ -3,6 +3,7 @@
 
 mod actions;
 mod invariants;
+mod view;
 
 use super::view::{NodeVars, ReplicationView};
 use crate::replication::{AckPolicy, Role};

@@ -14,31 +14,30 @@ fn seed_range() {
     common::seed_range("lease", 400);
 }
 
-/// Goal: the invariants bite. Method: each canary must break the invariant its bug should
-/// break, as a safety violation, within 2,000 seeds.
+/// Goal: the checks bite, at the step that breaks the rule. Method: each canary must break
+/// the spec action its bug breaks (`SpecConformance`, naming the action), or a promise as its
+/// write leaves, as a safety violation within 2,000 seeds.
 #[test]
 fn canaries_are_caught() {
     let entry = common::entry("lease");
     let expected: &[(&str, &[&str])] = &[
-        ("no-term-fence", &["FencingMonotonic", "IssuedTokensIncrease"]),
-        ("no-safety-margin", &["BeliefConsistency", "LeaseUniqueness", "DurablePromises"]),
-        ("blind-refresh", &["BeliefConsistency", "FencingMonotonic", "IssuedTokensIncrease"]),
-        ("no-confirm-read", &["LeaseUniqueness", "BeliefConsistency"]),
-        ("unchecked-resource", &["FencingMonotonic"]),
-        (
-            "retry-stale-renewal",
-            &["BeliefConsistency", "LeaseUniqueness", "FencingMonotonic", "IssuedTokensIncrease"],
-        ),
-        ("release-deletes-record", &["IssuedTokensIncrease"]),
-        ("expiry-from-reply", &["LeaseUniqueness", "BeliefConsistency"]),
-        ("write-after-lapse", &["DurablePromises"]),
+        ("no-term-fence", &["SpecConformance/AcquireWrite"]),
+        ("no-safety-margin", &["SpecConformance/Acquired"]),
+        ("blind-refresh", &["SpecConformance/RenewWrite"]),
+        ("no-confirm-read", &["SpecConformance/Acquired"]),
+        ("unchecked-resource", &["SpecConformance/Deliver"]),
+        ("retry-stale-renewal", &["SpecConformance/RenewWrite"]),
+        ("release-deletes-record", &["SpecConformance/ReleaseWrite"]),
+        ("expiry-from-reply", &["SpecConformance/Renewed"]),
+        ("write-after-lapse", &["SpecConformance/FencedWrite", "DurablePromises"]),
     ];
     assert_eq!(expected.len(), entry.canaries().len(), "every canary is listed here");
-    for (canary, invariants) in expected {
-        let Some((seed, invariant)) = common::first_safety_catch(entry, canary, 2_000) else {
+    for (canary, checks) in expected {
+        let Some((seed, violation)) = common::first_safety_violation(entry, canary, 2_000) else {
             panic!("canary {canary} broke no safety invariant within 2,000 seeds");
         };
-        assert!(invariants.contains(&invariant.as_str()), "{canary} at seed {seed}: {invariant}");
+        let by = common::caught_by(&violation);
+        assert!(checks.contains(&by.as_str()), "{canary} at seed {seed}: {by}: {violation:?}");
     }
 }
 

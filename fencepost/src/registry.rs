@@ -74,7 +74,22 @@ impl SeedRun<'_> {
     /// Runs `scenario` through both phases under this seed and plan: what most run functions
     /// do once they have built their scenario.
     pub fn simulate<S: Scenario>(&self, scenario: S, limits: RunLimits) -> RunReport {
-        Simulation::new(scenario, self.seed, self.plan.clone(), limits, self.capture).run()
+        self.simulate_then(scenario, limits, |_, _| {})
+    }
+
+    /// Like [`SeedRun::simulate`], then hands the scenario as the run left it to `finish`
+    /// with the report: to read a checker's statistics or spec trace into the report, say.
+    pub fn simulate_then<S: Scenario>(
+        &self,
+        scenario: S,
+        limits: RunLimits,
+        finish: impl FnOnce(&S, &mut RunReport),
+    ) -> RunReport {
+        let mut simulation =
+            Simulation::new(scenario, self.seed, self.plan.clone(), limits, self.capture);
+        let mut report = simulation.run();
+        finish(simulation.scenario(), &mut report);
+        report
     }
 }
 

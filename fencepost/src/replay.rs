@@ -26,6 +26,10 @@ pub struct RunArgs {
     /// Write the run as a space-time diagram: one self-contained HTML file.
     #[arg(long)]
     html: Option<PathBuf>,
+    /// Write the spec actions each step took and the spec variables after it, one JSON object
+    /// a line, for TLC's trace validation (for scenarios that keep a spec trace).
+    #[arg(long)]
+    spec_trace: Option<PathBuf>,
     /// Replay this fault plan instead of the seed's swarm plan: a bare plan (as `--save-plan`
     /// writes it), or a regression-corpus case (as `shrink` and `stress --save-failures` write
     /// it), which also says the scenario, seed and canary to run and how the run should end.
@@ -65,13 +69,16 @@ pub fn main(registry: &Registry, args: RunArgs) -> Result<u8, UsageError> {
         }
         request.plan = Some(schedule.parsed.plan.clone());
     }
-    request.capture = args.trace.is_some() || args.html.is_some();
+    request.capture = args.trace.is_some() || args.html.is_some() || args.spec_trace.is_some();
     let report = entry.run_for_report(&request).map_err(UsageError)?;
     if args.check_determinism {
         check_determinism(entry, &request, &report)?;
     }
     if let Some(path) = &args.trace {
         write_trace(path, &report)?;
+    }
+    if let Some(path) = &args.spec_trace {
+        write_spec_trace(path, entry.name(), &report)?;
     }
     if let Some(path) = &args.html {
         let title = format!("{} seed {}", entry.name(), request.seed);
@@ -100,6 +107,7 @@ fn check_paths(args: &RunArgs) -> Result<(), UsageError> {
         ("--schedule", &args.schedule),
         ("--trace", &args.trace),
         ("--html", &args.html),
+        ("--spec-trace", &args.spec_trace),
         ("--save-plan", &args.save_plan),
     ]
     .into_iter()
@@ -184,6 +192,23 @@ fn check_determinism(
         show(ra.get(at)),
         show(rb.get(at))
     )))
+}
+
+/// Writes the run's spec trace, one JSON object a line; a scenario that keeps none is an error.
+fn write_spec_trace(
+    path: &Path,
+    scenario: &str,
+    report: &sim::RunReport,
+) -> Result<(), UsageError> {
+    let Some(lines) = report.spec_trace.as_deref() else {
+        return Err(UsageError(format!("scenario {scenario} keeps no spec trace (--spec-trace)")));
+    };
+    output::write_file_with(path, |out| {
+        for line in lines {
+            writeln!(out, "{line}")?;
+        }
+        Ok(())
+    })
 }
 
 fn write_trace(path: &Path, report: &sim::RunReport) -> Result<(), UsageError> {

@@ -157,9 +157,19 @@ pub fn first_safety_catch(
     canary: &str,
     limit: u64,
 ) -> Option<(u64, String)> {
+    first_safety_violation(entry, canary, limit).map(|(seed, v)| (seed, v.invariant))
+}
+
+/// The first seed below `limit` at which `canary` breaks a safety invariant, with the
+/// violation (what was observed, too).
+pub fn first_safety_violation(
+    entry: &ScenarioEntry,
+    canary: &str,
+    limit: u64,
+) -> Option<(u64, sim::Violation)> {
     (0..limit).find_map(|seed| {
         match entry.run(&RunRequest::seed(seed).with_canary(Some(canary))).outcome {
-            Outcome::Safety(violation) => Some((seed, violation.invariant)),
+            Outcome::Safety(violation) => Some((seed, violation)),
             _ => None,
         }
     })

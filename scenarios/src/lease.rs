@@ -9,13 +9,14 @@
 //! is expected to find `BeliefConsistency`/`LeaseUniqueness` violations.
 
 use crate::spec_check::check_step;
+use crate::spec_trace::SpecTrace;
 use model::lease::{
     FencingToken, Input, LeaseCanary, LeaseClient, LeaseConfig, LeaseError, LeaseEvent,
     LeaseRecord, LeaseTimer, Output, ProtectedResource,
 };
 use model::moment::Moment;
 use model::promise::Promise;
-use model::spec::lease::{self as spec, LeaseView, RecordView};
+use model::spec::lease::{self as spec, Action, Held, LeaseView, RecordView, Stored};
 use model::store::{StoreError, StoreReply, StoreRequest};
 use sim::faults::{FaultKind, SwarmProfile};
 use sim::rng::Stream;
@@ -87,11 +88,9 @@ impl Contender {
             Output::SetTimer { after_local_ns, timer: LeaseTimer::Renew } => {
                 cx.set_timer(after_local_ns, TAG_RENEW)
             }
+            Output::Action(action) => cx.action(action),
             Output::FencedWrite { token, payload } => {
                 let write = LeaseMsg::Write { token, payload };
-                cx.spec_action("FencedWrite", || {
-                    format!("{{\"inflight\":[{},{}]}}", token.term, token.generation)
-                });
                 // Applications stall between taking the token and writing (GC, slow work):
                 // the window fencing tokens exist to close.
                 if cx.rng().below(5) == 0 {
@@ -142,29 +141,8 @@ impl Contender {
     }
 }
 
-/// Names the `Lease.tla` action an event performed, with the variables it changed.
-fn spec_action<N: Node>(cx: &mut Context<'_, N>, event: &LeaseEvent) {
-    let token = |t: &FencingToken| format!("[{},{}]", t.term, t.generation);
-    match event {
-        LeaseEvent::Acquired { token: t, expires_at } => cx.spec_action("Acquire", || {
-            format!("{{\"held\":{},\"record.expires\":{expires_at}}}", token(t))
-        }),
-        LeaseEvent::Renewed { token: t, expires_at } => cx.spec_action("Renew", || {
-            format!("{{\"held\":{},\"record.expires\":{expires_at}}}", token(t))
-        }),
-        LeaseEvent::Released { token: t } => {
-            cx.spec_action("Release", || format!("{{\"released\":{}}}", token(t)))
-        }
-        LeaseEvent::RenewFailed(LeaseError::Stale) => {
-            cx.spec_action("RenewStale", || "{\"belief\":0}".to_string())
-        }
-        _ => {}
-    }
-}
-
-/// Names the event's spec action in the trace and hits its probe.
+/// Hits the event's probe.
 pub fn probe<N: Node>(cx: &mut Context<'_, N>, event: &LeaseEvent) {
-    spec_action(cx, event);
     let name = match event {
         LeaseEvent::Acquired { .. } => "lease-acquired",
         LeaseEvent::Renewed { .. } => "lease-renewed",
@@ -212,7 +190,7 @@ impl Node for LeaseNode {
     type Value = Vec<u8>;
     type Record = ();
     type Promise = Promise;
-    type Action = ();
+    type Action = Action;
 
     /// The derived `Hash`: faster than the default `Debug` text, and the hashes the tests pin.
     fn hash_message(msg: &Self::Msg, hasher: &mut sim::trace::StableHasher) {
@@ -223,15 +201,14 @@ impl Node for LeaseNode {
         std::hash::Hash::hash(value, hasher);
     }
 
-    fn on_message(&mut self, cx: &mut Context<'_, Self>, _from: NodeId, msg: LeaseMsg) {
+    fn on_message(&mut self, cx: &mut Context<'_, Self>, from: NodeId, msg: LeaseMsg) {
         let (LeaseNode::Resource(resource), LeaseMsg::Write { token, payload }) = (self, msg)
         else {
             return;
         };
+        // The delivery is the network's doing: declared here, for the resource.
+        cx.action(Action::Deliver { from, w: token });
         let accepted = resource.write(token, payload);
-        cx.spec_action("Deliver", || {
-            format!("{{\"w\":[{},{}],\"accepted\":{accepted}}}", token.term, token.generation)
-        });
         cx.sometimes(if accepted { "fenced-write-accepted" } else { "fenced-write-rejected" });
     }
 
@@ -291,13 +268,83 @@ pub struct LeaseScenario {
     previous: Option<LeaseView>,
     /// The store record decoded at its version: decoding once per write, not once per step.
     decoded: Option<(u64, RecordView)>,
+    conformance: LeaseConformance,
+    /// The run's spec trace, when it is kept (captured runs).
+    pub trace: Option<SpecTrace>,
+}
+
+/// Holds each step against `Lease.tla`'s actions (`SpecConformance`): the clients' declared
+/// ones, the store's write inferred from its record, a crash inferred from a client gone.
+#[derive(Debug, Default)]
+pub struct LeaseConformance {
+    stored: Stored,
+    /// Per contender: up at the last step.
+    up: Vec<bool>,
+    inferred: Vec<Action>,
+}
+
+impl LeaseConformance {
+    /// Checks the step from `previous` to `next`, whose contenders are `up` now, `declared`
+    /// the clients' and the resource's actions; `takeovers` when planned handovers run.
+    pub fn check<'a>(
+        &mut self,
+        previous: Option<&LeaseView>,
+        next: &LeaseView,
+        up: impl Iterator<Item = bool>,
+        declared: impl Iterator<Item = &'a Action> + Clone,
+        takeovers: bool,
+        trace: Option<(&mut SpecTrace, u64)>,
+    ) -> Result<(), Violation> {
+        let conformance = |seen| Violation::new("SpecConformance", seen);
+        self.inferred.clear();
+        let members = next.held.len();
+        self.up.resize(members, false);
+        for (n, up) in up.enumerate().take(members) {
+            if std::mem::replace(&mut self.up[n], up) && !up {
+                self.inferred.push(Action::Crash { n: n as NodeId });
+            }
+        }
+        let result = match previous {
+            None => Ok(()),
+            Some(previous) => {
+                let (before, after) = (previous.record, next.record);
+                let store =
+                    spec::infer_store_action(before, after, &self.stored, next.now, takeovers)
+                        .map_err(conformance)?;
+                self.inferred.splice(0..0, store);
+                if let Some((trace, step)) = trace {
+                    trace.lease(step, self.inferred.iter(), declared.clone(), next);
+                }
+                let env = spec::Env {
+                    now: next.now,
+                    local: &next.local,
+                    ttl: TTL_NS,
+                    margin: SAFETY_MARGIN_NS,
+                    takeovers,
+                    stored: &self.stored,
+                };
+                spec::check_step(previous, next, &self.inferred, declared, &env)
+                    .map_err(conformance)
+            }
+        };
+        self.stored.note(next.record);
+        result
+    }
 }
 
 impl LeaseScenario {
     /// A scenario whose size comes from the seed's `workload` stream.
     pub fn new(seed: u64, canary: Option<LeaseCanary>) -> LeaseScenario {
         let contenders = Stream::fork(seed, "workload").between(3, 7) as u32;
-        LeaseScenario { contenders, writes_max: u64::MAX, canary, previous: None, decoded: None }
+        LeaseScenario {
+            contenders,
+            writes_max: u64::MAX,
+            canary,
+            previous: None,
+            decoded: None,
+            conformance: LeaseConformance::default(),
+            trace: None,
+        }
     }
 
     fn resource_id(&self) -> NodeId {
@@ -318,19 +365,20 @@ impl LeaseScenario {
     /// The refinement mapping: the real cluster as `Lease.tla` sees it.
     fn spec_view(&mut self, view: &View<'_, LeaseNode>) -> Result<LeaseView, Violation> {
         let record = record_view(view.store(), &mut self.decoded)?;
-        let believes = (0..self.contenders)
+        let held: Vec<Option<Held>> = (0..self.contenders)
             .map(|id| match view.node(id) {
-                Some(LeaseNode::Contender(c)) => c.client.belief(view.local_ns(id)),
+                Some(LeaseNode::Contender(c)) => c.client.held_belief(),
                 _ => None,
             })
             .collect();
+        let local = (0..self.contenders).map(|id| view.local_ns(id)).collect();
         let last_accepted = match view.node(self.resource_id()) {
             Some(LeaseNode::Resource(resource)) => resource.accepted.last().map(|(t, _)| *t),
             _ => None,
         };
-        let issued_max = LeaseView::issued_max_after(self.previous.as_ref(), record);
         let now = view.store_time_ns();
-        Ok(LeaseView { now, record, believes, last_accepted, issued_max })
+        let previous = self.previous.as_ref();
+        Ok(LeaseView::new(now, record, held, local, last_accepted, previous))
     }
 }
 
@@ -385,6 +433,11 @@ impl Scenario for LeaseScenario {
 
     fn check(&mut self, view: &View<'_, LeaseNode>) -> Result<(), Violation> {
         let next = self.spec_view(view)?;
+        // The cause first: a step the spec does not allow, then the damage it did.
+        let up = (0..self.contenders).map(|id| view.node(id).is_some());
+        let declared = view.actions().iter().map(|(_, action)| action);
+        let trace = self.trace.as_mut().map(|trace| (trace, view.step()));
+        self.conformance.check(self.previous.as_ref(), &next, up, declared, false, trace)?;
         let (invariants, properties) = (spec::INVARIANTS, spec::ACTION_PROPERTIES);
         check_step(invariants, properties, self.previous.as_ref(), &next)?;
         self.previous = Some(next);
@@ -417,7 +470,10 @@ impl Scenario for LeaseScenario {
 
 /// Faults of the safe variant: everything, with clock error inside what the margin covers
 /// (offset up to 40 ms, drift up to 1,000 ppm: at most 41 ms over a ttl, under the 100 ms
-/// margin). Clock jumps are left out: a backward step can exceed any margin.
+/// margin). Clock jumps are left out: a backward step can exceed any margin. The faults reach
+/// the contenders, not the protected resource: it is the lease's environment, and its fence
+/// (the highest token it accepted) must outlive anything (a crash used to reset it, after which
+/// it took any token).
 pub fn swarm_profile(contenders: u32) -> SwarmProfile {
     let kinds = [
         &FaultKind::NETWORK[..],
@@ -427,7 +483,7 @@ pub fn swarm_profile(contenders: u32) -> SwarmProfile {
         &[FaultKind::AimedStrike],
     ]
     .concat();
-    let mut profile = SwarmProfile::new(contenders + 1, kinds);
+    let mut profile = SwarmProfile::new(contenders, kinds);
     profile.window_ns = secs(15);
     profile.faults_max = 10;
     profile.drift_ppm_max = 1_000;

@@ -9,6 +9,7 @@ pub mod replica_set;
 pub mod replication;
 pub mod session_lease;
 pub mod spec_check;
+pub mod spec_trace;
 
 use fencepost::{CanaryInfo, Registry, ScenarioEntry, SeedRun};
 use model::failover::FailoverCanary;
@@ -81,7 +82,10 @@ fn lease_run(run: &SeedRun<'_>) -> RunReport {
     if let Some(writes_max) = run.plan.writes_max {
         scenario.writes_max = writes_max;
     }
-    run.simulate(scenario, lease::limits())
+    scenario.trace = run.capture.then(spec_trace::SpecTrace::default);
+    run.simulate_then(scenario, lease::limits(), |scenario, report| {
+        report.spec_trace = scenario.trace.as_ref().map(|trace| trace.lines().to_vec());
+    })
 }
 
 fn lease_plan(seed: u64, profile: fn(u32) -> sim::faults::SwarmProfile) -> FaultPlan {
@@ -89,15 +93,15 @@ fn lease_plan(seed: u64, profile: fn(u32) -> sim::faults::SwarmProfile) -> Fault
     FaultPlan::swarm(&mut Stream::fork(seed, "faults"), &profile(contenders))
 }
 
-/// The lease's faults reach every contender and the protected resource (its swarm profile's
-/// nodes).
+/// The lease's faults reach every contender, never the protected resource (its swarm
+/// profile's nodes).
 fn lease_fault_targets(seed: u64, size: Option<u32>) -> u32 {
-    size.unwrap_or_else(|| lease::LeaseScenario::new(seed, None).contenders) + 1
+    size.unwrap_or_else(|| lease::LeaseScenario::new(seed, None).contenders)
 }
 
 fn lease_smaller_sizes(seed: u64) -> Vec<(u32, u32)> {
     let contenders = lease::LeaseScenario::new(seed, None).contenders;
-    (1..contenders).map(|size| (size, size + 1)).collect() // + the protected resource
+    (1..contenders).map(|size| (size, size)).collect()
 }
 
 fn lease_entry(name: &'static str, profile: fn(u32) -> sim::faults::SwarmProfile) -> ScenarioEntry {
@@ -155,7 +159,10 @@ fn replication_run(run: &SeedRun<'_>, ack_policy: AckPolicy) -> RunReport {
         scenario.writes_max = writes_max;
     }
     scenario.stranger = run.plan.stranger;
-    run.simulate(scenario, replication::limits())
+    scenario.trace = run.capture.then(spec_trace::SpecTrace::default);
+    run.simulate_then(scenario, replication::limits(), |scenario, report| {
+        report.spec_trace = scenario.trace.as_ref().map(|trace| trace.lines().to_vec());
+    })
 }
 
 fn replication_members(seed: u64) -> u32 {
@@ -244,7 +251,10 @@ fn cluster_run(run: &SeedRun<'_>) -> RunReport {
         scenario.writes_max = writes_max;
     }
     scenario.stranger = run.plan.stranger;
-    run.simulate(scenario, cluster::limits())
+    scenario.keep_spec_trace(run.capture);
+    run.simulate_then(scenario, cluster::limits(), |scenario, report| {
+        report.spec_trace = scenario.spec_trace();
+    })
 }
 
 fn cluster_members(seed: u64) -> u32 {

@@ -13,12 +13,14 @@
 
 use crate::intruder::{Intruder, Tap, Untouchable};
 use crate::replica_set::{probe_stats, ReplicaSetView, Seen};
+use crate::spec_trace::SpecTrace;
 use model::moment::Moment;
 use model::promise::Promise;
 use model::replication::{
     AckPolicy, Input, Message, Node as Member, Output, ReplTimer, ReplicationCanary,
     ReplicationConfig, Role, StableRecord,
 };
+use model::spec::replication::Action;
 use sim::aim;
 use sim::faults::{FaultKind, FaultPlan, SwarmProfile};
 use sim::rng::Stream;
@@ -111,12 +113,11 @@ impl MemberDriver {
                 cx.sync_disk();
             }
             Output::Ack { write_id, index, term } => {
-                cx.spec_action("AckWrite", || format!("{{\"acked\":[{index},{term}]}}"));
                 cx.sometimes("write-acked");
                 self.acked.push((index, term));
                 cx.send(self.client, ReplMsg::Acked { write_id, index, term });
             }
-            Output::Failover(_) => {} // no coordinator in this scenario
+            Output::Failover(_) | Output::FailoverAction(_) => {} // no coordinator here
             Output::Moment(moment) => {
                 cx.moment_at(moment.name(), moment.target().unwrap_or(cx.id()))
             }
@@ -124,6 +125,7 @@ impl MemberDriver {
                 cx.sometimes("write-redirected");
                 cx.send(self.client, ReplMsg::Rejected { write_id, leader_hint });
             }
+            Output::Action(action) => cx.action(action),
         }
     }
 
@@ -133,7 +135,6 @@ impl MemberDriver {
             through = self.persists.pop_front().map(|(id, _)| id);
         }
         if let Some(through) = through {
-            cx.spec_action("Persisted", || format!("{{\"through\":{through}}}"));
             self.drive(cx, Input::Persisted { through });
         }
     }
@@ -172,7 +173,7 @@ impl Node for ReplNode {
     type Value = ();
     type Record = StableRecord;
     type Promise = Promise;
-    type Action = ();
+    type Action = Action;
 
     /// The derived `Hash`: faster than the default `Debug` text, and the hashes the tests pin.
     fn hash_message(msg: &Self::Msg, hasher: &mut sim::trace::StableHasher) {
@@ -195,7 +196,6 @@ impl Node for ReplNode {
             (ReplNode::Member(m), ReplMsg::Peer(msg)) => m.drive(cx, Input::Message { from, msg }),
             (ReplNode::Stranger(stranger), ReplMsg::Overheard(msg)) => stranger.overhear(msg),
             (ReplNode::Member(m), ReplMsg::Write { write_id, payload }) => {
-                cx.spec_action("ClientWrite", || format!("{{\"write_id\":{write_id}}}"));
                 m.drive(cx, Input::ClientWrite { write_id, payload })
             }
             (ReplNode::Client(client), reply) => client.on_reply(cx, from, reply),
@@ -248,6 +248,8 @@ pub struct ReplicationScenario {
     /// A stranger joins the network, as node `members + 1` (the plan's `stranger`).
     pub stranger: bool,
     view: ReplicaSetView,
+    /// The run's spec trace, when it is kept (captured runs).
+    pub trace: Option<SpecTrace>,
 }
 
 impl ReplicationScenario {
@@ -276,8 +278,9 @@ impl ReplicationScenario {
             best_stands_at_once: timing.best_stands_at_once,
             ..ReplicationConfig::new((0..members).collect())
         };
-        let view = ReplicaSetView::new(config.clone(), ack_policy);
-        ReplicationScenario { members, writes_max: u64::MAX, config, stranger: false, view }
+        let view = ReplicaSetView::new(config.clone(), ack_policy, false);
+        let stranger = false;
+        ReplicationScenario { members, writes_max: u64::MAX, config, stranger, view, trace: None }
     }
 }
 
@@ -332,7 +335,8 @@ impl Scenario for ReplicationScenario {
             },
             disk: view.disk(id),
         });
-        self.view.check()
+        let trace = self.trace.as_mut().map(|trace| (trace, view.step()));
+        self.view.check(view.actions().iter().map(|(_, action)| action), trace)
     }
 
     fn check_promises(

@@ -93,7 +93,7 @@ impl Contender {
             }
             Output::ProtectedWrite { stamp, payload } => {
                 let write = SessionLeaseMsg::Write { stamp, payload };
-                cx.spec_action("Write", || format!("{{\"inflight\":{}}}", stamp.tenure));
+                cx.action(SessionLeaseAction::Write { tenure: stamp.tenure });
                 // Applications stall between the check and the write (GC, slow work): the
                 // window fencing tokens exist to close.
                 if cx.rng().below(5) == 0 {
@@ -137,25 +137,43 @@ impl Contender {
     }
 }
 
+/// The `SessionLease.tla` actions a step took, as the nodes declare them (recorded in captured
+/// traces; the scenario checks the spec's invariants and properties, not yet each action).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SessionLeaseAction {
+    /// `TryLock`: the node took the session lock.
+    TryLock,
+    /// `Take`: the node wrote the lease row and leads, with the row's generation.
+    Take { generation: u64 },
+    /// `Refresh`: a validated refresh of the row.
+    Refresh { generation: u64 },
+    /// `Preempt`: the node terminated a zombie's session.
+    Preempt,
+    /// `Write`: a protected write left, stamped with its tenure.
+    Write { tenure: u64 },
+    /// `Deliver`: the resource judged a write.
+    Deliver { tenure: u64, accepted: bool },
+}
+
 /// Names the event's spec action in the trace and hits its probe.
-fn probe<N: Node>(cx: &mut Context<'_, N>, event: &LeaderEvent) {
+fn probe(cx: &mut Context<'_, SessionLeaseNode>, event: &LeaderEvent) {
     let name = match event {
         LeaderEvent::LockTaken => {
-            cx.spec_action("TryLock", || "{\"role\":\"taking\"}".to_string());
+            cx.action(SessionLeaseAction::TryLock);
             "lock-taken"
         }
         LeaderEvent::LockHeld { .. } => "lock-held",
         LeaderEvent::WaitingOut { .. } => "waiting-out",
         LeaderEvent::Led { generation, .. } => {
-            cx.spec_action("Take", || format!("{{\"gen\":{generation}}}"));
+            cx.action(SessionLeaseAction::Take { generation: *generation });
             "leadership-taken"
         }
         LeaderEvent::Refreshed { generation, .. } => {
-            cx.spec_action("Refresh", || format!("{{\"gen\":{generation}}}"));
+            cx.action(SessionLeaseAction::Refresh { generation: *generation });
             "refreshed"
         }
         LeaderEvent::Preempted { was_alive: true, .. } => {
-            cx.spec_action("Preempt", || "{\"lock\":null}".to_string());
+            cx.action(SessionLeaseAction::Preempt);
             "zombie-preempted"
         }
         LeaderEvent::PreemptRefused => "preempt-refused",
@@ -217,7 +235,7 @@ impl Node for SessionLeaseNode {
     type Value = Vec<u8>;
     type Record = ();
     type Promise = ();
-    type Action = ();
+    type Action = SessionLeaseAction;
 
     /// The derived `Hash`: faster than the default `Debug` text.
     fn hash_message(msg: &Self::Msg, hasher: &mut sim::trace::StableHasher) {
@@ -235,7 +253,7 @@ impl Node for SessionLeaseNode {
             return;
         };
         let accepted = resource.write(stamp);
-        cx.spec_action("Deliver", || format!("{{\"w\":{},\"accepted\":{accepted}}}", stamp.tenure));
+        cx.action(SessionLeaseAction::Deliver { tenure: stamp.tenure, accepted });
         cx.sometimes(if accepted { "write-accepted" } else { "write-refused" });
     }
 

@@ -286,23 +286,6 @@ impl<N: Node> Context<'_, N> {
         &mut self.kernel.rng_nodes[self.node as usize]
     }
 
-    /// Names the spec action this step performed, with the spec variables it changed (as JSON),
-    /// for traces that are validated against the TLA+ spec. Capture-only: `changed` is only
-    /// called when the run keeps a full trace, and the trace hash never sees it.
-    pub fn spec_action(&mut self, action: &'static str, changed: impl FnOnce() -> String) {
-        let kernel = &mut *self.kernel;
-        if kernel.trace.capturing() {
-            let record =
-                kernel.record(RecordKind::Action, self.node, crate::trace::NO_ENDPOINT, 0, 0);
-            let detail = format!(
-                "{{\"action\":\"{action}\",\"node\":{},\"changed\":{}}}",
-                self.node,
-                changed()
-            );
-            kernel.trace.annotate(record, detail);
-        }
-    }
-
     /// Notes that a situation the scenario exists to create happened ("sometimes" coverage).
     pub fn sometimes(&mut self, probe: &'static str) {
         self.kernel.coverage.probe(probe);

@@ -199,6 +199,10 @@ pub struct RunReport {
     /// True when some node sent the object store a request (a report without one leaves the
     /// store's knobs out).
     pub store_used: bool,
+    /// The run's spec trace (the actions its nodes declared and the spec variables after each
+    /// step, one JSON object a line, for TLC's trace validation), when the scenario kept one.
+    #[serde(skip)]
+    pub spec_trace: Option<Vec<String>>,
 }
 
 /// A read-only view of the world for invariant checks: true time, every node, the store, the
@@ -445,6 +449,7 @@ impl<S: Scenario> Simulation<S> {
             coverage: kernel.coverage.clone(),
             plan: std::mem::take(&mut self.plan),
             store_used: kernel.next_request > 0,
+            spec_trace: None,
         }
     }
 }

@@ -6,7 +6,7 @@
 use fencepost::{Registry, RunRequest, ScenarioEntry};
 use std::sync::LazyLock;
 
-pub use fencepost::testing::{first_catch, first_safety_catch, summary};
+pub use fencepost::testing::{first_catch, first_safety_catch, first_safety_violation, summary};
 
 /// This repository's scenarios, built once per test binary.
 pub static REGISTRY: LazyLock<Registry> = LazyLock::new(scenarios::registry);
@@ -31,4 +31,14 @@ pub fn every_canary_caught(name: &str, limit: u64) {
 pub fn canary_report(entry: &ScenarioEntry, canary: &str, seed: u64) -> String {
     let request = RunRequest::seed(seed).with_canary(Some(canary));
     fencepost::testing::render(&REGISTRY, entry, &request)
+}
+
+/// What caught a violation: the invariant's name, or for `SpecConformance` the action it names
+/// (`SpecConformance/GrantVote` for "... (Replication.tla GrantVote)").
+pub fn caught_by(violation: &sim::Violation) -> String {
+    if violation.invariant != "SpecConformance" {
+        return violation.invariant.clone();
+    }
+    let action = violation.observed.rsplit(".tla ").next().unwrap_or("").trim_end_matches(')');
+    format!("SpecConformance/{action}")
 }

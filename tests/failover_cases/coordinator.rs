@@ -15,6 +15,8 @@ struct Driver {
     sent: Vec<(NodeId, Request)>,
     timers: Vec<(u64, FailoverTimer)>,
     done: Option<HandoverResult>,
+    /// The spec actions declared, by name, in order.
+    actions: Vec<&'static str>,
 }
 
 impl Driver {
@@ -26,7 +28,7 @@ impl Driver {
             canary,
         };
         let coordinator = Coordinator::new(config);
-        Driver { coordinator, now: 0, sent: vec![], timers: vec![], done: None }
+        Driver { coordinator, now: 0, sent: vec![], timers: vec![], done: None, actions: vec![] }
     }
 
     fn feed(&mut self, input: Input) {
@@ -39,6 +41,7 @@ impl Driver {
                     self.timers.push((self.now + after_local_ns, timer))
                 }
                 Output::Done(result) => self.done = Some(result),
+                Output::Action(action) => self.actions.push(action.name()),
             }
         }
     }
@@ -119,6 +122,9 @@ fn fast_path_a_caught_up_target_is_handed_over_without_waiting() {
     d.reply(TARGET, Reply::Promoted { handover: 1, term: 4, led_from: at(10) });
     assert_eq!(d.done, Some(handed_over(10, 10, 0, 0)));
     assert!(!d.coordinator.busy());
+    // Each step is declared as the spec action it takes (Failover.tla), in order.
+    let steps = ["StartHandover", "CatchUp", "Progress", "Demote", "Promote", "HandedOver"];
+    assert_eq!(d.actions, steps);
 }
 
 #[test]
@@ -373,7 +379,8 @@ fn a_new_incarnation_ignores_answers_to_the_old_one() {
     let mut out = Vec::new();
     coordinator.handle(0, Input::Start(plan), &mut out);
     let handover = (7 << 32) + 1;
-    assert_eq!(out[0], Output::Send { to: PRIMARY, request: Request::Freeze { handover } });
+    let freeze = Output::Send { to: PRIMARY, request: Request::Freeze { handover } };
+    assert!(out.contains(&freeze), "{out:?}");
     out.clear();
     let stale = Reply::Frontier { handover: 1, term: 3, frontier: at(10) };
     coordinator.handle(0, Input::Reply { from: PRIMARY, reply: stale }, &mut out);

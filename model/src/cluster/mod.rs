@@ -20,6 +20,7 @@ use crate::lease::{
 use crate::moment::Moment;
 use crate::promise::Promise;
 use crate::replication::{self, Node, ReplicationConfig, Role};
+use crate::spec::failover::Action as Handover;
 use crate::store::{StoreReply, StoreRequest};
 
 /// Settings of one member.
@@ -77,6 +78,12 @@ pub enum Output {
     },
     /// The lease's outcomes, for probes and traces.
     Lease(LeaseEvent),
+    /// The lease client's spec action (`tla/Lease.tla`; the replica set's travel inside
+    /// [`replication::Output::Action`]).
+    LeaseAction(crate::spec::lease::Action),
+    /// The member's handover action of `tla/Failover.tla` (those of its replica-set node travel
+    /// inside [`replication::Output::FailoverAction`]).
+    FailoverAction(Handover),
     /// A moment worth a fault, the replica set's or the lease's (see [`crate::moment`]).
     Moment(Moment),
 }
@@ -171,7 +178,9 @@ impl Member {
             }) if self.node.accepts_failover_from(from) && self.primary_token(now).is_none() => {
                 // A leader without the lease is not the primary: freezing it would leave the
                 // lease's holder, which may still believe, out of the handover.
-                let leader_hint = self.node.leader().filter(|leader| *leader != self.node.id());
+                let me = self.node.id();
+                let leader_hint = self.node.leader().filter(|leader| *leader != me);
+                out.push(Output::FailoverAction(Handover::RefuseFreeze { p: me, id: handover }));
                 let reply = Reply::NotPrimary { handover, leader_hint };
                 out.push(Output::Replication(replication::Output::Failover(reply)));
             }
@@ -197,7 +206,11 @@ impl Member {
             }
             Input::Timer(MemberTimer::FreezeExpired { handover }) => {
                 if self.frozen_by == Some(handover) && self.node.frozen() {
-                    self.node.step_down(); // the handover went silent: let the set elect anew
+                    // The handover went silent: let the set elect anew.
+                    out.push(Output::FailoverAction(Handover::FreezeExpired { p: self.node.id() }));
+                    let mut repl = Vec::new();
+                    self.node.step_down(&mut repl);
+                    self.pass_on(now, repl, out);
                 }
             }
         }
@@ -211,6 +224,7 @@ impl Member {
             let reject = replication::Output::Reject { write_id, leader_hint };
             return out.push(Output::Replication(reject));
         }
+        out.push(Output::FailoverAction(Handover::ClientWrite { n: self.node.id() }));
         let before = self.node.log().last_index();
         let mut repl = Vec::new();
         let input = replication::Input::ClientWrite { write_id, payload };
@@ -237,7 +251,7 @@ impl Member {
                 }
                 replication::Output::Failover(reply @ Reply::Promoted { term, .. }) => {
                     if self.lease.belief(now).is_some_and(|token| token.term == term) {
-                        out.push(Output::Replication(replication::Output::Failover(reply)));
+                        self.answer_promotion(reply, out);
                     } else {
                         self.promoted_reply = Some(reply);
                     }
@@ -246,6 +260,15 @@ impl Member {
                 other => out.push(Output::Replication(other)),
             }
         }
+    }
+
+    /// Answers a promotion: this member leads its term with the lease (`TakeOver`).
+    fn answer_promotion(&self, reply: Reply, out: &mut Vec<Output>) {
+        if let Reply::Promoted { handover, term, .. } = reply {
+            let q = self.node.id();
+            out.push(Output::FailoverAction(Handover::TakeOver { q, id: handover, term }));
+        }
+        out.push(Output::Replication(replication::Output::Failover(reply)));
     }
 
     fn drive_lease(&mut self, now: u64, input: lease::Input, out: &mut Vec<Output>) {
@@ -260,9 +283,11 @@ impl Member {
                     out.push(Output::SetTimer { after_local_ns, timer: MemberTimer::Lease(timer) })
                 }
                 lease::Output::FencedWrite { token, payload } => {
+                    out.push(Output::FailoverAction(Handover::FencedWrite { n: self.node.id() }));
                     out.push(Output::FencedWrite { token, payload })
                 }
                 lease::Output::Moment(moment) => out.push(Output::Moment(moment)),
+                lease::Output::Action(action) => out.push(Output::LeaseAction(action)),
                 lease::Output::Event(event) => {
                     if let LeaseEvent::AcquireFailed(LeaseError::Fenced { theirs, .. }) = event {
                         // A newer term took the lease: this leadership is over.
@@ -305,7 +330,7 @@ impl Member {
                 self.promoted_reply = None; // that leadership ended before it took the lease
             } else if self.lease.belief(now).is_some_and(|token| token.term == promoted) {
                 let reply = self.promoted_reply.take().expect("checked just above");
-                out.push(Output::Replication(replication::Output::Failover(reply)));
+                self.answer_promotion(reply, out);
             }
         }
     }

@@ -5,6 +5,7 @@ use super::{
     Input, Mode, Output, Phase, Reply, Request,
 };
 use crate::replication::LogPosition;
+use crate::spec::failover::{Action, Answer, Handover as SpecHandover, Phase as SpecPhase};
 use crate::NodeId;
 
 /// Drives planned handovers. Holds no clock: time is the `now_local_ns` argument.
@@ -37,6 +38,41 @@ impl Coordinator {
         self.plan.map(|plan| (self.handover, plan))
     }
 
+    /// The handover as `Failover.tla`'s `ho` has it (default while idle).
+    pub fn spec_handover(&self) -> SpecHandover {
+        let Some(plan) = self.plan else { return SpecHandover::default() };
+        let base = SpecHandover {
+            id: self.handover,
+            from: plan.primary,
+            to: plan.target,
+            mode: Some(plan.mode),
+            ..SpecHandover::default()
+        };
+        let at = |phase, h: &Handover| SpecHandover {
+            phase,
+            term: h.term,
+            frontier: h.frontier.index,
+            frontier_term: h.frontier.term,
+            reached: h.reached.index,
+            ..base
+        };
+        match &self.phase {
+            Phase::Idle => SpecHandover::default(),
+            Phase::Freezing => SpecHandover { phase: SpecPhase::Freezing, ..base },
+            Phase::CatchingUp { term, frontier, reached, .. } => SpecHandover {
+                phase: SpecPhase::CatchUp,
+                term: *term,
+                frontier: frontier.index,
+                frontier_term: frontier.term,
+                reached: reached.index,
+                ..base
+            },
+            Phase::Demoting { handover } => at(SpecPhase::Demoting, handover),
+            Phase::Promoting { handover } => at(SpecPhase::Promoting, handover),
+            Phase::Resuming { .. } => SpecHandover { phase: SpecPhase::Resuming, ..base },
+        }
+    }
+
     /// Advances the coordinator by one input.
     pub fn handle(&mut self, now_local_ns: u64, input: Input, out: &mut Vec<Output>) {
         match input {
@@ -56,6 +92,8 @@ impl Coordinator {
         }
         self.handover += 1;
         self.plan = Some(plan);
+        let (id, p, q, mode) = (self.handover, plan.primary, plan.target, plan.mode);
+        out.push(Output::Action(Action::StartHandover { id, p, q, mode }));
         self.enter(Phase::Freezing, out);
     }
 
@@ -102,8 +140,13 @@ impl Coordinator {
         if reply.handover() != self.handover {
             return; // an earlier handover's late answer
         }
+        let a = Answer { from, id: self.handover };
+        let declare = |action, out: &mut Vec<Output>| out.push(Output::Action(action));
         match (self.phase.clone(), reply) {
             (Phase::Freezing, Reply::Frontier { term, frontier, .. }) if from == plan.primary => {
+                let (index, last) = (frontier.index, frontier.term);
+                let catch_up = Action::CatchUp { a, term, frontier: index, frontier_term: last };
+                declare(catch_up, out);
                 let term = if self.canary(FailoverCanary::NoTermBump) { term } else { term + 1 };
                 let reached = LogPosition::ZERO;
                 self.enter(Phase::CatchingUp { term, frontier, reached, frozen_at_ns: now }, out);
@@ -111,6 +154,7 @@ impl Coordinator {
                 out.push(Output::SetTimer { after_local_ns: plan.deadline_ns, timer });
             }
             (Phase::Freezing, Reply::NotPrimary { leader_hint, .. }) if from == plan.primary => {
+                declare(Action::NotPrimary { a }, out);
                 self.finish(HandoverResult::NotPrimary { asked: from, leader_hint }, out)
             }
             (
@@ -120,6 +164,7 @@ impl Coordinator {
                 // Only entries of the primary's term are surely the primary's (it alone led that
                 // term): a tail of an older term may have diverged, and one of a newer term means
                 // another leader rose, whose log says nothing of the frozen frontier.
+                declare(Action::Progress { a, index: durable.index, last: durable.term }, out);
                 let reached =
                     if durable.term == frontier.term { reached.max(durable) } else { reached };
                 self.phase = Phase::CatchingUp { term, frontier, reached, frozen_at_ns };
@@ -133,12 +178,15 @@ impl Coordinator {
                 // A target promoted now could find the term already won by an election that
                 // owes nothing to this handover's frontier.
                 let Some(committed) = committed else {
+                    declare(Action::Overtaken { a }, out);
                     return self.finish(HandoverResult::Overtaken, out);
                 };
                 let reached = handover.reached.index;
                 if plan.mode == Mode::Force && reached < committed {
+                    declare(Action::RefuseForce { a, committed }, out);
                     return self.finish(HandoverResult::ForceRefused { committed, reached }, out);
                 }
+                declare(Action::Promote { a: Some(a), committed: Some(committed) }, out);
                 self.enter(Phase::Promoting { handover }, out)
             }
             (Phase::Promoting { handover }, Reply::Promoted { term: promoted, led_from, .. })
@@ -148,11 +196,14 @@ impl Coordinator {
                     self.count_skipped(plan.mode, &handover, led_from);
                 let waited_ns = handover.waited_ns;
                 let term = handover.term;
+                let (led_from, reported) = (led_from.index, skipped);
+                declare(Action::HandedOver { a, term, led_from, reported }, out);
                 let result =
                     HandoverResult::HandedOver { term, frontier, reached, skipped, waited_ns };
                 self.finish(result, out);
             }
             (Phase::Resuming { result }, Reply::Resumed { .. }) if from == plan.primary => {
+                declare(Action::Resumed { a }, out);
                 self.finish(result, out)
             }
             _ => {} // not what this step waits for: a duplicate or a reordered answer
@@ -180,6 +231,7 @@ impl Coordinator {
                 let waited_ns = now.saturating_sub(frozen_at_ns);
                 let (frontier, reached) = (frontier.index, reached.index);
                 let result = HandoverResult::CatchUpTimedOut { frontier, reached, waited_ns };
+                out.push(Output::Action(Action::Resume));
                 self.enter(Phase::Resuming { result }, out);
             }
             FailoverTimer::GiveUp { handover, phase }
@@ -213,6 +265,11 @@ impl Coordinator {
             }
             Phase::Resuming { result } => result,
         };
+        let reported = match result {
+            HandoverResult::PromotionUnconfirmed { skipped, .. } => Some(skipped),
+            _ => None,
+        };
+        out.push(Output::Action(Action::GiveUp { reported }));
         self.finish(result, out);
     }
 
@@ -223,12 +280,14 @@ impl Coordinator {
         };
         let waited_ns = now.saturating_sub(frozen_at_ns);
         let handover = Handover { term, frontier, reached, waited_ns };
+        out.push(Output::Action(Action::Demote));
         if self.canary(FailoverCanary::OldPrimaryNotDemoted) {
             return self.enter(Phase::Promoting { handover }, out);
         }
         self.enter(Phase::Demoting { handover }, out);
         if let (true, Some(plan)) = (self.canary(FailoverCanary::PromoteBeforeDemoted), self.plan) {
             // Canary: the promotion leaves with the demotion instead of after its answer.
+            out.push(Output::Action(Action::Promote { a: None, committed: None }));
             let request = Request::Promote { handover: self.handover, term };
             out.push(Output::Send { to: plan.target, request });
         }

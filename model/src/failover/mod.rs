@@ -135,9 +135,18 @@ pub enum Input {
 /// What the coordinator asks its driver to do, or reports.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Output {
-    Send { to: NodeId, request: Request },
-    SetTimer { after_local_ns: u64, timer: FailoverTimer },
+    Send {
+        to: NodeId,
+        request: Request,
+    },
+    SetTimer {
+        after_local_ns: u64,
+        timer: FailoverTimer,
+    },
     Done(HandoverResult),
+    /// The spec action (`tla/Failover.tla`) the coordinator just took: a pure statement of the
+    /// step, for a checker to hold against the spec; nothing to carry out.
+    Action(crate::spec::failover::Action),
 }
 
 /// How a handover ended.

@@ -6,6 +6,7 @@ use super::record::{FencingToken, LeaseRecord};
 use super::{LeaseCanary, LeaseError};
 use crate::moment::Moment;
 use crate::promise::Promise;
+use crate::spec::lease::{Action, Held, RecordView};
 use crate::store::{StoreError, StoreReply, StoreRequest, Version};
 use crate::NodeId;
 
@@ -74,6 +75,9 @@ pub enum Output {
     Event(LeaseEvent),
     /// A moment worth a fault (see [`crate::moment`]); nothing to carry out.
     Moment(Moment),
+    /// The spec action (`tla/Lease.tla`) the client just took: a pure statement of the step,
+    /// for a checker to hold against the spec; nothing to carry out.
+    Action(Action),
 }
 
 impl Output {
@@ -172,6 +176,23 @@ impl LeaseClient {
         self.held.as_ref().map(|(record, _)| record)
     }
 
+    /// The token held and the local time until which it is believed (lapsed or not): the
+    /// spec's `held[n]` and `belief[n]`.
+    pub fn held_belief(&self) -> Option<Held> {
+        let (record, _) = self.held.as_ref()?;
+        let belief = record.expires_at.saturating_sub(self.margin_ns);
+        Some(Held { token: record.token(), belief })
+    }
+
+    /// Drops the record held, if any, stating it as the spec's `Release`.
+    fn drop_held(&mut self, out: &mut Vec<Output>) -> Option<(LeaseRecord, Version)> {
+        let held = self.held.take();
+        if held.is_some() {
+            out.push(Output::Action(Action::Release { n: self.id }));
+        }
+        held
+    }
+
     /// The highest term this client has seen in the store or been told of.
     pub fn highest_term_seen(&self) -> u64 {
         self.highest_term_seen
@@ -195,7 +216,10 @@ impl LeaseClient {
                     self.belief(now_local_ns)
                 };
                 match token {
-                    Some(token) => out.push(Output::FencedWrite { token, payload }),
+                    Some(token) => {
+                        out.push(Output::Action(Action::FencedWrite { n: self.id, token }));
+                        out.push(Output::FencedWrite { token, payload })
+                    }
                     None => out.push(Output::Event(LeaseEvent::WriteRefused)),
                 }
             }
@@ -231,14 +255,14 @@ impl LeaseClient {
         }
         // Re-acquiring (under a newer term) rewrites our own record: stop believing in the old
         // one before the store hears of it, so belief never names a record that is gone.
-        self.held = None;
+        self.drop_held(out);
         let get = self.get();
         self.request(Pending::AcquireRead { term, takeover }, get, out);
     }
 
     fn release(&mut self, out: &mut Vec<Output>) {
         // Stop believing before the store hears of it, so belief never outlives the record.
-        let Some((record, version)) = self.held.take() else { return };
+        let Some((record, version)) = self.drop_held(out) else { return };
         if self.busy() {
             return; // the in-flight operation's answer finds nothing held
         }
@@ -261,7 +285,7 @@ impl LeaseClient {
             return;
         }
         if record.term < self.highest_term_seen && self.canary != Some(LeaseCanary::NoTermFence) {
-            self.held = None;
+            self.drop_held(out);
             let error = LeaseError::Fenced { ours: record.term, theirs: self.highest_term_seen };
             return out.push(Output::Event(LeaseEvent::RenewFailed(error)));
         }
@@ -321,7 +345,7 @@ impl LeaseClient {
                     self.renewed(record, version, out)
                 }
                 StoreReply::Written { version } => self.renewed(record, version, out),
-                StoreReply::ConditionFailed => self.stale(out),
+                StoreReply::ConditionFailed => self.stale(Action::RenewStale { n: self.id }, out),
                 StoreReply::Failed(StoreError::Timeout) => {
                     // Ambiguous: read back to learn whether the renewal applied.
                     let get = self.get();
@@ -334,7 +358,8 @@ impl LeaseClient {
                 Ok(Some((stored, version))) if stored == record => {
                     self.renewed(record, version, out)
                 }
-                Ok(_) => self.stale(out),
+                // The read-back found another record: give the lease up.
+                Ok(_) => self.stale(Action::Release { n: self.id }, out),
                 Err(error) => self.renew_failed(error, out),
             },
         }
@@ -440,6 +465,7 @@ impl LeaseClient {
     }
 
     fn acquired(&mut self, record: LeaseRecord, version: Version, out: &mut Vec<Output>) {
+        out.push(Output::Action(Action::Acquired { n: self.id, w: RecordView::of(&record) }));
         let (token, expires_at) = (record.token(), record.expires_at);
         self.held = Some((record, version));
         out.push(Output::Event(LeaseEvent::Acquired { token, expires_at }));
@@ -453,13 +479,17 @@ impl LeaseClient {
     fn renewed(&mut self, record: LeaseRecord, version: Version, out: &mut Vec<Output>) {
         let (token, expires_at) = (record.token(), record.expires_at);
         if self.held.is_some() {
+            out.push(Output::Action(Action::Renewed { n: self.id, w: RecordView::of(&record) }));
             self.held = Some((record, version));
             out.push(Output::Event(LeaseEvent::Renewed { token, expires_at }));
         }
     }
 
-    fn stale(&mut self, out: &mut Vec<Output>) {
-        self.held = None;
+    /// The renewal found the record moved on: stop believing (stated as `action`).
+    fn stale(&mut self, action: Action, out: &mut Vec<Output>) {
+        if self.held.take().is_some() {
+            out.push(Output::Action(action));
+        }
         out.push(Output::Event(LeaseEvent::RenewFailed(LeaseError::Stale)));
     }
 

@@ -234,7 +234,9 @@ fn writes_are_stamped_only_while_believed() {
     assert_eq!(d.input(Input::Write { payload: 9 }), vec![Output::Event(LeaseEvent::WriteRefused)]);
     let written = d.acquire_fresh(4);
     let out = d.input(Input::Write { payload: 9 });
-    assert_eq!(out, vec![Output::FencedWrite { token: written.token(), payload: 9 }]);
+    let token = written.token();
+    let declared = Output::Action(crate::spec::lease::Action::FencedWrite { n: 1, token });
+    assert_eq!(out, vec![declared, Output::FencedWrite { token, payload: 9 }]);
 }
 
 #[test]
@@ -287,6 +289,6 @@ fn each_canary_changes_exactly_its_behaviour() {
     let written = d.acquire_fresh(1);
     d.now = written.expires_at;
     let out = d.input(Input::Write { payload: 7 });
-    assert!(matches!(out[..], [Output::FencedWrite { .. }]));
+    assert!(matches!(out[..], [Output::Action(_), Output::FencedWrite { .. }]));
     // The correct client does none of these (covered by the tests above).
 }

@@ -15,6 +15,7 @@ use super::node::Node;
 use super::replica::Applied;
 use super::{ReplicationCanary, Role};
 use crate::moment::Moment;
+use crate::spec::replication::{Action, BadRangeMsg, EntriesMsg, SyncRequestMsg};
 use crate::NodeId;
 
 /// At most this many sync requests outstanding (older ones are forgotten first).
@@ -93,8 +94,10 @@ impl Node {
         self.sync.next_request_id += 1;
         let since = self.sync.probe_since.unwrap_or(self.log.last_index());
         if self.sync.outstanding.len() >= OUTSTANDING_MAX {
-            self.sync.outstanding.remove(0);
+            let oldest = self.sync.outstanding.remove(0);
+            self.declare(Action::ForgetRequest { n: self.id, id: oldest.request_id }, out);
         }
+        self.declare(Action::RequestSync { n: self.id, since }, out);
         self.sync.outstanding.push(Outstanding { request_id, to: leader, term, since });
         let durable = self.acked_tail();
         self.sync.last_reported = durable;
@@ -109,6 +112,7 @@ impl Node {
             return; // answered already
         };
         self.sync.outstanding.remove(at);
+        self.declare(Action::ForgetRequest { n: self.id, id: request_id }, out);
         self.stats.sync_timeouts += 1;
         self.request_sync_if_behind(out);
     }
@@ -166,8 +170,17 @@ impl Node {
         if self.accept_answer(from, term, request_id, since).is_none() {
             return;
         }
-        match self.apply_entries(prev, &entries, commit, out) {
+        let n = self.id;
+        let declare = || {
+            let terms = entries.iter().map(|e| e.term).collect();
+            let (prev_term, id) = (prev.term, request_id);
+            let m =
+                EntriesMsg { from, term, id, prev: prev.index, prev_term, entries: terms, commit };
+            Action::ReceiveSyncResponse { n, m }
+        };
+        match self.apply_entries(prev, &entries, commit, declare, out) {
             Applied::Mismatch => {
+                self.declare(Action::ForgetRequest { n, id: request_id }, out);
                 // Our entry at `prev` differs: every entry after it does too. Ask one earlier.
                 let earlier = prev.index.saturating_sub(1).max(self.log.base().index);
                 self.sync.probe_since = Some(earlier);
@@ -203,35 +216,38 @@ impl Node {
             self.adopt_term(term, out);
         }
         let Some(since) = self.accept_answer(from, term, request_id, since) else { return };
+        let forget = Action::ForgetRequest { n: self.id, id: request_id };
         match reason {
             NackReason::NotLeader => {
                 self.stats.not_leader_received += 1;
+                self.declare(forget, out);
                 if self.leader == Some(from) {
-                    self.role = Role::Idle;
-                    self.leader = None;
-                    self.sync.forget_leader();
+                    self.step_down(out);
                 }
             }
-            NackReason::Backpressure => self.start_backoff(out),
+            NackReason::Backpressure => {
+                self.declare(forget, out);
+                self.start_backoff(out)
+            }
             NackReason::BadRange { first_retained, base_term } => {
-                self.skip_ahead(since, first_retained, base_term, out)
+                let floor = first_retained.saturating_sub(1);
+                let m =
+                    BadRangeMsg { from, term, id: request_id, since, floor, floor_term: base_term };
+                self.skip_ahead(m, out)
             }
         }
     }
 
-    /// The leader no longer holds the entries after `since`: treat our log as starting right
-    /// before its first retained entry (everything up to there is committed), in one step.
-    fn skip_ahead(
-        &mut self,
-        since: u64,
-        first_retained: u64,
-        base_term: u64,
-        out: &mut Vec<Output>,
-    ) {
-        if since.saturating_add(1) >= first_retained {
-            return; // we asked for retained entries: the nack does not apply
+    /// The leader no longer holds the entries after the request's `since`: treat our log as
+    /// starting at its floor, right before its first retained entry (everything up to there is
+    /// committed), in one step.
+    fn skip_ahead(&mut self, m: BadRangeMsg, out: &mut Vec<Output>) {
+        if m.since >= m.floor {
+            // We asked for retained entries: the nack does not apply, the request is done.
+            return self.declare(Action::ForgetRequest { n: self.id, id: m.id }, out);
         }
-        let base = LogPosition { term: base_term, index: first_retained - 1 };
+        self.declare(Action::ReceiveBadRange { n: self.id, m }, out);
+        let base = LogPosition { term: m.floor_term, index: m.floor };
         // The request is still outstanding, so our log has not changed since we asked (see
         // `on_append`): every entry of ours after `since` differs from the leader's (that is
         // why we asked from there), and nothing the leader counted as ours is lost.
@@ -283,8 +299,10 @@ impl Node {
         }
         leading.answered_this_interval += 1;
         if term == current {
-            self.note_durable(from, durable, out);
+            self.note_durable(from, term, durable, out);
         }
+        let m = SyncRequestMsg { from, term, id: request_id, since };
+        self.declare(Action::AnswerSync { l: self.id, m }, out);
         let base = self.log.base();
         if since < base.index {
             let reason =

@@ -10,6 +10,7 @@ use super::node::Node;
 use super::writes::LeaderState;
 use super::{ReplicationCanary, Role};
 use crate::moment::Moment;
+use crate::spec::replication::{Action, HeartbeatMsg, VoteRequestMsg};
 use crate::NodeId;
 use std::cmp::Reverse;
 use std::collections::BTreeSet;
@@ -54,6 +55,9 @@ impl Node {
     }
 
     pub(super) fn broadcast_heartbeat(&self, out: &mut Vec<Output>) {
+        if self.role == Role::Leader {
+            self.declare(Action::Heartbeat { n: self.id }, out);
+        }
         let msg = Message::Heartbeat {
             term: self.current_term,
             role: self.role,
@@ -77,15 +81,19 @@ impl Node {
         if role != Role::Leader {
             return; // gossip for the standing rule only: terms move on leaders' word
         }
-        if self.role == Role::Leader {
+        let dual_canary = self.canary(ReplicationCanary::NoDualLeaderConvergence);
+        if self.role == Role::Leader && (term <= self.current_term || dual_canary) {
             return self.meet_leader(from, term, tail, out);
         }
         if term < self.current_term {
             return; // a deposed leader: it steps down when it meets the current one
         }
         if term > self.current_term {
-            self.adopt_term(term, out);
+            self.adopt_term(term, out); // a leader of an older term too: it follows from here on
         }
+        let (tail_index, tail_term) = (tail.index, tail.term);
+        let m = HeartbeatMsg { from, term, tail_index, tail_term, commit };
+        self.declare(Action::Follow { n: self.id, m }, out);
         self.follow(from);
         self.sync.leader_tail = Some(tail);
         if self.log.contains(tail) {
@@ -95,7 +103,8 @@ impl Node {
         self.request_sync_if_behind(out);
     }
 
-    /// Two leaders met: the higher term wins, then the higher tail, then the lower id.
+    /// Two leaders of one term met: the higher tail wins, then the lower id. (A leader of an
+    /// older term loses to us; one of a newer term makes us follow it, as any heartbeat does.)
     fn meet_leader(&mut self, from: NodeId, term: u64, tail: LogPosition, out: &mut Vec<Output>) {
         if term == self.current_term {
             self.stats.equal_term_leader_meetings += 1;
@@ -103,6 +112,7 @@ impl Node {
         if self.canary(ReplicationCanary::NoDualLeaderConvergence) {
             // Canary: the loser takes the winner's term and keeps leading.
             if term > self.current_term {
+                self.declare(Action::UpdateTerm { n: self.id, t: term }, out);
                 self.current_term = term;
                 self.voted_for = None;
                 self.persist(vec![StableRecord::Vote { term, voted_for: None }], out);
@@ -114,9 +124,9 @@ impl Node {
         if theirs < ours {
             return; // we win: the other steps down when it hears our heartbeat
         }
-        if term > self.current_term {
-            self.adopt_term(term, out);
-        }
+        let (tail_index, tail_term) = (tail.index, tail.term);
+        let m = HeartbeatMsg { from, term, tail_index, tail_term, commit: 0 };
+        self.declare(Action::LeadersMeet { n: self.id, m }, out);
         self.follow(from);
         self.sync.leader_tail = Some(tail);
         self.request_sync_if_behind(out);
@@ -125,6 +135,7 @@ impl Node {
     /// The leader went quiet: become a candidate, and stand now if this node is the best choice
     /// among the peers heard from recently (and the config allows it), else after its wait.
     fn lose_leader(&mut self, out: &mut Vec<Output>) {
+        self.declare(Action::Timeout { n: self.id }, out);
         self.role = Role::Candidate;
         self.leader = None;
         self.candidacy = None;
@@ -184,6 +195,10 @@ impl Node {
 
     /// Stands for `term`; a handover's promotion names the term and asks for a `transfer`.
     pub(super) fn stand_in(&mut self, term: u64, transfer: bool, out: &mut Vec<Output>) {
+        let n = self.id;
+        let action =
+            if transfer { Action::StandTransfer { n, t: term } } else { Action::Stand { n } };
+        self.declare(action, out);
         self.stats.elections_started += 1;
         self.role = Role::Candidate;
         self.leader = None;
@@ -215,6 +230,7 @@ impl Node {
         candidacy.requested = true;
         candidacy.granted.insert(self.id);
         let (term, transfer) = (candidacy.term, candidacy.transfer);
+        self.declare(Action::RequestVotes { n: self.id, transfer }, out);
         let msg = Message::RequestVote { term, last, transfer };
         self.broadcast(&msg, out);
         self.become_leader_if_elected(out);
@@ -244,6 +260,9 @@ impl Node {
             let msg = Message::VoteReply { term: self.current_term, granted: false };
             return self.send(from, msg, out);
         }
+        let (last_index, last_term) = (last.index, last.term);
+        let m = VoteRequestMsg { from, term, last_index, last_term, transfer };
+        self.declare(Action::GrantVote { n: self.id, m }, out);
         self.voted_for = Some(from);
         self.missed_ticks = 0;
         self.stats.votes_granted += 1;
@@ -259,6 +278,7 @@ impl Node {
     /// Sends a vote grant, a moment worth a fault (the voter may be back, having forgotten
     /// nothing it promised, within the same election).
     pub(super) fn send_grant(&mut self, to: NodeId, grant: Message, out: &mut Vec<Output>) {
+        self.declare(Action::SendGrant { n: self.id, c: to, t: grant.term() }, out);
         self.send(to, grant, out);
         out.push(Output::Moment(Moment::VoteGranted));
     }
@@ -274,6 +294,7 @@ impl Node {
             if candidacy.requested && candidacy.term == term {
                 if granted {
                     candidacy.granted.insert(from);
+                    self.declare(Action::ReceiveGrant { n: self.id, from, term }, out);
                     self.become_leader_if_elected(out);
                 }
                 return;
@@ -296,6 +317,7 @@ impl Node {
 
     /// Takes the lead in the current term: announces it and appends the barrier.
     pub(super) fn lead(&mut self, out: &mut Vec<Output>) {
+        self.declare(Action::BecomeLeader { n: self.id }, out);
         self.election_rounds = 0;
         self.role = Role::Leader;
         self.leader = Some(self.id);

@@ -8,6 +8,8 @@ use super::node::Node;
 use super::Role;
 use crate::failover::{FailoverCanary, Reply, Request};
 use crate::moment::Moment;
+use crate::spec::failover::Action as Handover;
+use crate::spec::replication::Action;
 use crate::NodeId;
 
 impl Node {
@@ -18,16 +20,22 @@ impl Node {
         ) {
             out.push(Output::Moment(Moment::HandoverStep));
         }
+        let (me, declare) =
+            (self.id, |action, out: &mut Vec<Output>| out.push(Output::FailoverAction(action)));
         let reply = match request {
             Request::Freeze { handover } | Request::ReadFrontier { handover } => {
                 if self.role != Role::Leader {
                     let leader_hint = self.leader;
+                    declare(Handover::RefuseFreeze { p: me, id: handover }, out);
                     return out.push(Output::Failover(Reply::NotPrimary { handover, leader_hint }));
                 }
+                // The answer is a freeze's (the canary `no-freeze` asks for it without one).
+                declare(Handover::Freeze { p: me, id: handover }, out);
                 self.frozen |= matches!(request, Request::Freeze { .. });
                 Reply::Frontier { handover, term: self.current_term, frontier: self.log.last() }
             }
             Request::QueryProgress { handover } => {
+                declare(Handover::AnswerProgress { q: me, id: handover }, out);
                 let durable = if self.config.handover_canary
                     == Some(FailoverCanary::ProgressFromWorkingLog)
                 {
@@ -39,11 +47,13 @@ impl Node {
             }
             Request::Promote { handover, term } => return self.promote(handover, term, out),
             Request::Demote { handover, new_primary, term } => {
+                declare(Handover::DemoteMember { p: me, id: handover, term }, out);
                 let committed = (self.role == Role::Leader).then_some(self.commit_index);
                 self.demote(new_primary, term, out);
                 Reply::Demoted { handover, committed }
             }
             Request::Resume { handover } => {
+                declare(Handover::Unfreeze { p: me, id: handover }, out);
                 self.frozen = false;
                 Reply::Resumed { handover }
             }
@@ -88,10 +98,11 @@ impl Node {
         if term > self.current_term {
             self.adopt_term(term, out);
         } else if self.role == Role::Leader && term == self.current_term {
-            self.step_down(); // the term stays (canary `no-term-bump`), the lead goes
+            self.step_down(out); // the term stays (canary `no-term-bump`), the lead goes
         }
         self.frozen = false;
         if term == self.current_term && new_primary != self.id {
+            self.declare(Action::FollowPromoted { n: self.id, q: new_primary }, out);
             self.follow(new_primary);
         }
     }

@@ -205,6 +205,11 @@ pub enum Output {
     Failover(crate::failover::Reply),
     /// A moment worth a fault (see [`crate::moment`]); nothing to carry out.
     Moment(crate::moment::Moment),
+    /// The spec action (`tla/Replication.tla`) the node just took, in the order taken: a pure
+    /// statement of the step, for a checker to hold against the spec; nothing to carry out.
+    Action(crate::spec::replication::Action),
+    /// The same for the node's side of a planned handover (`tla/Failover.tla`).
+    FailoverAction(crate::spec::failover::Action),
 }
 
 impl Output {

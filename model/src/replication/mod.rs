@@ -152,12 +152,24 @@ impl ReplicationConfig {
 
 /// What a node is doing.
 #[derive(
-    Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+    Clone,
+    Copy,
+    Debug,
+    Default,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    serde::Serialize,
+    serde::Deserialize,
 )]
 pub enum Role {
     Leader,
     Replica,
     Candidate,
+    /// Knows no leader: just started, or moved to a newer term.
+    #[default]
     Idle,
 }
 

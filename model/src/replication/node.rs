@@ -7,6 +7,7 @@ use super::log::{DurableState, Log};
 use super::messages::{Input, LogPosition, Message, Output, ReplTimer, StableRecord};
 use super::writes::LeaderState;
 use super::{ReplicationCanary, ReplicationConfig, ReplicationStats, Role};
+use crate::spec::replication::Action;
 use crate::NodeId;
 use std::collections::{BTreeMap, VecDeque};
 
@@ -273,6 +274,18 @@ impl Node {
     pub fn unsynced_persists(&self) -> usize {
         self.unsynced.len()
     }
+    /// While leading: each replica's highest durable index counted, by member.
+    pub fn matched(&self) -> Option<&BTreeMap<NodeId, u64>> {
+        self.leading.as_ref().map(|leading| &leading.matched)
+    }
+    /// The sync requests awaiting an answer, as (leader asked, term, request id).
+    pub fn outstanding_requests(&self) -> impl Iterator<Item = (NodeId, u64, u64)> + '_ {
+        self.sync.outstanding.iter().map(|o| (o.to, o.term, o.request_id))
+    }
+    /// How many sync request ids this incarnation handed out.
+    pub fn requests_handed_out(&self) -> u64 {
+        self.sync.next_request_id - 1
+    }
 
     // ---- helpers for the protocol modules -------------------------------------------------
 
@@ -287,6 +300,11 @@ impl Node {
             return self.log.last();
         }
         self.durable_tail()
+    }
+
+    /// States that the node takes spec action `action` now (see [`Output::Action`]).
+    pub(super) fn declare(&self, action: Action, out: &mut Vec<Output>) {
+        out.push(Output::Action(action));
     }
 
     pub(super) fn send(&self, to: NodeId, msg: Message, out: &mut Vec<Output>) {
@@ -353,12 +371,13 @@ impl Node {
     /// given up (unacknowledged writes are forgotten: their outcome is unknown to clients).
     pub(super) fn adopt_term(&mut self, term: u64, out: &mut Vec<Output>) {
         debug_assert!(term > self.current_term, "terms only move forward");
+        self.declare(Action::UpdateTerm { n: self.id, t: term }, out);
         self.current_term = term;
         self.voted_for = None;
         if !self.canary(ReplicationCanary::TermNotDurable) {
             self.persist(vec![StableRecord::Vote { term, voted_for: None }], out);
         }
-        self.step_down();
+        self.leave_roles();
     }
 
     /// Learns of `term` from outside the replica set (a newer lease record): moves to it if it
@@ -371,7 +390,14 @@ impl Node {
 
     /// Stops leading, standing or following, in the current term: the node waits to hear of a
     /// leader or, missing one, stands. A frozen primary whose handover went silent does this.
-    pub fn step_down(&mut self) {
+    pub fn step_down(&mut self, out: &mut Vec<Output>) {
+        self.declare(Action::StepDown { n: self.id }, out);
+        self.leave_roles();
+    }
+
+    /// No role left in the current term (the part of stepping down that moving to a newer term
+    /// shares).
+    fn leave_roles(&mut self) {
         self.role = Role::Idle;
         self.leader = None;
         self.candidacy = None;

@@ -8,6 +8,7 @@
 use super::messages::{Entry, LogPosition, Message, Output, StableRecord};
 use super::node::Node;
 use super::{ReplicationCanary, Role};
+use crate::spec::replication::{Action, EntriesMsg};
 use crate::NodeId;
 
 /// What applying a leader's entries did.
@@ -45,22 +46,32 @@ impl Node {
             }
             self.follow(from);
         }
+        let (n, prev_term) = (self.id, prev.term);
+        let terms = entries.iter().map(|e| e.term).collect();
+        let m =
+            EntriesMsg { from, term, id: 0, prev: prev.index, prev_term, entries: terms, commit };
         if self.persist_backlogged() {
             self.stats.rejected_appends += 1;
-            return; // the disk is behind: catch-up fetches these later
+            // The disk is behind: catch-up fetches these later.
+            return self.declare(Action::ReceiveAppend { n, m, apply: false }, out);
         }
-        if self.apply_entries(prev, &entries, commit, out) == Applied::Mismatch {
+        let declared = m.clone();
+        let declare = || Action::ReceiveAppend { n, m: declared, apply: true };
+        if self.apply_entries(prev, &entries, commit, declare, out) == Applied::Mismatch {
             self.stats.rejected_appends += 1; // catch-up will find where our logs part
+            self.declare(Action::ReceiveAppend { n, m, apply: false }, out);
         }
     }
 
     /// Applies entries that follow `prev` in the sender's log, and the sender's commit point as
-    /// far as our log now matches it. The caller has vetted the sender.
+    /// far as our log now matches it, declaring the spec action `declare` makes when it does.
+    /// The caller has vetted the sender.
     pub(super) fn apply_entries(
         &mut self,
         prev: LogPosition,
         entries: &[Entry],
         leader_commit: u64,
+        declare: impl FnOnce() -> Action,
         out: &mut Vec<Output>,
     ) -> Applied {
         let base = self.log.base();
@@ -71,6 +82,7 @@ impl Node {
         } else if entries.iter().any(|e| e.index == base.index && e.term != base.term) {
             return Applied::Mismatch; // below our base: it must agree where our log starts
         }
+        self.declare(declare(), out);
         let mut records = Vec::new();
         for entry in entries.iter().filter(|e| e.index > base.index) {
             match self.log.term_at(entry.index) {
@@ -111,6 +123,7 @@ impl Node {
             return;
         }
         self.sync.last_reported = durable;
+        self.declare(Action::ReportProgress { n: self.id }, out);
         self.send(leader, Message::AppendAck { term: self.current_term, durable }, out);
     }
 }

@@ -8,6 +8,7 @@
 use super::messages::{Entry, LogPosition, Message, Output, StableRecord};
 use super::node::{AckedWrite, Node};
 use super::{AckPolicy, ReplicationCanary};
+use crate::spec::replication::{Action, ReportMsg};
 use crate::NodeId;
 use std::collections::{BTreeMap, VecDeque};
 
@@ -39,6 +40,7 @@ impl Node {
         if overloaded || self.frozen || self.persist_backlogged() {
             return out.push(Output::Reject { write_id, leader_hint: Some(self.id) });
         }
+        self.declare(Action::ClientWrite { n: self.id }, out);
         let index = self.append_as_leader(Some(write_id), payload, out);
         let term = self.current_term;
         if let Some(leading) = self.leading.as_mut() {
@@ -62,6 +64,9 @@ impl Node {
         self.log.append(entry.clone());
         self.persist(vec![StableRecord::Entry(entry.clone())], out);
         let msg = Message::Append { term, prev, entries: vec![entry], commit: self.commit_index };
+        for to in self.config.members.iter().filter(|member| **member != self.id) {
+            self.declare(Action::Push { l: self.id, n: *to, p: prev.index }, out);
+        }
         self.broadcast(&msg, out);
         prev.index + 1
     }
@@ -77,20 +82,29 @@ impl Node {
             return self.adopt_term(term, out);
         }
         if term == self.current_term {
-            self.note_durable(from, durable, out);
+            self.note_durable(from, term, durable, out);
         }
     }
 
-    /// Counts a replica's durable tail if it is a position of our log.
+    /// Counts a replica's durable tail, reported in `term`, if it is a position of our log.
     pub(super) fn note_durable(
         &mut self,
         from: NodeId,
+        term: u64,
         durable: LogPosition,
         out: &mut Vec<Output>,
     ) {
         if !self.log.contains(durable) {
             return; // diverged (or trimmed): proves nothing about our entries
         }
+        if self.leading.is_none() {
+            return;
+        }
+        let (index, last) = (durable.index, durable.term);
+        self.declare(
+            Action::CountAppended { n: self.id, m: ReportMsg { from, term, index, last } },
+            out,
+        );
         let Some(leading) = self.leading.as_mut() else { return };
         let matched = leading.matched.entry(from).or_insert(0);
         *matched = (*matched).max(durable.index);
@@ -116,6 +130,9 @@ impl Node {
         tails.sort_unstable_by(|a, b| b.cmp(a));
         let majority_holds = tails[self.config.quorum() - 1];
         if self.log.term_at(majority_holds) == Some(self.current_term) {
+            if majority_holds > self.commit_index {
+                self.declare(Action::AdvanceCommit { n: self.id, i: majority_holds }, out);
+            }
             self.advance_commit(majority_holds, out);
         }
     }
@@ -135,6 +152,7 @@ impl Node {
             }
             leading.pending.pop_front();
             let PendingWrite { write_id, index, term } = write;
+            out.push(Output::Action(Action::AckWrite { n: self.id, i: index }));
             out.push(Output::Ack { write_id, index, term });
             if index > retained_after {
                 self.acked.push(AckedWrite { write_id, index, term });
@@ -156,6 +174,7 @@ impl Node {
             return;
         }
         let base = LogPosition { term, index: target };
+        self.declare(Action::Trim { n: self.id, i: target }, out);
         self.log.trim(base);
         self.persist(vec![StableRecord::Trim { base }], out);
         self.acked.retain(|write| write.index > target);

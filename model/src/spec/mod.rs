@@ -38,6 +38,20 @@ pub struct HistoryInvariant<V, H> {
     pub check: fn(&V, &H) -> Result<(), String>,
 }
 
+/// The action operators of each spec's `Next` mirrored in Rust, and the ones the implementation
+/// never takes with why: (module, mirrored, never taken).
+pub type MirroredActions =
+    (&'static str, &'static [&'static str], &'static [(&'static str, &'static str)]);
+
+/// Every spec's mirrored actions (see [`MirroredActions`]).
+pub fn mirrored_actions() -> Vec<MirroredActions> {
+    vec![
+        ("Failover", failover::ACTIONS, failover::NOT_TAKEN),
+        ("Lease", lease::ACTIONS, lease::NOT_TAKEN),
+        ("Replication", replication::ACTIONS, replication::NOT_TAKEN),
+    ]
+}
+
 /// Every operator mirrored in Rust, as (spec module name, operator name). Liveness properties,
 /// which the simulator checks as a bounded convergence phase rather than per step, are listed too.
 pub fn mirrored_operators() -> Vec<(&'static str, &'static str)> {

@@ -7,17 +7,19 @@
 //! target's log lacks are the loss, to be compared with what the coordinator reports.
 
 use super::coordinator::CoordinatorEvent;
-use super::ClusterNode;
-use crate::lease::record_view;
+use super::{ClusterAction, ClusterNode};
+use crate::lease::{record_view, LeaseConformance};
 use crate::replica_set::{ReplicaSetView, Seen};
 use crate::spec_check::check_step;
+use crate::spec_trace::SpecTrace;
 use model::cluster::MemberConfig;
 use model::failover::{HandoverPlan, HandoverResult};
 use model::lease::FencingToken;
 use model::promise::Promise;
 use model::replication::{LogPosition, Node as ReplicaNode, Role};
-use model::spec::failover::{self, FailoverView, HandoverView, Reported};
-use model::spec::lease::{self, LeaseView, RecordView};
+use model::spec::failover as handover;
+use model::spec::failover::{self, FailoverView, Handover, HandoverView, Reported};
+use model::spec::lease::{self, Held, LeaseView, RecordView};
 use sim::{NodeId, View, Violation};
 
 /// A handover whose promotion left, followed until its target leads.
@@ -40,6 +42,7 @@ pub struct Checks {
     /// The lease record decoded at its version.
     decoded: Option<(u64, RecordView)>,
     previous_lease: Option<LeaseView>,
+    lease: LeaseConformance,
     failover: FailoverView,
     previous_failover: FailoverView,
     /// Frontiers taken, by handover.
@@ -48,6 +51,9 @@ pub struct Checks {
     /// How many of the coordinator's current incarnation's events were collected.
     collected: usize,
     coordinator_up: bool,
+    inferred_handover: Vec<handover::Action>,
+    /// The run's spec trace, when it is kept (captured runs).
+    pub trace: Option<SpecTrace>,
 }
 
 impl Checks {
@@ -55,15 +61,18 @@ impl Checks {
         let replication = config.replication.clone();
         let ack_policy = replication.ack_policy;
         Checks {
-            repl: ReplicaSetView::new(replication, ack_policy),
+            repl: ReplicaSetView::new(replication, ack_policy, true),
             decoded: None,
             previous_lease: None,
+            lease: LeaseConformance::default(),
             failover: FailoverView::default(),
             previous_failover: FailoverView::default(),
             frontiers: Vec::new(),
             tracked: Vec::new(),
             collected: 0,
             coordinator_up: false,
+            inferred_handover: Vec::new(),
+            trace: None,
         }
     }
 
@@ -81,13 +90,35 @@ impl Checks {
             },
             disk: view.disk(id),
         });
+        let coordinator_was_up = self.coordinator_up;
         self.collect_coordinator(view, coordinator);
         self.measure_takeovers(view);
         self.refresh_failover(view, members, resource);
+        if self.previous_failover.handover.frozen.len() == members as usize {
+            self.check_handover(view, coordinator_was_up)?;
+        }
+        // The cause first (a step the specs do not allow), then the damage it did.
+        let replication = view.actions().iter().filter_map(|(_, action)| match action {
+            ClusterAction::Replication(action) => Some(action),
+            _ => None,
+        });
+        let step = view.step();
+        let trace = self.trace.as_mut().map(|trace| (trace, step));
+        self.repl.check_actions(replication, trace)?;
+        let lease = self.lease_view(view, members)?;
+        let up = (0..members).map(|id| view.node(id).is_some());
+        let declared = view.actions().iter().filter_map(|(_, action)| match action {
+            ClusterAction::Lease(action) => Some(action),
+            _ => None,
+        });
+        let trace = self.trace.as_mut().map(|trace| (trace, step));
+        self.lease.check(self.previous_lease.as_ref(), &lease, up, declared, true, trace)?;
         let (invariants, properties) = (failover::INVARIANTS, failover::ACTION_PROPERTIES);
         check_step(invariants, properties, Some(&self.previous_failover), &self.failover)?;
-        self.check_lease(view, members)?;
-        self.repl.check()
+        let (invariants, properties) = (lease::INVARIANTS, lease::ACTION_PROPERTIES);
+        check_step(invariants, properties, self.previous_lease.as_ref(), &lease)?;
+        self.previous_lease = Some(lease);
+        self.repl.check_invariants()
     }
 
     /// Holds the promises of a step against what would survive a crash now: the replica set's
@@ -239,6 +270,10 @@ impl Checks {
         self.previous_failover.clone_from(&self.failover);
         let failover = &mut self.failover;
         failover.primaries.clear();
+        failover.primary.clear();
+        failover.primary.resize(members as usize, false);
+        failover.handover.frozen.clear();
+        failover.handover.frozen.resize(members as usize, false);
         for id in 0..members {
             let Some(ClusterNode::Member(m)) = view.node(id) else { continue };
             let node = m.member.node();
@@ -247,27 +282,77 @@ impl Checks {
             }
             if m.member.primary_token(view.local_ns(id)).is_some() {
                 failover.primaries.push(id);
+                failover.primary[id as usize] = true;
             }
+            failover.handover.frozen[id as usize] = node.frozen();
         }
+        failover.handover.ho = match view.node(members) {
+            Some(ClusterNode::Coordinator(c)) => c.coordinator.spec_handover(),
+            _ => Handover::default(),
+        };
         failover.last_accepted = last_accepted(view, resource);
     }
 
-    fn check_lease(&mut self, view: &View<'_, ClusterNode>, members: u32) -> Result<(), Violation> {
+    /// `SpecConformance` of the handover: the coordinator's and the members' declared actions,
+    /// after the ones inferred (the coordinator's crash, a frozen primary that stopped leading).
+    fn check_handover(
+        &mut self,
+        view: &View<'_, ClusterNode>,
+        was_up: bool,
+    ) -> Result<(), Violation> {
+        let declared = view.actions().iter().filter_map(|(_, action)| match action {
+            ClusterAction::Failover(action) => Some(action),
+            _ => None,
+        });
+        self.inferred_handover.clear();
+        if was_up && !self.coordinator_up {
+            self.inferred_handover.push(handover::Action::CoordinatorCrash);
+        }
+        let (before, after) = (&self.previous_failover.handover, &self.failover.handover);
+        for n in 0..after.frozen.len() {
+            let thawed = before.frozen.get(n) == Some(&true) && !after.frozen[n];
+            let explained = declared.clone().any(|a| {
+                a.member() == Some(n as NodeId)
+                    && matches!(
+                        a,
+                        handover::Action::Unfreeze { .. }
+                            | handover::Action::DemoteMember { .. }
+                            | handover::Action::FreezeExpired { .. }
+                    )
+            });
+            if thawed && !explained {
+                self.inferred_handover.push(handover::Action::Expire { n: n as NodeId });
+            }
+        }
+        let primary_after = &self.failover.primary;
+        let env = handover::Env { primary: &self.previous_failover.primary, primary_after };
+        let actions = self.inferred_handover.iter().chain(declared);
+        if let Some(trace) = self.trace.as_mut() {
+            let primary = &self.previous_failover.primary;
+            trace.failover(view.step(), primary, actions.clone(), after);
+        }
+        handover::check_step(before, after, actions, &env)
+            .map_err(|seen| Violation::new("SpecConformance", seen))
+    }
+
+    /// The refinement mapping onto `Lease.tla`'s variables.
+    fn lease_view(
+        &mut self,
+        view: &View<'_, ClusterNode>,
+        members: u32,
+    ) -> Result<LeaseView, Violation> {
         let record = record_view(view.store(), &mut self.decoded)?;
-        let believes = (0..members)
+        let held: Vec<Option<Held>> = (0..members)
             .map(|id| match view.node(id) {
-                Some(ClusterNode::Member(m)) => m.member.lease().belief(view.local_ns(id)),
+                Some(ClusterNode::Member(m)) => m.member.lease().held_belief(),
                 _ => None,
             })
             .collect();
+        let local = (0..members).map(|id| view.local_ns(id)).collect();
         let last_accepted = self.failover.last_accepted;
-        let issued_max = LeaseView::issued_max_after(self.previous_lease.as_ref(), record);
         let now = view.store_time_ns();
-        let next = LeaseView { now, record, believes, last_accepted, issued_max };
-        let (invariants, properties) = (lease::INVARIANTS, lease::ACTION_PROPERTIES);
-        check_step(invariants, properties, self.previous_lease.as_ref(), &next)?;
-        self.previous_lease = Some(next);
-        Ok(())
+        let previous = self.previous_lease.as_ref();
+        Ok(LeaseView::new(now, record, held, local, last_accepted, previous))
     }
 }
 

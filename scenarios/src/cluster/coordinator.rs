@@ -35,7 +35,7 @@ pub enum CoordinatorEvent {
 
 #[derive(Clone, Debug)]
 pub struct CoordinatorDriver {
-    coordinator: Coordinator,
+    pub(super) coordinator: Coordinator,
     members: u32,
     /// The member believed to be the primary: where the next handover starts.
     primary_guess: NodeId,
@@ -140,6 +140,7 @@ impl CoordinatorDriver {
                     cx.set_timer(after_local_ns, self.next_timer << 1 | 1);
                 }
                 Output::Done(result) => self.finished(cx, current, result),
+                Output::Action(action) => cx.action(super::ClusterAction::Failover(action)),
             }
         }
     }

@@ -1,12 +1,11 @@
 //! A cluster member as the simulator drives it: the real `model::cluster::Member` plus the glue
 //! to the network, the disk, the object store and the timers.
 
-use super::{ClusterMsg, ClusterNode};
+use super::{ClusterAction, ClusterMsg, ClusterNode};
 use crate::intruder::Tap;
 use crate::lease::{from_sim, probe, to_sim};
 use crate::replica_set::probe_stats;
 use model::cluster::{Input, Member, MemberTimer, Output};
-use model::failover::Reply;
 use model::lease::LeaseTimer;
 use model::replication::{self, ReplTimer};
 use sim::storage::{StorageError, StorageReply};
@@ -110,8 +109,14 @@ impl MemberDriver {
                 self.persists.push_back((id, cx.disk().records().len()));
                 cx.sync_disk();
             }
+            Output::Replication(Repl::Action(action)) => {
+                cx.action(ClusterAction::Replication(action))
+            }
+            Output::LeaseAction(action) => cx.action(ClusterAction::Lease(action)),
+            Output::FailoverAction(action) | Output::Replication(Repl::FailoverAction(action)) => {
+                cx.action(ClusterAction::Failover(action))
+            }
             Output::Replication(Repl::Ack { write_id, index, term }) => {
-                cx.spec_action("AckWrite", || format!("{{\"acked\":[{index},{term}]}}"));
                 cx.sometimes("write-acked");
                 self.acked.push((index, term));
                 cx.send(self.peers.client, ClusterMsg::Acked { write_id });
@@ -124,7 +129,6 @@ impl MemberDriver {
                 cx.moment_at(moment.name(), moment.target().unwrap_or(cx.id()))
             }
             Output::Replication(Repl::Failover(reply)) => {
-                spec_action(cx, &reply);
                 cx.send(self.peers.coordinator, ClusterMsg::Reply(reply))
             }
             Output::Store { request_id, request } => {
@@ -140,9 +144,6 @@ impl MemberDriver {
                 cx.set_timer(after_local_ns, self.next_seq << 2 | TAG_FREEZE);
             }
             Output::FencedWrite { token, payload } => {
-                cx.spec_action("FencedWrite", || {
-                    format!("{{\"inflight\":[{},{}]}}", token.term, token.generation)
-                });
                 let write = ClusterMsg::Fenced { token, payload };
                 // The upload sometimes stalls (a GC, a slow disk) between minting and reaching
                 // the resource: the window in which a handover makes it stale.
@@ -206,23 +207,7 @@ impl MemberDriver {
             through = self.persists.pop_front().map(|(id, _)| id);
         }
         if let Some(through) = through {
-            cx.spec_action("Persisted", || format!("{{\"through\":{through}}}"));
             self.drive(cx, Input::Replication(replication::Input::Persisted { through }));
         }
-    }
-}
-
-/// Names the `Failover.tla` action a member's answer completes.
-fn spec_action(cx: &mut Context<'_, ClusterNode>, reply: &Reply) {
-    match reply {
-        Reply::Frontier { frontier, .. } => {
-            cx.spec_action("Freeze", || format!("{{\"frontier\":{}}}", frontier.index))
-        }
-        Reply::Demoted { .. } => cx.spec_action("Demote", || "{\"primary\":false}".to_string()),
-        Reply::Promoted { term, led_from, .. } => {
-            cx.spec_action("Promote", || format!("{{\"term\":{term},\"kept\":{}}}", led_from.index))
-        }
-        Reply::Resumed { .. } => cx.spec_action("Resume", || "{\"frozen\":false}".to_string()),
-        Reply::NotPrimary { .. } | Reply::Progress { .. } => {}
     }
 }

@@ -59,6 +59,16 @@ pub enum ClusterMsg {
     Overheard(Message),
 }
 
+/// A spec action a node of the cluster declares: of the replica set (`Replication.tla`), of
+/// the lease (`Lease.tla`: a member's client, or the resource taking a write) or of a planned
+/// handover (`Failover.tla`: the coordinator's, or a member's side of it).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ClusterAction {
+    Replication(model::spec::replication::Action),
+    Lease(model::spec::lease::Action),
+    Failover(model::spec::failover::Action),
+}
+
 /// A node of the cluster scenario.
 #[derive(Clone, Debug)]
 pub enum ClusterNode {
@@ -108,7 +118,7 @@ impl Node for ClusterNode {
     type Value = Vec<u8>;
     type Record = StableRecord;
     type Promise = Promise;
-    type Action = ();
+    type Action = ClusterAction;
 
     /// The derived `Hash`: faster than the default `Debug` text, and the hashes the tests pin.
     fn hash_message(msg: &Self::Msg, hasher: &mut sim::trace::StableHasher) {
@@ -142,17 +152,15 @@ impl Node for ClusterNode {
             }
             (ClusterNode::Stranger(stranger), ClusterMsg::Overheard(msg)) => stranger.overhear(msg),
             (ClusterNode::Member(m), ClusterMsg::Write { write_id, payload }) => {
-                cx.spec_action("ClientWrite", || format!("{{\"write_id\":{write_id}}}"));
                 m.drive(cx, Input::Replication(Repl::ClientWrite { write_id, payload }))
             }
             (ClusterNode::Coordinator(c), ClusterMsg::Reply(reply)) => c.on_reply(cx, from, reply),
             (ClusterNode::Client(client), reply) => client.on_reply(cx, from, reply),
             (ClusterNode::Resource(resource), ClusterMsg::Fenced { token, payload }) => {
+                // The delivery is the network's doing: declared here, for the resource.
+                let deliver = model::spec::lease::Action::Deliver { from, w: token };
+                cx.action(ClusterAction::Lease(deliver));
                 let accepted = resource.write(token, payload);
-                cx.spec_action("Deliver", || {
-                    let token = format!("[{},{}]", token.term, token.generation);
-                    format!("{{\"w\":{token},\"accepted\":{accepted}}}")
-                });
                 cx.sometimes(if accepted {
                     "fenced-write-accepted"
                 } else {
@@ -288,6 +296,16 @@ impl ClusterScenario {
         ClusterScenario { members, writes_max: u64::MAX, canary, stranger: false, config, checks }
     }
 
+    /// Keeps the run's spec trace (or not).
+    pub fn keep_spec_trace(&mut self, keep: bool) {
+        self.checks.trace = keep.then(crate::spec_trace::SpecTrace::default);
+    }
+
+    /// The run's spec trace, if kept: one JSON object a line.
+    pub fn spec_trace(&self) -> Option<Vec<String>> {
+        self.checks.trace.as_ref().map(|trace| trace.lines().to_vec())
+    }
+
     fn failover_canary(&self) -> Option<FailoverCanary> {
         match self.canary {
             Some(ClusterCanary::Failover(canary)) => Some(canary),
@@ -372,7 +390,8 @@ impl Scenario for ClusterScenario {
 /// per node with slow outliers. The coordinator is in reach (node id `members`); crashes tear
 /// unsynced tails. Aimed strikes hit the replica set's moments and the handover's steps.
 pub fn swarm_profile(members: u32) -> SwarmProfile {
-    let mut profile = crate::lease::swarm_profile(members); // members + 1 nodes
+    let mut profile = crate::lease::swarm_profile(members);
+    profile.nodes = members + 1; // the coordinator too
     let drift = profile.kinds.iter().position(|kind| *kind == FaultKind::ClockDrift);
     profile.kinds.insert(drift.map_or(0, |at| at + 1), FaultKind::TornWrite);
     profile.kinds.extend([FaultKind::SlowFsync, FaultKind::Stranger]);

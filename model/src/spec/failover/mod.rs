@@ -15,6 +15,14 @@
 //!   skipped writes, if anything yet.
 //! - `lastAccepted`: the token of the last write the protected resource accepted.
 
+#[cfg(test)]
+mod action_tests;
+mod actions;
+
+pub use actions::{
+    check_step, Action, Answer, Env, Handover, HandoverVars, Phase, ACTIONS, NOT_TAKEN,
+};
+
 use super::{ActionProperty, Invariant};
 use crate::failover::Mode;
 use crate::lease::FencingToken;
@@ -62,6 +70,10 @@ pub struct FailoverView {
     pub handovers: Vec<HandoverView>,
     /// `lastAccepted`: the resource's last accepted token.
     pub last_accepted: Option<FencingToken>,
+    /// `ho` and `frozen`: what the handover actions change.
+    pub handover: HandoverVars,
+    /// `primary[n]`, per member (the members in `primaries`, as a guard reads it).
+    pub primary: Vec<bool>,
 }
 
 impl fmt::Display for HandoverView {

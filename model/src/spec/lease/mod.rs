@@ -1,14 +1,29 @@
 //! Mirror of `tla/Lease.tla`. [`LeaseView`] is the spec's state as the simulator sees the real
-//! cluster (a refinement mapping); each function is one operator of the spec, registered under
-//! its TLA name.
+//! cluster (a refinement mapping); each invariant is one function and each action of `Next` an
+//! executable step ([`Action::take`]), registered under its TLA name.
+//!
+//! The mapping (spec variable in backticks): `now` is the store's clock and `Local(n)` node n's
+//! own clock (so `skew` is not mapped: drift moves it, the clocks are read as they are); `record`
+//! is the store's record; `held[n]` and `belief[n]` are the token of the record n's client holds
+//! and the local time until which it believes (the record's expiry less the client's margin;
+//! `NoBelief` when it holds nothing, and a lapsed belief stays until the client drops it:
+//! `Believes` compares it with the clock); `lastAccepted` is the resource's last accepted
+//! token. History: `issuedMax`, and `stored` (every record the store held). Not mapped:
+//! `inflight` (fenced writes in flight: messages).
+
+#[cfg(test)]
+mod action_tests;
+mod actions;
+
+pub use actions::{check_step, infer_store_action, Action, Env, Stored, ACTIONS, NOT_TAKEN};
 
 use super::{ActionProperty, Invariant};
-use crate::lease::FencingToken;
+use crate::lease::{FencingToken, LeaseRecord};
 use crate::promise::Promise;
 use crate::NodeId;
 
 /// The spec's `record`, as far as the invariants read it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct RecordView {
     pub holder: NodeId,
     pub token: FencingToken,
@@ -21,9 +36,23 @@ pub struct RecordView {
 
 impl RecordView {
     /// What makes two records the same issuance of a token (renewals change only `expires`).
-    fn issuance(&self) -> (FencingToken, NodeId, u64) {
+    pub fn issuance(&self) -> (FencingToken, NodeId, u64) {
         (self.token, self.holder, self.acquired)
     }
+
+    /// The spec's view of a stored record.
+    pub fn of(record: &LeaseRecord) -> RecordView {
+        let (holder, token, expires) = (record.holder, record.token(), record.expires_at);
+        RecordView { holder, token, expires, acquired: record.acquired_at }
+    }
+}
+
+/// What a client holds: `held[n]` and `belief[n]`, the local time until which it believes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Held {
+    pub token: FencingToken,
+    /// `belief[n]`: the record's expiry less the client's margin, on its own clock.
+    pub belief: u64,
 }
 
 /// The spec's variables. `believes[n]` is `held[n]` when the spec's `Believes(n)` holds (n's
@@ -36,6 +65,10 @@ pub struct LeaseView {
     pub record: Option<RecordView>,
     /// `Believes(n)` with `held[n]`, indexed by node id.
     pub believes: Vec<Option<FencingToken>>,
+    /// `held[n]` and `belief[n]`, indexed by node id (None: `NoToken`, `NoBelief`).
+    pub held: Vec<Option<Held>>,
+    /// `Local(n)`: each node's clock now.
+    pub local: Vec<u64>,
     /// `lastAccepted` (None for `NoToken`).
     pub last_accepted: Option<FencingToken>,
     /// The history variable `issuedMax`: the highest token ever issued in the run (None before
@@ -44,6 +77,24 @@ pub struct LeaseView {
 }
 
 impl LeaseView {
+    /// The view of a step's end: the store's clock and record, what each client holds (and
+    /// until when it believes) with its clock, the resource's last accepted token; `believes`
+    /// and `issuedMax` follow (the latter from `previous`, the view of the step before).
+    pub fn new(
+        now: u64,
+        record: Option<RecordView>,
+        held: Vec<Option<Held>>,
+        local: Vec<u64>,
+        last_accepted: Option<FencingToken>,
+        previous: Option<&LeaseView>,
+    ) -> LeaseView {
+        let believes = (held.iter().zip(&local))
+            .map(|(held, local)| held.filter(|h| *local < h.belief).map(|h| h.token))
+            .collect();
+        let issued_max = LeaseView::issued_max_after(previous, record);
+        LeaseView { now, record, believes, held, local, last_accepted, issued_max }
+    }
+
     /// `issuedMax` after a step from `previous` to this view's record: the refinement
     /// mapping's update of the history variable.
     pub fn issued_max_after(
@@ -63,13 +114,13 @@ impl LeaseView {
 
 /// `LeaseUniqueness`: at most one node believes it holds the lease.
 pub fn lease_uniqueness(view: &LeaseView) -> Result<(), String> {
-    let believers: Vec<String> = view.believers().map(|(n, t)| format!("n{n} {t}")).collect();
-    match believers.len() {
-        0 | 1 => Ok(()),
-        count => {
-            Err(format!("{count} nodes believe they hold the lease: {}", believers.join(", ")))
-        }
+    // Counted before anything is formatted: this runs every step, and fails once at most.
+    if view.believers().nth(1).is_none() {
+        return Ok(());
     }
+    let believers: Vec<String> = view.believers().map(|(n, t)| format!("n{n} {t}")).collect();
+    let count = believers.len();
+    Err(format!("{count} nodes believe they hold the lease: {}", believers.join(", ")))
 }
 
 /// `BeliefConsistency`: a believer is the store's holder, with its token, unexpired.
@@ -116,9 +167,14 @@ pub fn fencing_monotonic(previous: &LeaseView, next: &LeaseView) -> Result<(), S
             ));
         }
     }
-    if let (Some(before), Some(after)) = (previous.last_accepted, next.last_accepted) {
-        if after < before {
-            return Err(format!("the resource accepted token {after} after {before}"));
+    // `NoToken` is below every token: a resource that forgot what it accepted went back too.
+    if let Some(before) = previous.last_accepted {
+        match next.last_accepted {
+            Some(after) if after < before => {
+                return Err(format!("the resource accepted token {after} after {before}"));
+            }
+            None => return Err(format!("the resource forgot it had accepted token {before}")),
+            _ => {}
         }
     }
     Ok(())
@@ -197,7 +253,7 @@ mod tests {
     }
 
     fn view(believes: Vec<Option<FencingToken>>, record: Option<RecordView>) -> LeaseView {
-        LeaseView { now: 10, record, believes, last_accepted: None, issued_max: None }
+        LeaseView { now: 10, record, believes, ..LeaseView::default() }
     }
 
     #[test]
@@ -291,5 +347,7 @@ mod tests {
         let accepted = |t| LeaseView { last_accepted: Some(t), ..LeaseView::default() };
         assert!(fencing_monotonic(&accepted(token(1, 2)), &accepted(token(1, 2))).is_ok());
         assert!(fencing_monotonic(&accepted(token(1, 2)), &accepted(token(1, 1))).is_err());
+        let forgot = LeaseView::default();
+        assert!(fencing_monotonic(&accepted(token(1, 2)), &forgot).is_err(), "NoToken is below");
     }
 }

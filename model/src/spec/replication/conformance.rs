@@ -69,7 +69,7 @@ fn difference(
 impl Conformance {
     /// Holds one step: the actions the kernel drove (`inferred`: a crash, an fsync), then the
     /// ones the nodes declared, in order; `acks(n)` lists the writes node n acknowledged in the
-    /// step. `Err` reads like "n2 took AdvanceCommit(n2, 7) but log[7] has term 3 and
+    /// step. `Err` reads like "n2 took AdvanceCommit(n2, 7) but `log[7]` has term 3 and
     /// currentTerm is 5 (Replication.tla AdvanceCommit)".
     pub fn check<'s, 'i: 's, 'a: 's, 'b>(
         &mut self,

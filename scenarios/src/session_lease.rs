@@ -390,7 +390,8 @@ impl SessionLeaseScenario {
         let lock = holder.and_then(|s| sessions.info(s)).map(|s| s.node);
         let row = self.row_view(view)?;
         let contenders = self.contenders as usize;
-        let (mut acting, mut role) = (Vec::with_capacity(contenders), Vec::with_capacity(contenders));
+        let (mut acting, mut role) =
+            (Vec::with_capacity(contenders), Vec::with_capacity(contenders));
         let mut local = Vec::with_capacity(contenders);
         let mut sess = match &self.previous {
             Some(previous) => previous.sess.clone(),

@@ -329,7 +329,11 @@ fn each_step_declares_its_spec_action() {
     node.check(300);
     let renewed = row(2, 1, 10, 300 + TTL);
     let write = StoreRequest::PutIfVersion { key: ROW.into(), value: renewed.encode(), version: 1 };
-    node.answer(310, &under_lock(7, write), SessionReply::Applied(StoreReply::Written { version: 2 }));
+    node.answer(
+        310,
+        &under_lock(7, write),
+        SessionReply::Applied(StoreReply::Written { version: 2 }),
+    );
     assert_eq!(node.actions(), vec![Action::Refreshed { n: 2 }]);
     node.input(320, Input::Resign);
     assert_eq!(node.actions(), vec![Action::StepDown { n: 2 }]);

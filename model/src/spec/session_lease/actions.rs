@@ -124,9 +124,10 @@ impl Action {
     fn touches(&self, var: Var) -> bool {
         match (self, var) {
             (Action::Open { n, .. }, Var::Sess(m)) => *n == m,
-            (Action::Open { .. } | Action::EndSession { .. } | Action::Preempt { .. }, Var::Live) => {
-                true
-            }
+            (
+                Action::Open { .. } | Action::EndSession { .. } | Action::Preempt { .. },
+                Var::Live,
+            ) => true,
             (
                 Action::EndSession { .. } | Action::Preempt { .. } | Action::TryLock { .. },
                 Var::Lock,
@@ -284,7 +285,10 @@ impl SessionLeaseView {
             _ => (row.until + env.margin, "row.until + Margin"),
         };
         require(bound < local, || {
-            format!("{formula} = {bound} is not below Local(n{n}) = {local} (n{}'s row)", row.holder)
+            format!(
+                "{formula} = {bound} is not below Local(n{n}) = {local} (n{}'s row)",
+                row.holder
+            )
         })
     }
 }
@@ -313,7 +317,9 @@ impl Action {
             }
             Action::TryLock { n } => {
                 let own = view.own(n);
-                require(view.is_live(own), || format!("n{n}'s session {} is not live", session(own)))?;
+                require(view.is_live(own), || {
+                    format!("n{n}'s session {} is not live", session(own))
+                })?;
                 require(view.lock_session.is_none(), || {
                     format!("the lock is held by {}", session(view.lock_session))
                 })?;
@@ -337,11 +343,15 @@ impl Action {
             }
             Action::Preempt { n } => {
                 let own = view.own(n);
-                require(view.is_live(own), || format!("n{n}'s session {} is not live", session(own)))?;
+                require(view.is_live(own), || {
+                    format!("n{n}'s session {} is not live", session(own))
+                })?;
                 let Some(lock) = view.lock_session else {
                     return Err("nobody holds the lock".to_string());
                 };
-                require(Some(lock) != own, || format!("n{n}'s own session s{lock} holds the lock"))?;
+                require(Some(lock) != own, || {
+                    format!("n{n}'s own session s{lock} holds the lock")
+                })?;
                 view.ran_out(n, env)?;
                 view.remove_live(lock);
                 Ok(())
@@ -362,7 +372,9 @@ impl Action {
                     }
                 }
                 let local = env.local(n);
-                require(a <= local, || format!("it was written at {a}, past Local(n{n}) = {local}"))?;
+                require(a <= local, || {
+                    format!("it was written at {a}, past Local(n{n}) = {local}")
+                })?;
                 let generation = view.row.map_or(0, |r| r.generation) + 1;
                 let version = view.row.map_or(0, |r| r.version);
                 let until = a + env.ttl;
@@ -383,7 +395,9 @@ impl Action {
             Action::RefreshWrite { n, a } => {
                 view.refresh_guard(n, env)?;
                 let local = env.local(n);
-                require(a <= local, || format!("it was written at {a}, past Local(n{n}) = {local}"))?;
+                require(a <= local, || {
+                    format!("it was written at {a}, past Local(n{n}) = {local}")
+                })?;
                 if let Some(row) = view.row.as_mut() {
                     row.until = a + env.ttl;
                 }
@@ -411,7 +425,9 @@ impl Action {
                         Err(_) => Ok(()),
                     },
                     Role::Taking => match view.holds_lock(n) {
-                        true => Err(format!("n{n}'s session {} holds the lock", session(view.own(n)))),
+                        true => {
+                            Err(format!("n{n}'s session {} holds the lock", session(view.own(n))))
+                        }
                         false => Ok(()),
                     },
                 };
@@ -430,7 +446,9 @@ impl Action {
                 };
                 let local = env.local(n);
                 require(!env.bounded() || local < lead_until, || {
-                    format!("it does not act: leadUntil[n{n}] is {lead_until}, its clock reads {local}")
+                    format!(
+                        "it does not act: leadUntil[n{n}] is {lead_until}, its clock reads {local}"
+                    )
                 })?;
                 require(g == gen, || format!("its tenure is g{gen}"))
             }
@@ -540,7 +558,11 @@ pub fn check_step<'a>(
     let mut expected = before.clone();
     for action in taken.clone() {
         action.take(&mut expected, env).map_err(|why| {
-            format!("{} took {action} but {why} (SessionLease.tla {})", taker(action), action.name())
+            format!(
+                "{} took {action} but {why} (SessionLease.tla {})",
+                taker(action),
+                action.name()
+            )
         })?;
     }
     let Some((var, name, want, have)) = first_difference(&expected, after) else {

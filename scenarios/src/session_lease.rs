@@ -279,12 +279,15 @@ pub struct SessionLeaseScenario {
     /// Protected writes per contender at most (the plan's cap; unbounded by default).
     pub writes_max: u64,
     pub canary: Option<SessionLeaseCanary>,
-    previous: Option<SessionLeaseView>,
+    /// Boxed, as the spare: the views change places every step.
+    previous: Option<Box<SessionLeaseView>>,
     /// The session that held the lock at the previous step, to tell a preemption.
     lock_session: Option<SessionId>,
     /// The row decoded at its version: decoding once per write, not once per step.
     decoded: Option<RowView>,
     conformance: Conformance,
+    /// The view of the step before last, whose buffers the next step's view reuses.
+    spare: Box<SessionLeaseView>,
 }
 
 /// Holds each step against `SessionLease.tla`'s actions (`SpecConformance`): the machines'
@@ -296,6 +299,8 @@ struct Conformance {
     up: Vec<bool>,
     /// The step's actions, in the order they are taken.
     taken: Vec<Action>,
+    /// Where the spec's state after them is computed, its buffers reused.
+    expected: SessionLeaseView,
 }
 
 impl Conformance {
@@ -311,10 +316,8 @@ impl Conformance {
         self.taken.clear();
         let node_of = |s: SessionId| sessions.info(s).map_or(0, |info| info.node);
         // The server's: sessions ended (a preemption is the preemptor's), then a crash.
-        for &s in &before.live {
-            if after.live.binary_search(&s).is_ok() {
-                continue;
-            }
+        let ended = before.live.iter().filter(|s| after.live.binary_search(s).is_err());
+        for &s in ended.take(if before.live == after.live { 0 } else { usize::MAX }) {
             self.taken.push(match sessions.info(s).and_then(|info| info.end) {
                 Some((SessionEnd::Terminated { by }, _)) => Action::Preempt { n: node_of(by) },
                 _ => Action::EndSession { n: node_of(s), s },
@@ -341,7 +344,8 @@ impl Conformance {
             }
         }
         let env = spec::Env { local: &after.local, ttl: TTL_NS, margin: MARGIN_NS, canary };
-        spec::check_step(before, after, self.taken.iter(), &env).map_err(conformance)
+        let expected = &mut self.expected;
+        spec::check_step(before, after, self.taken.iter(), &env, expected).map_err(conformance)
     }
 }
 
@@ -357,6 +361,7 @@ impl SessionLeaseScenario {
             lock_session: None,
             decoded: None,
             conformance: Conformance::default(),
+            spare: Box::default(),
         }
     }
 
@@ -381,81 +386,90 @@ impl SessionLeaseScenario {
         &mut self,
         view: &View<'_, SessionLeaseNode>,
     ) -> Result<SessionLeaseView, Violation> {
+        let mut out = SessionLeaseView::default();
+        self.fill_view(view, &mut out)?;
+        Ok(out)
+    }
+
+    /// [`Self::spec_view`] into `out`, reusing its buffers: this runs every step.
+    fn fill_view(
+        &mut self,
+        view: &View<'_, SessionLeaseNode>,
+        out: &mut SessionLeaseView,
+    ) -> Result<(), Violation> {
         let sessions = view.sessions();
         let holder = sessions.holder(LOCK);
-        let preempted = self.lock_session.is_some_and(|s| {
-            matches!(sessions.info(s).and_then(|s| s.end), Some((SessionEnd::Terminated { .. }, _)))
-        });
+        // A session that still holds the lock was not terminated: look only on a change.
+        let changed = holder != self.lock_session;
+        out.preempted = changed
+            && self.lock_session.is_some_and(|s| {
+                let end = sessions.info(s).and_then(|s| s.end);
+                matches!(end, Some((SessionEnd::Terminated { .. }, _)))
+            });
         self.lock_session = holder;
-        let lock = holder.and_then(|s| sessions.info(s)).map(|s| s.node);
-        let row = self.row_view(view)?;
-        let contenders = self.contenders as usize;
-        let (mut acting, mut role) =
-            (Vec::with_capacity(contenders), Vec::with_capacity(contenders));
-        let mut local = Vec::with_capacity(contenders);
-        let mut sess = match &self.previous {
-            Some(previous) => previous.sess.clone(),
-            None => vec![None; contenders],
+        out.lock_session = holder;
+        out.lock = match &self.previous {
+            Some(previous) if !changed => previous.lock,
+            _ => holder.and_then(|s| sessions.info(s)).map(|s| s.node),
         };
+        out.row = self.row_view(view)?;
+        let contenders = self.contenders as usize;
+        // `sess`, `live` and `written` carry over from the step before.
+        match &self.previous {
+            Some(previous) => {
+                out.sess.clone_from(&previous.sess);
+                out.live.clone_from(&previous.live);
+                out.written.clone_from(&previous.written);
+            }
+            None => {
+                out.sess.clear();
+                out.live.clear();
+                out.written.clear();
+                out.sess.resize(contenders, None);
+                out.written.resize(contenders, None);
+            }
+        }
+        out.acting.clear();
+        out.local.clear();
+        out.role.clear();
         for id in 0..self.contenders {
             let clock = view.local_ns(id);
-            local.push(clock);
+            out.local.push(clock);
             match view.node(id) {
                 Some(SessionLeaseNode::Contender(c)) => {
-                    acting.push(c.machine.acting(clock));
-                    role.push(c.machine.spec_role());
-                    if let Some(s) = c.machine.session() {
-                        sess[id as usize] = Some(s);
+                    out.acting.push(c.machine.acting(clock));
+                    out.role.push(c.machine.spec_role());
+                    let adopted = c.machine.session();
+                    if let Some(s) = adopted.filter(|s| out.sess[id as usize] != Some(*s)) {
+                        out.sess[id as usize] = adopted;
+                        if let Err(index) = out.live.binary_search(&s) {
+                            out.live.insert(index, s); // `live`, as `Open` takes it
+                        }
                     }
                 }
                 _ => {
-                    acting.push(None);
-                    role.push(Role::Standby);
+                    out.acting.push(None);
+                    out.role.push(Role::Standby);
                 }
             }
         }
-        // `live`: the sessions ever adopted that the server has not ended.
-        let mut live: Vec<SessionId> = match &self.previous {
-            Some(previous) => previous.live.clone(),
-            None => Vec::new(),
-        };
-        for s in sess.iter().flatten() {
-            if let Err(index) = live.binary_search(s) {
-                live.insert(index, *s);
-            }
-        }
-        live.retain(|s| sessions.info(*s).is_some_and(|info| info.is_live()));
-        let (last_accepted, accepted_max) = match view.node(self.resource_id()) {
+        // `live`: the sessions ever adopted that the server has not ended (the lock's holder
+        // is live).
+        out.live
+            .retain(|s| Some(*s) == holder || sessions.info(*s).is_some_and(|info| info.is_live()));
+        (out.last_accepted, out.accepted_max) = match view.node(self.resource_id()) {
             Some(SessionLeaseNode::Resource(r)) => (r.last_tenure, r.highest_tenure),
             _ => (None, None),
         };
         // `written`: the last row each node's write put in the store.
-        let mut written = match &self.previous {
-            Some(previous) => previous.written.clone(),
-            None => vec![None; contenders],
-        };
         let before = self.previous.as_ref().and_then(|p| p.row);
-        if let Some(row) = row.filter(|r| before.map(|b| b.fields()) != Some(r.fields())) {
-            if let Some(slot) = written.get_mut(row.holder as usize) {
+        if let Some(row) = out.row.filter(|r| before.map(|b| b.fields()) != Some(r.fields())) {
+            if let Some(slot) = out.written.get_mut(row.holder as usize) {
                 *slot = Some(row);
             }
         }
-        let now = view.store_time_ns();
-        Ok(SessionLeaseView {
-            now,
-            acting,
-            local,
-            role,
-            sess,
-            live,
-            written,
-            lock_session: holder,
-            lock,
-            row,
-            last_accepted,
-            accepted_max,
-            preempted,
-        })
+        out.now = view.store_time_ns();
+        Ok(())
     }
 
     /// `Init`: no session, no lock, no row, every node a standby, nothing accepted.
@@ -521,7 +535,8 @@ impl Scenario for SessionLeaseScenario {
     }
 
     fn check(&mut self, view: &View<'_, SessionLeaseNode>) -> Result<(), Violation> {
-        let next = self.spec_view(view)?;
+        let mut next = std::mem::take(&mut self.spare);
+        self.fill_view(view, &mut next)?;
         // The cause first: a step the spec does not allow, then the damage it did. The first
         // step starts from `Init`.
         let init;
@@ -534,8 +549,10 @@ impl Scenario for SessionLeaseScenario {
         };
         self.conformance.check(before, &next, view, self.canary)?;
         let (invariants, properties) = (spec::INVARIANTS, spec::ACTION_PROPERTIES);
-        check_step(invariants, properties, self.previous.as_ref(), &next)?;
-        self.previous = Some(next);
+        check_step(invariants, properties, self.previous.as_deref(), &next)?;
+        if let Some(old) = self.previous.replace(next) {
+            self.spare = old; // its buffers serve the next step
+        }
         Ok(())
     }
 

@@ -268,14 +268,17 @@ fn a_step_is_checked_as_a_whole() {
     let env = Env { local: &before.local, ttl: TTL, margin: MARGIN, canary: None };
     let mut after = before.clone();
     after.role[0] = Role::Standby;
-    let error = check_step(&before, &after, [].iter(), &env).unwrap_err();
+    let error = check_step(&before, &after, [].iter(), &env, &mut view()).unwrap_err();
     assert_eq!(
         error,
         "role[n0] (with gen and leadUntil) changed from leader of g1 until 130 to standby with \
          no action (SessionLease.tla)"
     );
-    assert!(check_step(&before, &after, [Action::StepDown { n: 0 }].iter(), &env).is_ok());
-    let error = check_step(&before, &after, [Action::ValidationFails { n: 0 }].iter(), &env);
+    assert!(
+        check_step(&before, &after, [Action::StepDown { n: 0 }].iter(), &env, &mut view()).is_ok()
+    );
+    let error =
+        check_step(&before, &after, [Action::ValidationFails { n: 0 }].iter(), &env, &mut view());
     assert_eq!(
         error.unwrap_err(),
         "n0 took ValidationFails(n0) but the row is n0's and its lock is held (SessionLease.tla \
@@ -285,7 +288,7 @@ fn a_step_is_checked_as_a_whole() {
     let mut refreshed = before.clone();
     refreshed.row = Some(RowView { until: 170, ..row(0, 1, 90) });
     let write = [Action::RefreshWrite { n: 0, a: 100 }];
-    let error = check_step(&before, &refreshed, write.iter(), &env).unwrap_err();
+    let error = check_step(&before, &refreshed, write.iter(), &env, &mut view()).unwrap_err();
     assert_eq!(
         error,
         "the store, for n0, took RefreshWrite(n0, 100) but the step leaves row = n0's g1 \

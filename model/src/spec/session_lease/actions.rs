@@ -532,12 +532,12 @@ fn first_difference(
 
 /// True when the step changed none of the mapped variables.
 fn unchanged(before: &SessionLeaseView, after: &SessionLeaseView) -> bool {
-    before.sess == after.sess
-        && before.live == after.live
-        && before.lock_session == after.lock_session
+    before.lock_session == after.lock_session
         && before.row.map(|r| r.fields()) == after.row.map(|r| r.fields())
-        && before.role == after.role
         && (before.last_accepted, before.accepted_max) == (after.last_accepted, after.accepted_max)
+        && before.role == after.role
+        && before.sess == after.sess
+        && before.live == after.live
 }
 
 /// `SpecConformance` for one step: the actions it took, in order (the store's and the kernel's
@@ -545,19 +545,22 @@ fn unchanged(before: &SessionLeaseView, after: &SessionLeaseView) -> bool {
 /// adopted it), taken from `before`, must lead to `after` on the mapped variables (`sess`,
 /// `live`, `lock`, `row`, `role`, `gen`, `leadUntil`, `lastAccepted`, `acceptedMax`). `Err`
 /// reads like "the store, for n1, took TakeWrite(n1, 900) but n1's session s3 (live) does not
-/// hold the lock (s4 does) (SessionLease.tla TakeWrite)".
+/// hold the lock (s4 does) (SessionLease.tla TakeWrite)". `expected` is scratch space (its
+/// buffers are reused: this runs every step).
 pub fn check_step<'a>(
     before: &SessionLeaseView,
     after: &SessionLeaseView,
     taken: impl Iterator<Item = &'a Action> + Clone,
     env: &Env<'_>,
+    expected: &mut SessionLeaseView,
 ) -> Result<(), String> {
     if taken.clone().next().is_none() && unchanged(before, after) {
         return Ok(()); // most steps: no action, nothing mapped changed
     }
-    let mut expected = before.clone();
+    expected.clone_from(before);
+    let expected = &mut *expected;
     for action in taken.clone() {
-        action.take(&mut expected, env).map_err(|why| {
+        action.take(expected, env).map_err(|why| {
             format!(
                 "{} took {action} but {why} (SessionLease.tla {})",
                 taker(action),
@@ -565,7 +568,7 @@ pub fn check_step<'a>(
             )
         })?;
     }
-    let Some((var, name, want, have)) = first_difference(&expected, after) else {
+    let Some((var, name, want, have)) = first_difference(expected, after) else {
         return Ok(());
     };
     let last = taken.filter(|action| action.touches(var)).last();

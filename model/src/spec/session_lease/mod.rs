@@ -98,6 +98,10 @@ pub struct SessionLeaseView {
 
 /// `AtMostOneActingLeader`: at any true instant at most one node acts as leader.
 pub fn at_most_one_acting_leader(view: &SessionLeaseView) -> Result<(), String> {
+    // Counted before anything is formatted: this runs every step, and fails once at most.
+    if view.acting.iter().flatten().nth(1).is_none() {
+        return Ok(());
+    }
     let acting: Vec<String> = view
         .acting
         .iter()

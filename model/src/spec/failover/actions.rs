@@ -7,6 +7,7 @@
 //! fields are the arguments of the action that takes it.
 
 use crate::failover::Mode;
+use crate::spec::{require, Taken};
 use crate::NodeId;
 use std::fmt;
 
@@ -294,16 +295,6 @@ pub struct HandoverVars {
 pub struct Env<'a> {
     pub primary: &'a [bool],
     pub primary_after: &'a [bool],
-}
-
-type Taken = Result<(), String>;
-
-fn require(holds: bool, why: impl FnOnce() -> String) -> Taken {
-    if holds {
-        Ok(())
-    } else {
-        Err(why())
-    }
 }
 
 /// `Current(a, type, from)`: an answer of the coordinator's handover, from the member asked.

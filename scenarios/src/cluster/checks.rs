@@ -309,9 +309,12 @@ impl Checks {
             self.inferred_handover.push(handover::Action::CoordinatorCrash);
         }
         let (before, after) = (&self.previous_failover.handover, &self.failover.handover);
+        let (was_primary, primary_after) =
+            (&self.previous_failover.primary, &self.failover.primary);
         for n in 0..after.frozen.len() {
             let thawed = before.frozen.get(n) == Some(&true) && !after.frozen[n];
-            let explained = declared.clone().any(|a| {
+            let lapsed = was_primary.get(n) == Some(&true) && !primary_after[n];
+            let thaw_explained = declared.clone().any(|a| {
                 a.member() == Some(n as NodeId)
                     && matches!(
                         a,
@@ -320,11 +323,16 @@ impl Checks {
                             | handover::Action::FreezeExpired { .. }
                     )
             });
-            if thawed && !explained {
+            let demoted = declared.clone().any(
+                |a| matches!(a, handover::Action::DemoteMember { p, .. } if *p == n as NodeId),
+            );
+            // Time, a crash or a newer term took the member's primacy (its lease belief ran
+            // out, say, before it handled the step's input): the spec's `Expire`, which also
+            // thaws, so a member that stays frozen (it mints nothing either way) takes none.
+            if (thawed && !thaw_explained) || (lapsed && !demoted && !after.frozen[n]) {
                 self.inferred_handover.push(handover::Action::Expire { n: n as NodeId });
             }
         }
-        let primary_after = &self.failover.primary;
         let env = handover::Env { primary: &self.previous_failover.primary, primary_after };
         let actions = self.inferred_handover.iter().chain(declared);
         if let Some(trace) = self.trace.as_mut() {

@@ -326,10 +326,12 @@ impl Checks {
             let demoted = declared.clone().any(
                 |a| matches!(a, handover::Action::DemoteMember { p, .. } if *p == n as NodeId),
             );
-            // Time, a crash or a newer term took the member's primacy (its lease belief ran
-            // out, say, before it handled the step's input): the spec's `Expire`, which also
-            // thaws, so a member that stays frozen (it mints nothing either way) takes none.
-            if (thawed && !thaw_explained) || (lapsed && !demoted && !after.frozen[n]) {
+            // Time, a crash or a newer term took an unfrozen member's primacy (its lease belief
+            // ran out, say, before it handled the step's input): the spec's `Expire`. A frozen
+            // one's end is the thaw's to explain (`Expire` thaws too; one that stays frozen
+            // mints nothing either way).
+            let unfrozen = before.frozen.get(n) != Some(&true) && !after.frozen[n];
+            if (thawed && !thaw_explained) || (lapsed && unfrozen && !demoted) {
                 self.inferred_handover.push(handover::Action::Expire { n: n as NodeId });
             }
         }

@@ -17,6 +17,10 @@ fn seed_range() {
 
 /// Goal: the checks bite. Method: each canary must break the property its mistake breaks, as a
 /// safety violation, within 300 seeds (each is caught within 40 in every window measured).
+/// `SpecConformance` runs first: `validate-on-other-connection` checks the lock on one
+/// connection and writes on another, a step the spec's atomic `RefreshWrite` does not allow
+/// when the lock was freed in between (20 of its 316 failing seeds in 1,000 are caught so);
+/// every other canary's step is its spec canary's, and is caught by the damage as before.
 #[test]
 fn canaries_are_caught() {
     let entry = common::entry("session-lease");
@@ -26,7 +30,7 @@ fn canaries_are_caught() {
         ("unfenced-writes", &["ZombieWritesRefused"]),
         ("preempt-valid-lease", &["NoValidLeasePreempted"]),
         ("refresh-without-validation", &["RowWrittenUnderLock"]),
-        ("validate-on-other-connection", &["RowWrittenUnderLock"]),
+        ("validate-on-other-connection", &["RowWrittenUnderLock", "SpecConformance"]),
     ];
     assert_eq!(expected.len(), entry.canaries().len(), "every canary is listed here");
     for (canary, invariants) in expected {

@@ -275,4 +275,8 @@ fn trace_actions_are_spec_actions() {
     for expected in ["Freeze", "Demote", "Promote", "HandedOver", "ClientWrite", "Acquired"] {
         assert!(cluster.contains(expected), "no {expected} in {cluster:?}");
     }
+    let session_lease = trace_actions("session-lease", 42, &["SessionLease"]);
+    for expected in ["Open", "Locked", "Led", "Refreshed", "Write", "Deliver"] {
+        assert!(session_lease.contains(expected), "no {expected} in {session_lease:?}");
+    }
 }

@@ -8,16 +8,20 @@
 (* fails but who finds the row run out terminates the holder's session     *)
 (* (only if the row is still the one it read) and tries again. `until` is *)
 (* the writer's own clock plus TTL. Mirrored in model/src/spec/            *)
-(* session_lease.rs; the simulator checks the same properties after every  *)
-(* step of the `session-lease` scenario.                                   *)
+(* session_lease/; the simulator checks the same properties, and every     *)
+(* step against these actions, in the `session-lease` scenario.           *)
 (*                                                                         *)
 (* Time is a counter; node n's clock reads now + skew[n]. The store judges *)
 (* a row live by `now` (its clock is true time). Sessions are numbered per *)
-(* node: n's current one is <<n, sess[n]>>, live or not. A session ends by *)
-(* EndSession: the server saw its connection die (a crash, a cut past the  *)
-(* keepalive, a reset); a crash also restarts the machine as a standby,    *)
-(* which only stops it acting sooner, so for safety EndSession covers it.  *)
-(* Store requests that fail are steps not taken.                           *)
+(* node: n's current one is <<n, sess[n]>>; `live` holds every session the *)
+(* server has not ended, an abandoned one (a close that never arrived)     *)
+(* included. A session ends by EndSession: a crash, a cut past the         *)
+(* keepalive, a reset, its node's close. The store's steps (granting the   *)
+(* lock, taking a write, a termination) and the node's (learning of them   *)
+(* from the answer) are steps of their own: TryLock and Locked, TakeWrite  *)
+(* and Led, RefreshWrite and Refreshed. A node may stop leading at any     *)
+(* time (StepDown: a resignation, a crash). Store requests that fail are   *)
+(* steps not taken.                                                        *)
 (*                                                                         *)
 (* The clean spec is the design with the fix the harness needed: a leader  *)
 (* acts only until until - Margin of its last validated write, a new holder *)
@@ -28,14 +32,14 @@
 (***************************************************************************)
 EXTENDS Naturals, Integers, FiniteSets
 
-CONSTANTS Nodes, TTL, Margin, MaxSkew, MaxTime, MaxGen, MaxSess, Canary
+CONSTANTS Nodes, TTL, Margin, MaxSkew, MaxTime, MaxGen, MaxSess, MaxWriteDelay, Canary
 
 Canaries == {"None", "DescribedDesign", "UnboundedBelief", "UnfencedWrites",
              "PreemptValidLease", "RefreshWithoutValidation", "ValidateOnOtherConnection"}
 
 ASSUME /\ Canary \in Canaries
        /\ TTL > 2 * Margin /\ Margin >= 0 /\ MaxSkew >= 0
-       /\ MaxTime >= 0 /\ MaxGen >= 1 /\ MaxSess >= 1
+       /\ MaxTime >= 0 /\ MaxGen >= 1 /\ MaxSess >= 1 /\ MaxWriteDelay >= 0
        /\ 0 \notin Nodes
 
 NoSession == <<0, 0>>
@@ -47,7 +51,7 @@ VARIABLES
     now,          \* true time, which is also the store's clock
     skew,         \* skew[n]: how far n's clock is ahead of true time
     sess,         \* sess[n]: how many sessions n has opened; its current one is <<n, sess[n]>>
-    live,         \* live[n]: n's current session is live
+    live,         \* the sessions the server has not ended (n's current one and any abandoned)
     lock,         \* the session holding the lock (NoSession when free)
     row,          \* the lease row (NoRow before the first takeover)
     role,         \* role[n]: "standby", "taking" (holds the lock, row not yet written), "leader"
@@ -55,14 +59,15 @@ VARIABLES
     leadUntil,    \* leadUntil[n]: n acts while its clock is below this (the fix's bound)
     inflight,     \* protected writes sent, not yet delivered: the sender's tenure (generation)
     lastAccepted, \* the tenure of the write the resource accepted last (0 before any)
-    acceptedMax   \* history: the highest tenure the resource ever accepted
+    acceptedMax,  \* history: the highest tenure the resource ever accepted
+    written       \* history: written[n], the row n's last write the store took (NoRow before)
 
 vars == <<now, skew, sess, live, lock, row, role, gen, leadUntil, inflight, lastAccepted,
-          acceptedMax>>
+          acceptedMax, written>>
 
 Local(n) == now + skew[n]
 Own(n) == <<n, sess[n]>>
-HoldsLock(n) == live[n] /\ lock = Own(n)
+HoldsLock(n) == Own(n) \in live /\ lock = Own(n)
 Live(r) == r # NoRow /\ now < r.until
 Max(a, b) == IF a >= b THEN a ELSE b
 
@@ -77,7 +82,7 @@ Init ==
     /\ now = 0
     /\ skew \in [Nodes -> -MaxSkew..MaxSkew]
     /\ sess = [n \in Nodes |-> 0]
-    /\ live = [n \in Nodes |-> FALSE]
+    /\ live = {}
     /\ lock = NoSession
     /\ row = NoRow
     /\ role = [n \in Nodes |-> "standby"]
@@ -86,37 +91,51 @@ Init ==
     /\ inflight = {}
     /\ lastAccepted = 0
     /\ acceptedMax = 0
+    /\ written = [n \in Nodes |-> NoRow]
 
 Tick ==
     /\ now < MaxTime
     /\ now' = now + 1
     /\ UNCHANGED <<skew, sess, live, lock, row, role, gen, leadUntil, inflight, lastAccepted,
-                   acceptedMax>>
+                   acceptedMax, written>>
 
+\* A standby opens a session when it knows of none of its own: at first, after a crash, a lost
+\* session, or a resignation whose close may not have reached the server. The old one, if the
+\* close never arrived, lives on (abandoned) until the server ends it.
 Open(n) ==
-    /\ ~live[n]
+    /\ role[n] = "standby"
     /\ sess[n] < MaxSess
     /\ sess' = [sess EXCEPT ![n] = @ + 1]
-    /\ live' = [live EXCEPT ![n] = TRUE]
+    /\ live' = live \cup {<<n, sess[n] + 1>>}
     /\ UNCHANGED <<now, skew, lock, row, role, gen, leadUntil, inflight, lastAccepted,
-                   acceptedMax>>
+                   acceptedMax, written>>
 
-\* The server ends n's session by itself; the lock goes with it.
-EndSession(n) ==
-    /\ live[n]
-    /\ live' = [live EXCEPT ![n] = FALSE]
-    /\ lock' = IF lock = Own(n) THEN NoSession ELSE lock
+\* The server ends session s (a crash, a cut past the keepalive, a reset, its node's close);
+\* the lock goes with it.
+EndSession(s) ==
+    /\ s \in live
+    /\ live' = live \ {s}
+    /\ lock' = IF lock = s THEN NoSession ELSE lock
     /\ UNCHANGED <<now, skew, sess, row, role, gen, leadUntil, inflight, lastAccepted,
-                   acceptedMax>>
+                   acceptedMax, written>>
 
+\* The server grants the free lock to n's session (the store's step; a try on a lock the
+\* session holds changes nothing). The node learns it from the answer: Locked.
 TryLock(n) ==
-    /\ live[n]
-    /\ role[n] = "standby"
+    /\ Own(n) \in live
     /\ lock = NoSession
     /\ lock' = Own(n)
+    /\ UNCHANGED <<now, skew, sess, live, row, role, gen, leadUntil, inflight, lastAccepted,
+                   acceptedMax, written>>
+
+\* The answer that the lock is n's: it holds it still, or its session has ended since (then
+\* the next statement on it fails).
+Locked(n) ==
+    /\ role[n] = "standby"
+    /\ lock = Own(n) \/ Own(n) \notin live
     /\ role' = [role EXCEPT ![n] = "taking"]
-    /\ UNCHANGED <<now, skew, sess, live, row, gen, leadUntil, inflight, lastAccepted,
-                   acceptedMax>>
+    /\ UNCHANGED <<now, skew, sess, live, lock, row, gen, leadUntil, inflight, lastAccepted,
+                   acceptedMax, written>>
 
 \* By n's clock, the row's lease has run out, with the margin for the writer's clock (none in
 \* the design as described). Canary PreemptValidLease judges by the first lease alone.
@@ -125,50 +144,79 @@ RanOut(n) ==
       [] Canary = "PreemptValidLease" -> row.acquired + TTL + Margin < Local(n)
       [] OTHER -> row.until + Margin < Local(n)
 
-\* A standby whose try fails reads the row and, if it ran out, terminates the holder's session,
-\* guarded by the row it read: read and termination are one step.
+\* A standby whose try failed read the row and, if it ran out, terminates the lock's session,
+\* guarded by the row it read: the store's step, as the termination arrives (the read came
+\* before; the row is the same and n's clock has only moved on). The session may be an
+\* abandoned one of n's own.
 Preempt(n) ==
-    /\ live[n]
-    /\ role[n] = "standby"
-    /\ lock # NoSession /\ lock[1] # n
+    /\ Own(n) \in live
+    /\ lock # NoSession /\ lock # Own(n)
     /\ row # NoRow
     /\ RanOut(n)
-    /\ live' = [live EXCEPT ![lock[1]] = FALSE]
+    /\ live' = live \ {lock}
     /\ lock' = NoSession
     /\ UNCHANGED <<now, skew, sess, row, role, gen, leadUntil, inflight, lastAccepted,
-                   acceptedMax>>
+                   acceptedMax, written>>
 
-\* With the lock, read the previous row and write ours with the next generation, under the
-\* lock. With the bound, only once another holder's row has run out by our clock plus Margin.
-Take(n) ==
+\* A write carries the writer's clock when it left, up to MaxWriteDelay before it arrives. An
+\* older clock only shortens the tenure it gives (and narrows TakeWrite's guard), so the
+\* routine cfgs take MaxWriteDelay = 0, the deep one 1.
+Sent(n) == (Local(n) - MaxWriteDelay)..Local(n)
+
+\* With the lock, n read the previous row and wrote its own with the next generation, under the
+\* lock: the store's step, as the write arrives (conditional on the row it read, so the row is
+\* unchanged). With the bound, only once another holder's row had run out by n's clock (a, when
+\* the write left) plus Margin.
+TakeWrite(n, a) ==
     /\ role[n] = "taking"
     /\ HoldsLock(n)
     /\ row.gen < MaxGen
-    /\ ~Bounded \/ row = NoRow \/ row.holder = n \/ row.until + Margin < Local(n)
-    /\ row' = [holder |-> n, gen |-> row.gen + 1, acquired |-> Local(n), until |-> Local(n) + TTL]
-    /\ role' = [role EXCEPT ![n] = "leader"]
-    /\ gen' = [gen EXCEPT ![n] = row.gen + 1]
-    /\ leadUntil' = [leadUntil EXCEPT ![n] = Local(n) + TTL - Margin]
-    /\ UNCHANGED <<now, skew, sess, live, lock, inflight, lastAccepted, acceptedMax>>
+    /\ ~Bounded \/ row = NoRow \/ row.holder = n \/ row.until + Margin < a
+    /\ row' = [holder |-> n, gen |-> row.gen + 1, acquired |-> a, until |-> a + TTL]
+    /\ written' = [written EXCEPT ![n] = row']
+    /\ UNCHANGED <<now, skew, sess, live, lock, role, gen, leadUntil, inflight, lastAccepted,
+                   acceptedMax>>
 
-\* What a leader's refresh checks before it writes. The write itself is conditional on the row
-\* being the one the leader last wrote (its version). Canary RefreshWithoutValidation writes on
-\* a pooled connection without checking the lock; ValidateOnOtherConnection asks a pooled
-\* connection whether anyone holds it.
-RowIsOurs(n) == row.holder = n /\ row.gen = gen[n]
+\* The write's answer: n leads the tenure of the row it wrote until its until - Margin. The
+\* answer may come late (a paused node), after another took the row over: its bound, timed from
+\* when the write left, has run out by then.
+Led(n) ==
+    /\ role[n] = "taking"
+    /\ written[n] # NoRow
+    /\ role' = [role EXCEPT ![n] = "leader"]
+    /\ gen' = [gen EXCEPT ![n] = written[n].gen]
+    /\ leadUntil' = [leadUntil EXCEPT ![n] = written[n].until - Margin]
+    /\ UNCHANGED <<now, skew, sess, live, lock, row, inflight, lastAccepted, acceptedMax,
+                   written>>
+
+\* What a leader's refresh checks as it writes. The write itself is conditional on the row
+\* being the one n's last write left (its version): the store's check, whatever n's role by the
+\* time the write arrives (a write that timed out may land after its leader stepped down).
+\* Canary RefreshWithoutValidation writes on a pooled connection without checking the lock;
+\* ValidateOnOtherConnection asks a pooled connection whether anyone holds it.
+RowIsOurs(n) == written[n] # NoRow /\ row = written[n]
 RefreshGuard(n) ==
     /\ RowIsOurs(n)
     /\ CASE Canary = "RefreshWithoutValidation" -> TRUE
          [] Canary = "ValidateOnOtherConnection" -> lock # NoSession
          [] OTHER -> HoldsLock(n)
 
-\* Validation and refresh as one critical section. Belief runs from the request.
-Refresh(n) ==
-    /\ role[n] = "leader"
+\* Validation and refresh as one critical section: the store's step, as the write arrives.
+RefreshWrite(n, a) ==
     /\ RefreshGuard(n)
-    /\ row' = [row EXCEPT !.until = Local(n) + TTL]
-    /\ leadUntil' = [leadUntil EXCEPT ![n] = Local(n) + TTL - Margin]
-    /\ UNCHANGED <<now, skew, sess, live, lock, role, gen, inflight, lastAccepted, acceptedMax>>
+    /\ row' = [row EXCEPT !.until = a + TTL]
+    /\ written' = [written EXCEPT ![n] = row']
+    /\ UNCHANGED <<now, skew, sess, live, lock, role, gen, leadUntil, inflight, lastAccepted,
+                   acceptedMax>>
+
+\* The refresh's answer: belief runs from when the write left (never shortened). It may come
+\* late, as Led's.
+Refreshed(n) ==
+    /\ role[n] = "leader"
+    /\ written[n] # NoRow /\ written[n].gen = gen[n]
+    /\ leadUntil' = [leadUntil EXCEPT ![n] = Max(@, written[n].until - Margin)]
+    /\ UNCHANGED <<now, skew, sess, live, lock, row, role, gen, inflight, lastAccepted,
+                   acceptedMax, written>>
 
 \* A refresh or a takeover step that finds the lock (or, on a pooled connection, the row) no
 \* longer ours: leadership ends.
@@ -178,7 +226,19 @@ ValidationFails(n) ==
     /\ role' = [role EXCEPT ![n] = "standby"]
     /\ gen' = [gen EXCEPT ![n] = 0]
     /\ leadUntil' = [leadUntil EXCEPT ![n] = NoBelief]
-    /\ UNCHANGED <<now, skew, sess, live, lock, row, inflight, lastAccepted, acceptedMax>>
+    /\ UNCHANGED <<now, skew, sess, live, lock, row, inflight, lastAccepted, acceptedMax,
+                   written>>
+
+\* n stops leading (or taking over) of its own accord: it resigns (then closes its session), it
+\* crashes (the server ends its sessions), or, as described, a refresh failed at the store. It
+\* only stops acting sooner.
+StepDown(n) ==
+    /\ role[n] # "standby"
+    /\ role' = [role EXCEPT ![n] = "standby"]
+    /\ gen' = [gen EXCEPT ![n] = 0]
+    /\ leadUntil' = [leadUntil EXCEPT ![n] = NoBelief]
+    /\ UNCHANGED <<now, skew, sess, live, lock, row, inflight, lastAccepted, acceptedMax,
+                   written>>
 
 \* A protected write, sent only while acting, stamped with the tenure's generation.
 Write(n) ==
@@ -187,7 +247,7 @@ Write(n) ==
     /\ Cardinality(inflight) < 2
     /\ inflight' = inflight \cup {gen[n]}
     /\ UNCHANGED <<now, skew, sess, live, lock, row, role, gen, leadUntil, lastAccepted,
-                   acceptedMax>>
+                   acceptedMax, written>>
 
 \* The resource takes a write unless its token is below the highest it accepted (with fencing).
 Deliver(w) ==
@@ -197,7 +257,7 @@ Deliver(w) ==
           THEN /\ lastAccepted' = w
                /\ acceptedMax' = Max(acceptedMax, w)
           ELSE UNCHANGED <<lastAccepted, acceptedMax>>
-    /\ UNCHANGED <<now, skew, sess, live, lock, row, role, gen, leadUntil>>
+    /\ UNCHANGED <<now, skew, sess, live, lock, row, role, gen, leadUntil, written>>
 
 \* Time is bounded for the model's sake: at the bound a behaviour ends by stuttering, not as a
 \* deadlock.
@@ -206,8 +266,10 @@ Halt == now = MaxTime /\ UNCHANGED vars
 Next ==
     \/ Tick \/ Halt
     \/ \E n \in Nodes :
-          \/ Open(n) \/ EndSession(n) \/ TryLock(n) \/ Preempt(n) \/ Take(n)
-          \/ Refresh(n) \/ ValidationFails(n) \/ Write(n)
+          \/ Open(n) \/ TryLock(n) \/ Locked(n) \/ Preempt(n) \/ Led(n) \/ Refreshed(n)
+          \/ ValidationFails(n) \/ StepDown(n) \/ Write(n)
+          \/ \E a \in Sent(n) : TakeWrite(n, a) \/ RefreshWrite(n, a)
+    \/ \E s \in live : EndSession(s)
     \/ \E w \in inflight : Deliver(w)
 
 Spec == Init /\ [][Next]_vars
@@ -233,8 +295,10 @@ TypeOK ==
     /\ \A n \in Nodes : /\ sess[n] \in 0..MaxSess
                         /\ role[n] \in {"standby", "taking", "leader"}
                         /\ gen[n] \in 0..MaxGen
-    /\ lock = NoSession \/ (lock[1] \in Nodes /\ live[lock[1]] /\ lock = Own(lock[1]))
+    /\ live \subseteq Nodes \X (1..MaxSess)
+    /\ lock = NoSession \/ lock \in live
     /\ row.gen \in 0..MaxGen
     /\ inflight \subseteq 1..MaxGen
     /\ lastAccepted \in 0..MaxGen /\ acceptedMax \in 0..MaxGen
+    /\ \A n \in Nodes : written[n] = NoRow \/ written[n].holder = n
 =============================================================================

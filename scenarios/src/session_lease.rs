@@ -3,8 +3,9 @@
 //! protected writes to a resource (the last node) under swarm faults that include losing store
 //! sessions. Checked after every step against true time: `AtMostOneActingLeader`,
 //! `ZombieWritesRefused`, `RowWrittenUnderLock` and `NoValidLeasePreempted`
-//! (`model::spec::session_lease`). Liveness `LeaderElected`: once faults heal, some contender
-//! acts as leader within the bound.
+//! (`model::spec::session_lease`), after `SpecConformance`: every step is the spec actions the
+//! machines declare and the store's and the kernel's the checker infers. Liveness
+//! `LeaderElected`: once faults heal, some contender acts as leader within the bound.
 
 use crate::lease::{from_sim, to_sim};
 use crate::spec_check::check_step;
@@ -14,7 +15,7 @@ use model::session_lease::{
     SessionLeaseCanary, SessionLeaseConfig, WriteStamp,
 };
 use model::session_store::{Guard, SessionReply, SessionRequest};
-use model::spec::session_lease::{self as spec, RowView, SessionLeaseView};
+use model::spec::session_lease::{self as spec, Action, Role, RowView, SessionLeaseView};
 use model::store::StoreError;
 use sim::faults::{FaultKind, SwarmProfile};
 use sim::rng::Stream;
@@ -91,9 +92,9 @@ impl Contender {
                 };
                 cx.set_timer(after_local_ns, tag);
             }
+            Output::Action(action) => cx.action(action),
             Output::ProtectedWrite { stamp, payload } => {
                 let write = SessionLeaseMsg::Write { stamp, payload };
-                cx.action(SessionLeaseAction::Write { tenure: stamp.tenure });
                 // Applications stall between the check and the write (GC, slow work): the
                 // window fencing tokens exist to close.
                 if cx.rng().below(5) == 0 {
@@ -137,45 +138,15 @@ impl Contender {
     }
 }
 
-/// The `SessionLease.tla` actions a step took, as the nodes declare them (recorded in captured
-/// traces; the scenario checks the spec's invariants and properties, not yet each action).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum SessionLeaseAction {
-    /// `TryLock`: the node took the session lock.
-    TryLock,
-    /// `Take`: the node wrote the lease row and leads, with the row's generation.
-    Take { generation: u64 },
-    /// `Refresh`: a validated refresh of the row.
-    Refresh { generation: u64 },
-    /// `Preempt`: the node terminated a zombie's session.
-    Preempt,
-    /// `Write`: a protected write left, stamped with its tenure.
-    Write { tenure: u64 },
-    /// `Deliver`: the resource judged a write.
-    Deliver { tenure: u64, accepted: bool },
-}
-
-/// Names the event's spec action in the trace and hits its probe.
+/// Hits the event's probe.
 fn probe(cx: &mut Context<'_, SessionLeaseNode>, event: &LeaderEvent) {
     let name = match event {
-        LeaderEvent::LockTaken => {
-            cx.action(SessionLeaseAction::TryLock);
-            "lock-taken"
-        }
+        LeaderEvent::LockTaken => "lock-taken",
         LeaderEvent::LockHeld { .. } => "lock-held",
         LeaderEvent::WaitingOut { .. } => "waiting-out",
-        LeaderEvent::Led { generation, .. } => {
-            cx.action(SessionLeaseAction::Take { generation: *generation });
-            "leadership-taken"
-        }
-        LeaderEvent::Refreshed { generation, .. } => {
-            cx.action(SessionLeaseAction::Refresh { generation: *generation });
-            "refreshed"
-        }
-        LeaderEvent::Preempted { was_alive: true, .. } => {
-            cx.action(SessionLeaseAction::Preempt);
-            "zombie-preempted"
-        }
+        LeaderEvent::Led { .. } => "leadership-taken",
+        LeaderEvent::Refreshed { .. } => "refreshed",
+        LeaderEvent::Preempted { was_alive: true, .. } => "zombie-preempted",
         LeaderEvent::PreemptRefused => "preempt-refused",
         LeaderEvent::SessionLost => "session-lost-seen",
         LeaderEvent::Resigned => "resigned",
@@ -235,7 +206,7 @@ impl Node for SessionLeaseNode {
     type Value = Vec<u8>;
     type Record = ();
     type Promise = ();
-    type Action = SessionLeaseAction;
+    type Action = Action;
 
     /// The derived `Hash`: faster than the default `Debug` text.
     fn hash_message(msg: &Self::Msg, hasher: &mut sim::trace::StableHasher) {
@@ -246,14 +217,15 @@ impl Node for SessionLeaseNode {
         std::hash::Hash::hash(value, hasher);
     }
 
-    fn on_message(&mut self, cx: &mut Context<'_, Self>, _from: NodeId, msg: SessionLeaseMsg) {
+    fn on_message(&mut self, cx: &mut Context<'_, Self>, from: NodeId, msg: SessionLeaseMsg) {
         let (SessionLeaseNode::Resource(resource), SessionLeaseMsg::Write { stamp, .. }) =
             (self, msg)
         else {
             return;
         };
+        // The delivery is the network's doing: declared here, for the resource.
+        cx.action(Action::Deliver { from, w: stamp.tenure });
         let accepted = resource.write(stamp);
-        cx.action(SessionLeaseAction::Deliver { tenure: stamp.tenure, accepted });
         cx.sometimes(if accepted { "write-accepted" } else { "write-refused" });
     }
 
@@ -312,6 +284,65 @@ pub struct SessionLeaseScenario {
     lock_session: Option<SessionId>,
     /// The row decoded at its version: decoding once per write, not once per step.
     decoded: Option<RowView>,
+    conformance: Conformance,
+}
+
+/// Holds each step against `SessionLease.tla`'s actions (`SpecConformance`): the machines'
+/// declared ones; the store's inferred from what changed (a lock granted, a row written, a
+/// session terminated or ended by the server), a crash from a node gone.
+#[derive(Debug, Default)]
+struct Conformance {
+    /// Per contender: up at the last step.
+    up: Vec<bool>,
+    /// The step's actions, in the order they are taken.
+    taken: Vec<Action>,
+}
+
+impl Conformance {
+    fn check(
+        &mut self,
+        before: &SessionLeaseView,
+        after: &SessionLeaseView,
+        view: &View<'_, SessionLeaseNode>,
+        canary: Option<SessionLeaseCanary>,
+    ) -> Result<(), Violation> {
+        let conformance = |seen| Violation::new("SpecConformance", seen);
+        let sessions = view.sessions();
+        self.taken.clear();
+        let node_of = |s: SessionId| sessions.info(s).map_or(0, |info| info.node);
+        // The server's: sessions ended (a preemption is the preemptor's), then a crash.
+        for &s in &before.live {
+            if after.live.binary_search(&s).is_ok() {
+                continue;
+            }
+            self.taken.push(match sessions.info(s).and_then(|info| info.end) {
+                Some((SessionEnd::Terminated { by }, _)) => Action::Preempt { n: node_of(by) },
+                _ => Action::EndSession { n: node_of(s), s },
+            });
+        }
+        self.up.resize(after.role.len(), true);
+        for n in 0..after.role.len() {
+            let up = view.node(n as NodeId).is_some();
+            if std::mem::replace(&mut self.up[n], up) && !up && before.role[n] != Role::Standby {
+                self.taken.push(Action::StepDown { n: n as NodeId });
+            }
+        }
+        if let Some(s) = after.lock_session.filter(|s| before.lock_session != Some(*s)) {
+            self.taken.push(Action::TryLock { n: node_of(s) });
+        }
+        let row = spec::infer_row_write(before.row, after.row, TTL_NS).map_err(conformance)?;
+        self.taken.extend(row);
+        self.taken.extend(view.actions().iter().map(|(_, action)| *action));
+        // A session its node adopted this step that the server had already ended.
+        for (n, s) in after.sess.iter().enumerate() {
+            let Some(s) = *s else { continue };
+            if before.sess[n] != Some(s) && after.live.binary_search(&s).is_err() {
+                self.taken.push(Action::EndSession { n: n as NodeId, s });
+            }
+        }
+        let env = spec::Env { local: &after.local, ttl: TTL_NS, margin: MARGIN_NS, canary };
+        spec::check_step(before, after, self.taken.iter(), &env).map_err(conformance)
+    }
 }
 
 impl SessionLeaseScenario {
@@ -325,6 +356,7 @@ impl SessionLeaseScenario {
             previous: None,
             lock_session: None,
             decoded: None,
+            conformance: Conformance::default(),
         }
     }
 
@@ -357,18 +389,86 @@ impl SessionLeaseScenario {
         self.lock_session = holder;
         let lock = holder.and_then(|s| sessions.info(s)).map(|s| s.node);
         let row = self.row_view(view)?;
-        let acting = (0..self.contenders)
-            .map(|id| match view.node(id) {
-                Some(SessionLeaseNode::Contender(c)) => c.machine.acting(view.local_ns(id)),
-                _ => None,
-            })
-            .collect();
+        let contenders = self.contenders as usize;
+        let (mut acting, mut role) =
+            (Vec::with_capacity(contenders), Vec::with_capacity(contenders));
+        let mut local = Vec::with_capacity(contenders);
+        let mut sess = match &self.previous {
+            Some(previous) => previous.sess.clone(),
+            None => vec![None; contenders],
+        };
+        for id in 0..self.contenders {
+            let clock = view.local_ns(id);
+            local.push(clock);
+            match view.node(id) {
+                Some(SessionLeaseNode::Contender(c)) => {
+                    acting.push(c.machine.acting(clock));
+                    role.push(c.machine.spec_role());
+                    if let Some(s) = c.machine.session() {
+                        sess[id as usize] = Some(s);
+                    }
+                }
+                _ => {
+                    acting.push(None);
+                    role.push(Role::Standby);
+                }
+            }
+        }
+        // `live`: the sessions ever adopted that the server has not ended.
+        let mut live: Vec<SessionId> = match &self.previous {
+            Some(previous) => previous.live.clone(),
+            None => Vec::new(),
+        };
+        for s in sess.iter().flatten() {
+            if let Err(index) = live.binary_search(s) {
+                live.insert(index, *s);
+            }
+        }
+        live.retain(|s| sessions.info(*s).is_some_and(|info| info.is_live()));
         let (last_accepted, accepted_max) = match view.node(self.resource_id()) {
             Some(SessionLeaseNode::Resource(r)) => (r.last_tenure, r.highest_tenure),
             _ => (None, None),
         };
+        // `written`: the last row each node's write put in the store.
+        let mut written = match &self.previous {
+            Some(previous) => previous.written.clone(),
+            None => vec![None; contenders],
+        };
+        let before = self.previous.as_ref().and_then(|p| p.row);
+        if let Some(row) = row.filter(|r| before.map(|b| b.fields()) != Some(r.fields())) {
+            if let Some(slot) = written.get_mut(row.holder as usize) {
+                *slot = Some(row);
+            }
+        }
         let now = view.store_time_ns();
-        Ok(SessionLeaseView { now, acting, lock, row, last_accepted, accepted_max, preempted })
+        Ok(SessionLeaseView {
+            now,
+            acting,
+            local,
+            role,
+            sess,
+            live,
+            written,
+            lock_session: holder,
+            lock,
+            row,
+            last_accepted,
+            accepted_max,
+            preempted,
+        })
+    }
+
+    /// `Init`: no session, no lock, no row, every node a standby, nothing accepted.
+    fn init_view(&self) -> SessionLeaseView {
+        let contenders = self.contenders as usize;
+        SessionLeaseView {
+            acting: vec![None; contenders],
+            local: vec![0; contenders],
+            role: vec![Role::Standby; contenders],
+            sess: vec![None; contenders],
+            written: vec![None; contenders],
+            ..SessionLeaseView::default()
+        }
     }
 
     fn row_view(
@@ -385,7 +485,9 @@ impl SessionLeaseScenario {
                     Violation::new("WellFormedRow", format!("stored lease row: {}", e.0))
                 })?;
                 let (holder, generation, until) = (row.holder, row.generation, row.lease_until);
-                self.decoded = Some(RowView { holder, generation, until, version: *version });
+                let acquired = row.acquired_at;
+                self.decoded =
+                    Some(RowView { holder, generation, acquired, until, version: *version });
                 Ok(self.decoded)
             }
         }
@@ -420,6 +522,17 @@ impl Scenario for SessionLeaseScenario {
 
     fn check(&mut self, view: &View<'_, SessionLeaseNode>) -> Result<(), Violation> {
         let next = self.spec_view(view)?;
+        // The cause first: a step the spec does not allow, then the damage it did. The first
+        // step starts from `Init`.
+        let init;
+        let before = match &self.previous {
+            Some(previous) => previous,
+            None => {
+                init = self.init_view();
+                &init
+            }
+        };
+        self.conformance.check(before, &next, view, self.canary)?;
         let (invariants, properties) = (spec::INVARIANTS, spec::ACTION_PROPERTIES);
         check_step(invariants, properties, self.previous.as_ref(), &next)?;
         self.previous = Some(next);

@@ -7,6 +7,7 @@ use super::row::LeaseRow;
 use super::{SessionLeaseCanary, SessionLeaseConfig};
 use crate::moment::Moment;
 use crate::session_store::{SessionId, SessionReply, SessionRequest};
+use crate::spec::session_lease::Action;
 use crate::store::{StoreError, Version};
 
 /// What drives the machine.
@@ -50,6 +51,8 @@ pub enum Output {
     Event(LeaderEvent),
     /// A moment worth a fault (see [`crate::moment`]); nothing to carry out.
     Moment(Moment),
+    /// The `SessionLease.tla` action this step takes (see [`crate::spec::session_lease`]).
+    Action(Action),
 }
 
 /// Outcomes, named after the spec's actions where one exists.
@@ -204,6 +207,16 @@ impl SessionLeader {
         }
     }
 
+    /// `role[n]`, with `gen[n]` and `leadUntil[n]`, as `SessionLease.tla` has them.
+    pub fn spec_role(&self) -> crate::spec::session_lease::Role {
+        use crate::spec::session_lease::Role as Spec;
+        match self.role {
+            Role::Standby => Spec::Standby,
+            Role::Taking { .. } => Spec::Taking,
+            Role::Leading(t) => Spec::Leader { gen: t.generation, lead_until: t.lead_until },
+        }
+    }
+
     /// The session that takes the lock, if open.
     pub fn session(&self) -> Option<SessionId> {
         self.session
@@ -236,6 +249,7 @@ impl SessionLeader {
                     let fenced = SessionLeaseCanary::fenced(self.config.canary);
                     let stamp =
                         WriteStamp { token: fenced.then_some(generation), tenure: generation };
+                    out.push(Output::Action(Action::Write { n: self.config.id, g: generation }));
                     out.push(Output::ProtectedWrite { stamp, payload });
                 }
                 None => out.push(Output::Event(LeaderEvent::WriteRefused)),
@@ -263,6 +277,7 @@ impl SessionLeader {
         // Stop acting before the server hears of it, so belief never outlives the lock.
         self.role = Role::Standby;
         self.session = None;
+        out.push(Output::Action(Action::StepDown { n: self.config.id }));
         out.push(Output::Event(LeaderEvent::Resigned));
         self.request(Pending::Close, SessionRequest::Close { session }, out);
     }
@@ -302,13 +317,27 @@ impl SessionLeader {
     /// The lock session is gone, and the lock with it: leadership (or a takeover) ends.
     pub(super) fn session_lost(&mut self, out: &mut Vec<Output>) {
         self.session = None;
-        self.role = Role::Standby;
+        self.stand_by(Action::ValidationFails { n: self.config.id }, out);
         out.push(Output::Event(LeaderEvent::SessionLost));
     }
 
     /// The lock is not ours (the guard failed on a live session): leadership ends.
     pub(super) fn validation_failed(&mut self, out: &mut Vec<Output>) {
-        self.role = Role::Standby;
+        self.stand_by(Action::ValidationFails { n: self.config.id }, out);
         out.push(Output::Event(LeaderEvent::ValidationFailed));
+    }
+
+    /// Leadership (or a takeover) ends by our own decision, not because the store said the lock
+    /// is not ours: the described design's failed refresh, the pooled canaries' checks.
+    pub(super) fn step_down(&mut self, out: &mut Vec<Output>) {
+        self.stand_by(Action::StepDown { n: self.config.id }, out);
+        out.push(Output::Event(LeaderEvent::ValidationFailed));
+    }
+
+    /// Back to standby, declaring `action` if that ends a tenure or a takeover.
+    fn stand_by(&mut self, action: Action, out: &mut Vec<Output>) {
+        if std::mem::replace(&mut self.role, Role::Standby) != Role::Standby {
+            out.push(Output::Action(action));
+        }
     }
 }

@@ -9,6 +9,7 @@ use super::row::LeaseRow;
 use super::SessionLeaseCanary;
 use crate::moment::Moment;
 use crate::session_store::{Guard, SessionReply, SessionRequest};
+use crate::spec::session_lease::Action;
 use crate::store::{StoreReply, StoreRequest, Version};
 
 impl SessionLeader {
@@ -110,9 +111,7 @@ impl SessionLeader {
         match reply {
             SessionReply::GuardFailed => self.validation_failed(out),
             SessionReply::SessionDead => self.session_lost(out),
-            _ if SessionLeaseCanary::unbounded_belief(self.config.canary) => {
-                self.validation_failed(out)
-            }
+            _ if SessionLeaseCanary::unbounded_belief(self.config.canary) => self.step_down(out),
             _ => {
                 if let Role::Leading(tenure) = &mut self.role {
                     tenure.version = None; // the next refresh reads first
@@ -131,6 +130,7 @@ impl SessionLeader {
             tenure.lead_until.max(sent_at + self.config.ttl_ns - self.config.margin_ns);
         let bounded = !SessionLeaseCanary::unbounded_belief(self.config.canary);
         let (generation, lead_until) = (row.generation, bounded.then_some(tenure.lead_until));
+        out.push(Output::Action(Action::Refreshed { n: self.config.id }));
         out.push(Output::Event(LeaderEvent::Refreshed { generation, lead_until }));
         out.push(Output::Moment(Moment::LeadershipValidated));
     }
@@ -150,7 +150,7 @@ impl SessionLeader {
 
     fn pool_write(&mut self, row: LeaseRow, sent_at: u64, out: &mut Vec<Output>) {
         let (Some(pool), Role::Leading(tenure)) = (self.pool, self.role) else { return };
-        let Some(version) = tenure.version else { return self.validation_failed(out) };
+        let Some(version) = tenure.version else { return self.step_down(out) };
         let (key, value) = (self.config.row_key.clone(), row.encode());
         let op = StoreRequest::PutIfVersion { key, value, version };
         let write = SessionRequest::Apply { session: pool, guard: Guard::Always, op };
@@ -179,7 +179,7 @@ impl SessionLeader {
     ) {
         match reply {
             SessionReply::Holder { holder: Some(_) } => self.pool_write(row, sent_at, out),
-            SessionReply::Holder { holder: None } => self.validation_failed(out),
+            SessionReply::Holder { holder: None } => self.step_down(out),
             SessionReply::SessionDead => self.pool = None,
             _ => {}
         }
@@ -196,7 +196,7 @@ impl SessionLeader {
             SessionReply::Applied(StoreReply::Written { version }) => {
                 self.refreshed(&row, version, sent_at, out)
             }
-            SessionReply::Applied(StoreReply::ConditionFailed) => self.validation_failed(out),
+            SessionReply::Applied(StoreReply::ConditionFailed) => self.step_down(out),
             SessionReply::SessionDead => self.pool = None,
             _ => {}
         }

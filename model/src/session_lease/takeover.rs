@@ -8,6 +8,7 @@ use super::machine::{LeaderEvent, LeaderTimer, Output, Pending, Role, SessionLea
 use super::row::LeaseRow;
 use super::SessionLeaseCanary;
 use crate::session_store::{Guard, SessionId, SessionReply, SessionRequest};
+use crate::spec::session_lease::Action;
 use crate::store::{StoreReply, StoreRequest, Version};
 
 impl SessionLeader {
@@ -24,6 +25,7 @@ impl SessionLeader {
     pub(super) fn on_open(&mut self, reply: SessionReply, out: &mut Vec<Output>) {
         if let SessionReply::Opened { session } = reply {
             self.session = Some(session);
+            out.push(Output::Action(Action::Open { n: self.config.id, s: session }));
             out.push(Output::Event(LeaderEvent::SessionOpened));
             self.try_lock(out);
         }
@@ -32,7 +34,10 @@ impl SessionLeader {
     pub(super) fn on_try_lock(&mut self, reply: SessionReply, out: &mut Vec<Output>) {
         match reply {
             SessionReply::Locked => {
-                self.role = Role::Taking { waiting_until: None };
+                let was = std::mem::replace(&mut self.role, Role::Taking { waiting_until: None });
+                if was == Role::Standby {
+                    out.push(Output::Action(Action::Locked { n: self.config.id }));
+                }
                 out.push(Output::Event(LeaderEvent::LockTaken));
                 self.take_read(out);
             }
@@ -208,6 +213,7 @@ impl SessionLeader {
             lead_until,
         };
         self.role = Role::Leading(tenure);
+        out.push(Output::Action(Action::Led { n: self.config.id }));
         let bounded = !SessionLeaseCanary::unbounded_belief(self.config.canary);
         let lead_until = bounded.then_some(lead_until);
         out.push(Output::Event(LeaderEvent::Led { generation: row.generation, lead_until }));

@@ -3,6 +3,7 @@
 
 use super::*;
 use crate::session_store::{Guard, SessionReply, SessionRequest};
+use crate::spec::session_lease::Action;
 use crate::store::{StoreError, StoreReply, StoreRequest};
 
 const TTL: u64 = 1_000;
@@ -53,6 +54,14 @@ impl Driver {
         let (request_id, request) = self.request.take().expect("a request in flight");
         assert_eq!(&request, expected);
         self.input(now, Input::Session { request_id, reply });
+    }
+
+    fn actions(&self) -> Vec<Action> {
+        let actions = self.out.iter().filter_map(|o| match o {
+            Output::Action(action) => Some(*action),
+            _ => None,
+        });
+        actions.collect()
     }
 
     fn events(&self) -> Vec<LeaderEvent> {
@@ -186,7 +195,8 @@ fn the_described_design_takes_over_at_once_and_leads_until_validation_fails() {
     assert_eq!(node.machine.acting(1_000_000), Some(5), "no time bound");
     node.input(600, Input::Write { payload: 1 });
     let unfenced = WriteStamp { token: None, tenure: 5 };
-    assert_eq!(node.out, vec![Output::ProtectedWrite { stamp: unfenced, payload: 1 }]);
+    let declared = Output::Action(Action::Write { n: 1, g: 5 });
+    assert_eq!(node.out, vec![declared, Output::ProtectedWrite { stamp: unfenced, payload: 1 }]);
 }
 
 #[test]
@@ -249,13 +259,15 @@ fn writes_are_fenced_and_refused_when_not_acting() {
     let mut node = leader(0, None);
     node.input(20, Input::Write { payload: 3 });
     let stamp = WriteStamp { token: Some(1), tenure: 1 };
-    assert_eq!(node.out, vec![Output::ProtectedWrite { stamp, payload: 3 }]);
+    let declared = Output::Action(Action::Write { n: 0, g: 1 });
+    assert_eq!(node.out, vec![declared, Output::ProtectedWrite { stamp, payload: 3 }]);
     node.input(10 + TTL, Input::Write { payload: 4 });
     assert_eq!(node.events(), vec![LeaderEvent::WriteRefused]);
     let mut unfenced = leader(0, Some(SessionLeaseCanary::UnfencedWrites));
     unfenced.input(20, Input::Write { payload: 3 });
     let stamp = WriteStamp { token: None, tenure: 1 };
-    assert_eq!(unfenced.out, vec![Output::ProtectedWrite { stamp, payload: 3 }]);
+    let declared = Output::Action(Action::Write { n: 0, g: 1 });
+    assert_eq!(unfenced.out, vec![declared, Output::ProtectedWrite { stamp, payload: 3 }]);
 }
 
 #[test]
@@ -293,4 +305,49 @@ fn garbage_answers_never_panic() {
             }
         }
     }
+}
+
+/// Goal: the machine declares the spec action of each step it takes, and only those. Method: a
+/// takeover, a refresh, a resignation and a lost session, action by action.
+#[test]
+fn each_step_declares_its_spec_action() {
+    let mut node = Driver::new(2, None);
+    node.check(10);
+    assert_eq!(node.actions(), vec![], "a request is no step of the spec");
+    node.answer(10, &SessionRequest::Open, SessionReply::Opened { session: 7 });
+    assert_eq!(node.actions(), vec![Action::Open { n: 2, s: 7 }]);
+    let try_lock = SessionRequest::TryLock { session: 7, lock: LOCK.into() };
+    node.answer(10, &try_lock, SessionReply::Locked);
+    assert_eq!(node.actions(), vec![Action::Locked { n: 2 }]);
+    node.answer(10, &under_lock(7, get_row()), got(None));
+    assert_eq!(node.actions(), vec![]);
+    let first = row(2, 1, 10, 10 + TTL);
+    let create = StoreRequest::PutIfAbsent { key: ROW.into(), value: first.encode() };
+    let written = SessionReply::Applied(StoreReply::Written { version: 1 });
+    node.answer(20, &under_lock(7, create), written);
+    assert_eq!(node.actions(), vec![Action::Led { n: 2 }]);
+    node.check(300);
+    let renewed = row(2, 1, 10, 300 + TTL);
+    let write = StoreRequest::PutIfVersion { key: ROW.into(), value: renewed.encode(), version: 1 };
+    node.answer(
+        310,
+        &under_lock(7, write),
+        SessionReply::Applied(StoreReply::Written { version: 2 }),
+    );
+    assert_eq!(node.actions(), vec![Action::Refreshed { n: 2 }]);
+    node.input(320, Input::Resign);
+    assert_eq!(node.actions(), vec![Action::StepDown { n: 2 }]);
+    // A standby that learns its session died declares nothing: it was not leading.
+    node.answer(330, &SessionRequest::Close { session: 7 }, SessionReply::Closed);
+    node.check(600);
+    node.answer(600, &SessionRequest::Open, SessionReply::Opened { session: 9 });
+    let try_lock = SessionRequest::TryLock { session: 9, lock: LOCK.into() };
+    node.answer(600, &try_lock, SessionReply::SessionDead);
+    assert_eq!(node.actions(), vec![]);
+    // A leader whose refresh finds its session dead: ValidationFails.
+    let mut leader = leader(0, None);
+    leader.check(300);
+    let (request_id, _) = leader.request.take().unwrap();
+    leader.input(310, Input::Session { request_id, reply: SessionReply::SessionDead });
+    assert_eq!(leader.actions(), vec![Action::ValidationFails { n: 0 }]);
 }

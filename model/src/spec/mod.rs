@@ -61,6 +61,7 @@ pub fn mirrored_actions() -> Vec<MirroredActions> {
         ("Failover", failover::ACTIONS, failover::NOT_TAKEN),
         ("Lease", lease::ACTIONS, lease::NOT_TAKEN),
         ("Replication", replication::ACTIONS, replication::NOT_TAKEN),
+        ("SessionLease", session_lease::ACTIONS, session_lease::NOT_TAKEN),
     ]
 }
 

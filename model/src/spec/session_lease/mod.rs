@@ -1,8 +1,27 @@
 //! Mirror of `tla/SessionLease.tla`. [`SessionLeaseView`] is the spec's state as the simulator
-//! sees the real cluster (a refinement mapping); each function is one operator of the spec,
-//! registered under its TLA name.
+//! sees the real cluster (a refinement mapping); each invariant is one function and each action
+//! of `Next` an executable step ([`Action::take`]), registered under its TLA name.
+//!
+//! The mapping (spec variable in backticks): `now` is the store's clock and `Local(n)` node n's
+//! own clock (so `skew` is not mapped: drift moves it, the clocks are read as they are);
+//! `sess[n]` is the session n's machine last adopted as its own (the store's session id: the
+//! spec numbers them per node); `live` is the sessions ever adopted that the server has not
+//! ended; `lock` is the store's lock holder; `row` the stored lease row; `role[n]`, `gen[n]` and
+//! `leadUntil[n]` are n's machine's (a node that is down is a standby); `lastAccepted` and the
+//! history variables `acceptedMax` and `written` are the resource's and the row's history (the
+//! last row each node's write put in the store). Not mapped: `inflight` (protected writes
+//! in flight, stalled ones included: messages). Sessions no machine adopted (an `Open` whose
+//! answer was lost, the canaries' pooled connections) never hold the lock and are left out of
+//! `live`.
+
+#[cfg(test)]
+mod action_tests;
+mod actions;
+
+pub use actions::{check_step, infer_row_write, Action, Env, ACTIONS, NOT_TAKEN};
 
 use super::{ActionProperty, Invariant};
+use crate::session_store::SessionId;
 use crate::NodeId;
 
 /// The spec's `row`, as far as the properties read it.
@@ -10,19 +29,62 @@ use crate::NodeId;
 pub struct RowView {
     pub holder: NodeId,
     pub generation: u64,
+    /// `row.acquired`: the writer's clock when it took over.
+    pub acquired: u64,
     /// `row.until`, in the writer's clock frame, compared with the store's clock.
     pub until: u64,
     /// The store's version of the row: a new one for every write (`row' # row`).
     pub version: u64,
 }
 
-/// The spec's variables as the properties read them.
+impl RowView {
+    /// The row's fields as the spec has them (the store's version is not one of them).
+    pub fn fields(&self) -> (NodeId, u64, u64, u64) {
+        (self.holder, self.generation, self.acquired, self.until)
+    }
+}
+
+/// `role[n]` with `gen[n]` and `leadUntil[n]`, which are 0 and `NoBelief` but while leading.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Role {
+    #[default]
+    Standby,
+    /// Holds the lock (or held it), its row not yet written.
+    Taking,
+    /// Leads generation `gen` and acts while its clock is below `lead_until`.
+    Leader { gen: u64, lead_until: u64 },
+}
+
+impl std::fmt::Display for Role {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Role::Standby => write!(f, "standby"),
+            Role::Taking => write!(f, "taking"),
+            Role::Leader { gen, lead_until } => write!(f, "leader of g{gen} until {lead_until}"),
+        }
+    }
+}
+
+/// The spec's variables.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct SessionLeaseView {
     /// `now`: the store's clock.
     pub now: u64,
     /// `Acting(n)`, with `gen[n]`, indexed by node id; each node's own clock decides.
     pub acting: Vec<Option<u64>>,
+    /// `Local(n)`: each contender's clock now.
+    pub local: Vec<u64>,
+    /// `role[n]`, `gen[n]` and `leadUntil[n]`, indexed by node id.
+    pub role: Vec<Role>,
+    /// `sess[n]`: the session n's machine adopted last (None before its first).
+    pub sess: Vec<Option<SessionId>>,
+    /// `live`: the adopted sessions the server has not ended, ascending.
+    pub live: Vec<SessionId>,
+    /// The history variable `written`: the row n's last write the store took, indexed by node
+    /// id (the checker's, from the row's changes; not compared).
+    pub written: Vec<Option<RowView>>,
+    /// `lock`: the session holding the lock (None for `NoSession`).
+    pub lock_session: Option<SessionId>,
     /// `lock[1]`: the node whose live session holds the lock (None for `NoSession`).
     pub lock: Option<NodeId>,
     /// `row` (None for `NoRow`).
@@ -119,7 +181,7 @@ mod tests {
     use super::*;
 
     fn row(holder: NodeId, version: u64) -> Option<RowView> {
-        Some(RowView { holder, generation: 1, until: 100, version })
+        Some(RowView { holder, generation: 1, acquired: 0, until: 100, version })
     }
 
     #[test]

@@ -311,27 +311,31 @@ impl Checks {
         let (before, after) = (&self.previous_failover.handover, &self.failover.handover);
         let (was_primary, primary_after) =
             (&self.previous_failover.primary, &self.failover.primary);
-        for n in 0..after.frozen.len() {
-            let thawed = before.frozen.get(n) == Some(&true) && !after.frozen[n];
-            let lapsed = was_primary.get(n) == Some(&true) && !primary_after[n];
-            let thaw_explained = declared.clone().any(|a| {
-                a.member() == Some(n as NodeId)
-                    && matches!(
-                        a,
-                        handover::Action::Unfreeze { .. }
-                            | handover::Action::DemoteMember { .. }
-                            | handover::Action::FreezeExpired { .. }
-                    )
-            });
-            let demoted = declared.clone().any(
-                |a| matches!(a, handover::Action::DemoteMember { p, .. } if *p == n as NodeId),
-            );
+        for (n, &primary_now) in primary_after.iter().enumerate() {
+            let frozen_before = before.frozen.get(n) == Some(&true);
+            let frozen_after = after.frozen.get(n) == Some(&true);
+            let thawed = frozen_before && !frozen_after;
             // Time, a crash or a newer term took an unfrozen member's primacy (its lease belief
             // ran out, say, before it handled the step's input): the spec's `Expire`. A frozen
             // one's end is the thaw's to explain (`Expire` thaws too; one that stays frozen
             // mints nothing either way).
-            let unfrozen = before.frozen.get(n) != Some(&true) && !after.frozen[n];
-            if (thawed && !thaw_explained) || (lapsed && unfrozen && !demoted) {
+            let lapsed = was_primary.get(n) == Some(&true)
+                && !primary_now
+                && !frozen_before
+                && !frozen_after;
+            if !thawed && !lapsed {
+                continue;
+            }
+            let explained = declared.clone().any(|a| {
+                a.member() == Some(n as NodeId)
+                    && match a {
+                        handover::Action::DemoteMember { .. } => true,
+                        handover::Action::Unfreeze { .. }
+                        | handover::Action::FreezeExpired { .. } => thawed,
+                        _ => false,
+                    }
+            });
+            if !explained {
                 self.inferred_handover.push(handover::Action::Expire { n: n as NodeId });
             }
         }

@@ -150,8 +150,9 @@ pub(crate) struct HeldSend<N: Node> {
     pub(crate) needed: usize,
     pub(crate) to: NodeId,
     pub(crate) msg: N::Msg,
-    /// What it promises, declared as it leaves.
+    /// What it promises and the moment it marks, declared as it leaves.
     pub(crate) promise: Option<N::Promise>,
+    pub(crate) moment: Option<&'static str>,
 }
 
 /// Everything in a run except the nodes themselves.
@@ -486,10 +487,7 @@ impl<N: Node> World<N> {
             let released: Vec<HeldSend<N>> = held.drain(..covered).collect();
             let mut cx = Context { kernel, node: id };
             for send in released {
-                if let Some(promise) = send.promise {
-                    cx.promise(promise);
-                }
-                cx.send(send.to, send.msg);
+                cx.declare_and_send(send.to, send.msg, send.promise, send.moment);
             }
         }
         let node = self.nodes[id as usize].as_mut().expect("a current incarnation is up");

@@ -203,27 +203,46 @@ impl<N: Node> Context<'_, N> {
     /// loses what it queued. For a message that promises what the disk holds (a vote, an
     /// append acknowledgement), this is the queue every such machine otherwise writes itself.
     pub fn send_when_synced(&mut self, to: NodeId, msg: N::Msg) {
-        self.hold_until_synced(to, msg, None);
+        self.send_when_synced_declaring(to, msg, None, None);
     }
 
-    /// [`Context::send_when_synced`] for a message that promises `promise`: the promise is
-    /// declared ([`Context::promise`]) in the step the message leaves, so the scenario holds
-    /// it against the disks as they are then.
-    pub fn send_when_synced_promising(&mut self, to: NodeId, msg: N::Msg, promise: N::Promise) {
-        self.hold_until_synced(to, msg, Some(promise));
-    }
-
-    fn hold_until_synced(&mut self, to: NodeId, msg: N::Msg, promise: Option<N::Promise>) {
+    /// [`Context::send_when_synced`] for a message that promises `promise` or marks `moment`
+    /// (a vote grant, an append acknowledgement): both are declared ([`Context::promise`],
+    /// [`Context::moment`]) in the step the message leaves, just before it, so the scenario
+    /// holds the promise against the disks as they are then and an aimed fault strikes after
+    /// the message, not while it waits.
+    pub fn send_when_synced_declaring(
+        &mut self,
+        to: NodeId,
+        msg: N::Msg,
+        promise: Option<N::Promise>,
+        moment: Option<&'static str>,
+    ) {
         let disk = &self.kernel.disks[self.node as usize];
         let needed = disk.records().len();
         if disk.synced_len() >= needed {
-            if let Some(promise) = promise {
-                self.promise(promise);
-            }
-            return self.send(to, msg);
+            self.declare_and_send(to, msg, promise, moment);
+            return;
         }
-        let held = crate::kernel::HeldSend { needed, to, msg, promise };
+        let held = crate::kernel::HeldSend { needed, to, msg, promise, moment };
         self.kernel.held_sends[self.node as usize].push(held);
+    }
+
+    /// Declares what a message promises and marks, then sends it.
+    pub(crate) fn declare_and_send(
+        &mut self,
+        to: NodeId,
+        msg: N::Msg,
+        promise: Option<N::Promise>,
+        moment: Option<&'static str>,
+    ) {
+        if let Some(promise) = promise {
+            self.promise(promise);
+        }
+        if let Some(moment) = moment {
+            self.moment(moment);
+        }
+        self.send(to, msg);
     }
 
     /// Starts an fsync of everything appended so far; [`Node::on_disk_synced`] reports it.

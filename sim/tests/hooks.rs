@@ -81,7 +81,7 @@ fn vote_after_sync() -> Script {
         (0, Obs::Boot { records, .. }) if records.is_empty() => {
             cx.disk().append(1);
             cx.sync_disk();
-            cx.send_when_synced_promising(1, 7, 77);
+            cx.send_when_synced_declaring(1, 7, Some(77), None);
             cx.set_timer(millis(50), 0);
         }
         (0, Obs::Timer(0)) => {

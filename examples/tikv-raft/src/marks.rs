@@ -11,8 +11,10 @@ use raft::Raft;
 /// What one outgoing message promises and marks.
 #[derive(Clone, Debug)]
 pub struct Marks {
-    promise: Option<Promise>,
-    moment: Option<&'static str>,
+    /// The durable promise it makes.
+    pub promise: Option<Promise>,
+    /// The moment it marks.
+    pub moment: Option<&'static str>,
 }
 
 impl Marks {

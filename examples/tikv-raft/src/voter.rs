@@ -38,9 +38,6 @@ pub struct Voter {
     election: ElectionTimeout,
     /// Readies written to the disk and not yet synced: (disk length covering them, number).
     persisting: VecDeque<(usize, u64)>,
-    /// The marks of each message held for an fsync, with the disk length it waits for: the
-    /// kernel holds the messages themselves, and marks are declared when a message leaves.
-    held: VecDeque<(usize, Marks)>,
     /// Writes this voter proposed as leader, with the client to acknowledge when they apply.
     proposed: BTreeMap<u64, NodeId>,
     /// The last entry applied to the state machine.
@@ -79,7 +76,6 @@ impl Voter {
             canary,
             election,
             persisting: VecDeque::new(),
-            held: VecDeque::new(),
             proposed: BTreeMap::new(),
             applied: 0,
             restarted,
@@ -123,13 +119,9 @@ impl Voter {
         self.handle_readies(cx);
     }
 
-    /// An fsync completed. The kernel has just sent the messages held for it: declare what
-    /// they promised, tell raft which Readies are durable, and handle what that unblocked.
+    /// An fsync completed (the kernel has just sent the messages held for it): tell raft
+    /// which Readies are durable, and handle what that unblocked.
     pub fn on_disk_synced(&mut self, cx: &mut Context<'_, RaftNode>, durable_len: usize) {
-        while self.held.front().is_some_and(|(needed, ..)| *needed <= durable_len) {
-            let (_, marks) = self.held.pop_front().expect("checked above");
-            marks.declare(cx);
-        }
         self.persisted(durable_len);
         self.handle_readies(cx);
     }
@@ -194,13 +186,17 @@ impl Voter {
     /// Sends a message raft allows out only once the Ready before it is durable.
     fn send_when_persisted(&mut self, cx: &mut Context<'_, RaftNode>, message: Message) {
         let marks = Marks::of(&self.raw.raft, &message);
-        let needed = cx.disk().records().len();
-        if self.canary == Some(RaftCanary::AckBeforeFsync) || cx.disk().synced_len() >= needed {
+        if self.canary == Some(RaftCanary::AckBeforeFsync) {
             marks.declare(cx);
             return send(cx, message);
         }
-        cx.send_when_synced(node_of(message.to), Msg::Raft(Box::new(message)));
-        self.held.push_back((needed, marks));
+        let to = node_of(message.to);
+        cx.send_when_synced_declaring(
+            to,
+            Msg::Raft(Box::new(message)),
+            marks.promise,
+            marks.moment,
+        );
     }
 
     /// Tells raft every Ready whose records are within the first `durable_len` is durable.

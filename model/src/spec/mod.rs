@@ -11,6 +11,18 @@ pub mod lease;
 pub mod replication;
 pub mod session_lease;
 
+/// How an action's mirror answers: `Err` describes the conjunct that failed and the values it saw.
+pub(crate) type Taken = Result<(), String>;
+
+/// `Ok` if `holds`, else the description `why` gives.
+pub(crate) fn require(holds: bool, why: impl FnOnce() -> String) -> Taken {
+    if holds {
+        Ok(())
+    } else {
+        Err(why())
+    }
+}
+
 /// A state invariant: holds in every reachable state of the spec.
 pub struct Invariant<V> {
     /// The operator's name in the `.tla` file, e.g. `LeaseUniqueness`.

@@ -309,22 +309,36 @@ impl Checks {
             self.inferred_handover.push(handover::Action::CoordinatorCrash);
         }
         let (before, after) = (&self.previous_failover.handover, &self.failover.handover);
-        for n in 0..after.frozen.len() {
-            let thawed = before.frozen.get(n) == Some(&true) && !after.frozen[n];
+        let (was_primary, primary_after) =
+            (&self.previous_failover.primary, &self.failover.primary);
+        for (n, &primary_now) in primary_after.iter().enumerate() {
+            let frozen_before = before.frozen.get(n) == Some(&true);
+            let frozen_after = after.frozen.get(n) == Some(&true);
+            let thawed = frozen_before && !frozen_after;
+            // Time, a crash or a newer term took an unfrozen member's primacy (its lease belief
+            // ran out, say, before it handled the step's input): the spec's `Expire`. A frozen
+            // one's end is the thaw's to explain (`Expire` thaws too; one that stays frozen
+            // mints nothing either way).
+            let lapsed = was_primary.get(n) == Some(&true)
+                && !primary_now
+                && !frozen_before
+                && !frozen_after;
+            if !thawed && !lapsed {
+                continue;
+            }
             let explained = declared.clone().any(|a| {
                 a.member() == Some(n as NodeId)
-                    && matches!(
-                        a,
+                    && match a {
+                        handover::Action::DemoteMember { .. } => true,
                         handover::Action::Unfreeze { .. }
-                            | handover::Action::DemoteMember { .. }
-                            | handover::Action::FreezeExpired { .. }
-                    )
+                        | handover::Action::FreezeExpired { .. } => thawed,
+                        _ => false,
+                    }
             });
-            if thawed && !explained {
+            if !explained {
                 self.inferred_handover.push(handover::Action::Expire { n: n as NodeId });
             }
         }
-        let primary_after = &self.failover.primary;
         let env = handover::Env { primary: &self.previous_failover.primary, primary_after };
         let actions = self.inferred_handover.iter().chain(declared);
         if let Some(trace) = self.trace.as_mut() {

@@ -111,3 +111,23 @@ fn a_frozen_primary_mints_nothing_and_thaws_only_by_an_action() {
     let expired = [Action::FreezeExpired { p: 0 }];
     assert!(check_step(&before, &thawed, expired.iter(), &env).is_ok());
 }
+
+// Goal: a primary whose lease ran out as time passed refuses a freeze in the same step, as the
+// spec allows after `Expire`, and `Expire` needs a leader. Method: check_step with and
+// without the inferred `Expire` before `RefuseFreeze`; `Expire` of a follower.
+#[test]
+fn a_lapsed_primary_refuses_a_freeze_after_expire() {
+    let before = vars(Handover::default());
+    let lapsed = [false; 3];
+    let env = Env { primary: &PRIMARY_N0, primary_after: &lapsed };
+    let refuse = [Action::RefuseFreeze { p: 0, id: 7 }];
+    let error = check_step(&before, &before, refuse.iter(), &env).unwrap_err();
+    assert_eq!(
+        error,
+        "n0 took RefuseFreeze(n0, handover 7) but n0 is the primary (Failover.tla RefuseFreeze)"
+    );
+    let expire_then_refuse = [Action::Expire { n: 0 }, Action::RefuseFreeze { p: 0, id: 7 }];
+    assert!(check_step(&before, &before, expire_then_refuse.iter(), &env).is_ok());
+    let error = take(Action::Expire { n: 1 }, &before).unwrap_err();
+    assert_eq!(error, "n1 is neither the primary nor frozen");
+}

@@ -7,6 +7,7 @@
 //! fields are the arguments of the action that takes it.
 
 use crate::failover::Mode;
+use crate::spec::{require, Taken};
 use crate::NodeId;
 use std::fmt;
 
@@ -135,7 +136,8 @@ pub enum Action {
     FreezeExpired { p: NodeId },
     /// The coordinator crashed (inferred).
     CoordinatorCrash,
-    /// A frozen primary stopped leading (a crash, a newer term: inferred).
+    /// A primary's lease lapsed, or a frozen primary stopped leading (a crash, a newer term,
+    /// its belief running out: inferred).
     Expire { n: NodeId },
     /// Member n mints a client write.
     ClientWrite { n: NodeId },
@@ -296,16 +298,6 @@ pub struct Env<'a> {
     pub primary_after: &'a [bool],
 }
 
-type Taken = Result<(), String>;
-
-fn require(holds: bool, why: impl FnOnce() -> String) -> Taken {
-    if holds {
-        Ok(())
-    } else {
-        Err(why())
-    }
-}
-
 /// `Current(a, type, from)`: an answer of the coordinator's handover, from the member asked.
 fn current(ho: &Handover, a: &Answer, phase: Phase, from: NodeId) -> Taken {
     require(ho.phase == phase, || format!("the coordinator is {:?}, not {phase:?}", ho.phase))?;
@@ -463,9 +455,16 @@ impl Action {
                 idle(vars);
                 Ok(())
             }
-            Action::FreezeExpired { p } | Action::Expire { n: p } => {
+            Action::FreezeExpired { p } => {
                 require(vars.frozen[p as usize], || format!("n{p} is not frozen"))?;
                 vars.frozen[p as usize] = false;
+                Ok(())
+            }
+            Action::Expire { n } => {
+                // `n \in Leaders`; the caller lowers `primary[n]` for the actions after it.
+                let leads = primary(env, n) || vars.frozen[n as usize];
+                require(leads, || format!("n{n} is neither the primary nor frozen"))?;
+                vars.frozen[n as usize] = false;
                 Ok(())
             }
             Action::CoordinatorCrash => {
@@ -501,10 +500,19 @@ pub fn check_step<'a>(
         Some(n) => format!("n{n}"),
         None => "the coordinator".to_string(),
     };
+    // `primary` as each action finds it: an `Expire` lowers it for the actions after it (a
+    // lease that lapsed as time passed, before the member handled the step's input).
+    let mut primary = std::borrow::Cow::Borrowed(env.primary);
     for action in actions.clone() {
-        action.take(&mut expected, env).map_err(|why| {
+        let now = Env { primary: &primary, primary_after: env.primary_after };
+        action.take(&mut expected, &now).map_err(|why| {
             format!("{} took {action} but {why} (Failover.tla {})", taker(action), action.name())
         })?;
+        if let Action::Expire { n } = *action {
+            if let Some(lapsed) = primary.to_mut().get_mut(n as usize) {
+                *lapsed = false;
+            }
+        }
     }
     if let Some((field, want, have)) = expected.ho.first_difference(&after.ho) {
         let last = actions.clone().filter(|a| a.member().is_none()).last();

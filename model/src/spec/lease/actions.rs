@@ -5,6 +5,7 @@
 
 use super::{Held, LeaseView, RecordView};
 use crate::lease::FencingToken;
+use crate::spec::{require, Taken};
 use crate::NodeId;
 use std::fmt;
 
@@ -166,16 +167,6 @@ pub struct Env<'a> {
     pub takeovers: bool,
     /// The history variable `stored`.
     pub stored: &'a Stored,
-}
-
-type Taken = Result<(), String>;
-
-fn require(holds: bool, why: impl FnOnce() -> String) -> Taken {
-    if holds {
-        Ok(())
-    } else {
-        Err(why())
-    }
 }
 
 fn describe(record: &Option<RecordView>) -> String {

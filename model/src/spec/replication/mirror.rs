@@ -7,6 +7,7 @@ use super::actions::{Action, BadRangeMsg, EntriesMsg, HeartbeatMsg, ReportMsg, V
 use super::history::History;
 use super::view::{term_at, DiskRecord, NodeVars};
 use crate::replication::{AckPolicy, Role};
+use crate::spec::{require, Taken};
 use crate::NodeId;
 
 /// What an action reads beyond its node: the constants and the history.
@@ -63,17 +64,6 @@ impl Var {
             Var::Restarts => "restarts",
             Var::Acked => "acked",
         }
-    }
-}
-
-/// `Err` describes the conjunct that failed and the values it saw.
-type Taken = Result<(), String>;
-
-fn require(holds: bool, why: impl FnOnce() -> String) -> Taken {
-    if holds {
-        Ok(())
-    } else {
-        Err(why())
     }
 }
 

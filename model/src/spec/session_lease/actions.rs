@@ -8,6 +8,7 @@
 use super::{Role, RowView, SessionLeaseView};
 use crate::session_lease::SessionLeaseCanary;
 use crate::session_store::SessionId;
+use crate::spec::{require, Taken};
 use crate::NodeId;
 use std::fmt;
 
@@ -193,16 +194,6 @@ impl Env<'_> {
 
     fn local(&self, n: NodeId) -> u64 {
         self.local[n as usize]
-    }
-}
-
-type Taken = Result<(), String>;
-
-fn require(holds: bool, why: impl FnOnce() -> String) -> Taken {
-    if holds {
-        Ok(())
-    } else {
-        Err(why())
     }
 }
 

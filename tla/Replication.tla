@@ -751,31 +751,32 @@ VoteWithoutLogCheckGuide ==
     SmallRun /\ NeverStand({2}) /\ StaysInTerm(1, 1) /\ NoHeartbeats /\ OnlyWholePushes(1, 2)
     /\ (currentTerm[3] > 0 => commitIndex[1] > 0)
 \* n1 answers n2's sync request in term 1; n2 wins term 2 with n3, commits its barrier, then
-\* applies n1's late answer over it.
+\* applies n1's late answer over it. n2 stirs once n1 answered.
 AcceptFromNonLeaderGuide ==
     StateBound /\ AtMostMessages(9) /\ NoTrim /\ BarriersOnly /\ NeverStand({3})
     /\ StaysInTerm(1, 1) /\ NoAcks /\ OnlyWholePushes(2, 3) /\ DiskStaysEmpty(1)
-    /\ UnsyncedAtMost(1)
+    /\ UnsyncedAtMost(2) /\ (currentTerm[2] > 1 => \E m \in msgs : m.type = "SyncResponse")
 \* One term, catch-up by pull only: n1 answers n3's request with its log, commits its write
 \* with n3, trims, and answers the same request (delivered again) with a BadRange that n3 takes
 \* although its log moved on since; n2 only votes.
 SkipRequestIdCorrelationGuide ==
     StateBound /\ AtMostMessages(8) /\ NeverStand({2, 3}) /\ OnlyVotes(2) /\ NoPushes
-    /\ NoAcks /\ UnsyncedAtMost(1)
-\* n1's term-1 push reaches n2 after n2 won term 2 (with n3's vote) and wrote; n3 only votes,
-\* n1 only follows once past term 1, and n2 stirs once n1 pushed.
+    /\ NoAcks /\ UnsyncedAtMost(2)
+\* n2 wins term 2 (with n3's vote), writes and pushes its log to n1, then takes n1's late term-1
+\* push, which truncates its log, and writes after the stale entry; n1 takes n2's push. n3 only
+\* votes; n2 stirs once n1 pushed, n1 leaves term 1 once n2 truncated, and then only follows.
 TruncateOnLowerTermGuide ==
-    StateBound /\ AtMostMessages(6) /\ NoTrim /\ NeverStand({3})
-    /\ (currentTerm[1] > 1 => NeverStand({1}))
-    /\ OnlyVotes(3) /\ NoCommits /\ UnsyncedAtMost(1) /\ NoHeartbeats
+    StateBound /\ AtMostMessages(6) /\ NoTrim /\ NeverStand({3}) /\ OnlyVotes(3) /\ NoCommits
+    /\ NoHeartbeats
     /\ (currentTerm[2] > 1 => \E m \in msgs : m.type = "Append" /\ m.from = 1)
+    /\ (currentTerm[1] > 1 => NeverStand({1}) /\ Len(log[2]) > 0 /\ log[2][1] = 1)
 \* Figure 8 on three nodes: n1 leads term 1, n3 term 2, n1 term 3; n2 only votes and replicates.
 \* The story is taken in that order (n3 stirs once n1 leads term 1, n1 moves past term 1 once
 \* n3 leads term 2), without heartbeats. The commit is the last step.
 CommitPreviousTermByCountGuide ==
     StateBound /\ AtMostMessages(10) /\ NoTrim /\ BarriersOnly /\ NeverStand({2})
     /\ StaysInTerm(3, 2) /\ NoCommits /\ OnlyWholePushes(1, 2) /\ DiskStaysEmpty(3)
-    /\ UnsyncedAtMost(1) /\ NoHeartbeats
+    /\ UnsyncedAtMost(2) /\ NoHeartbeats
     /\ (currentTerm[3] > 0 => log[1] # <<>>)
     /\ (currentTerm[1] > 1 => log[3] # <<>>)
 \* One term: n1 leads with n2's vote and pushes to n2, which reports its working log.

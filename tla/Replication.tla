@@ -756,7 +756,7 @@ VoteWithoutLogCheckGuide ==
 AcceptFromNonLeaderGuide ==
     StateBound /\ AtMostMessages(9) /\ NoTrim /\ BarriersOnly /\ NeverStand({3})
     /\ StaysInTerm(1, 1) /\ NoAcks /\ OnlyWholePushes(2, 3) /\ DiskStaysEmpty(1)
-    /\ UnsyncedAtMost(2) /\ (currentTerm[2] > 1 => \E m \in msgs : m.type = "SyncResponse")
+    /\ UnsyncedAtMost(1) /\ (currentTerm[2] > 1 => \E m \in msgs : m.type = "SyncResponse")
     /\ (currentTerm[3] > 0 => currentTerm[2] > 1)
     /\ \A m \in msgs : m.type = "Heartbeat" => m.from = 1
 \* One term, catch-up by pull only: n1 answers n3's request with its log, commits its write
@@ -767,13 +767,11 @@ SkipRequestIdCorrelationGuide ==
     /\ NoAcks /\ UnsyncedAtMost(2)
 \* n2 wins term 2 (with n3's vote), writes and pushes its log to n1, then takes n1's late term-1
 \* push, which truncates its log, and writes after the stale entry; n1 takes n2's push. n3 only
-\* votes; n2 stirs once n1 pushed, n1 leaves term 1 once n2 truncated, and then only follows;
-\* no entry reaches a disk (durability plays no part).
+\* votes; n2 stirs once n1 pushed, n1 leaves term 1 once n2 truncated, and then only follows.
 TruncateOnLowerTermGuide ==
     StateBound /\ AtMostMessages(6) /\ NoTrim /\ NeverStand({3}) /\ OnlyVotes(3) /\ NoCommits
     /\ NoHeartbeats /\ (\A m \in msgs : m.type = "Append" => m.prev = 0 /\ m.to # 3)
-    /\ (currentTerm[1] <= 1 => Len(log[1]) <= 1) /\ \A n \in Nodes : Len(log[n]) <= 2
-    /\ \A n \in Nodes : DiskStaysEmpty(n)
+    /\ (currentTerm[1] <= 1 => Len(log[1]) <= 1) /\ (\A n \in Nodes : Len(log[n]) <= 2)
     /\ (currentTerm[2] > 1 => \E m \in msgs : m.type = "Append" /\ m.from = 1)
     /\ (currentTerm[1] > 1 => NeverStand({1}) /\ Len(log[2]) > 0 /\ log[2][1] = 1)
 \* Figure 8 on three nodes: n1 leads term 1, n3 term 2, n1 term 3; n2 only votes and replicates.

@@ -24,7 +24,7 @@
 (* coordinator decides on the answer of its current handover (`ho.id`).    *)
 (* Requests and answers may be lost, duplicated, late and reordered.       *)
 (***************************************************************************)
-EXTENDS Naturals, Sequences, FiniteSets
+EXTENDS Naturals, Sequences, FiniteSets, TLC
 
 CONSTANTS Nodes, MaxTerm, MaxIndex, Canary
 
@@ -33,7 +33,7 @@ MaxHandovers == 2
 
 Canaries == {"None", "NoFreeze", "CommitBeforeFrontier", "NoTermBump",
              "UnderReportSkipped", "OldPrimaryNotDemoted", "PromoteBeforeDemoted",
-             "ProgressFromWorkingLog"}
+             "ProgressFromWorkingLog", "UncheckedResource"}
 
 ASSUME /\ Canary \in Canaries
        /\ MaxTerm >= 2 /\ MaxIndex >= 1
@@ -59,7 +59,7 @@ VARIABLES
     requests,     \* the coordinator's requests in flight, each naming its handover (id)
     answers,      \* the members' answers in flight, each naming the handover it answers
     inflight,     \* fenced writes on their way to the resource: the writer's token (a term)
-    lastAccepted, \* the last token the resource accepted (0: none)
+    lastAccepted, \* the token of the last write the resource accepted (0: none)
     durableLog    \* durableLog[n]: what a crash leaves of log[n] (the progress a target
                   \* reports must be there)
 
@@ -136,11 +136,14 @@ FencedWrite(n) ==
     /\ UNCHANGED <<log, term, primary, frozen, everLed, lease, acked, ho, handovers,
                    lastAccepted, durableLog, net>>
 
-(* The resource accepts a token no lower than the last it accepted.                     *)
+(* The resource accepts a write whose token is no lower than the last it accepted, and    *)
+(* bounces the rest: the fence is the resource's own check, and StaleWriterFenced judges   *)
+(* what it accepted. Canary UncheckedResource accepts every write that reaches it.         *)
 Deliver(t) ==
     /\ t \in inflight
     /\ inflight' = inflight \ {t}
-    /\ lastAccepted' = IF t >= lastAccepted THEN t ELSE lastAccepted
+    /\ lastAccepted' = IF Canary = "UncheckedResource" \/ t >= lastAccepted THEN t
+                       ELSE lastAccepted
     /\ UNCHANGED <<log, term, primary, frozen, everLed, lease, acked, ho, handovers,
                    durableLog, net>>
 
@@ -458,6 +461,19 @@ Spec == Init /\ [][Next]_vars
 
 StateBound == \A n \in Nodes : Len(log[n]) <= MaxIndex
 
+(* Bounds for TLC. The coordinator may start a handover at any time between any two members,
+   give it up or crash at any step, and start again, while the members write, replicate,
+   sync, crash and elect; the handover's steps interleave with all of that, which makes
+   millions of states on three members. A CONSTRAINT only removes behaviours, so whatever TLC
+   finds under one is a behaviour of the spec. *)
+\* At most k handovers in a behaviour (MaxHandovers bounds the model).
+AtMostHandovers(k) == ho.id <= k
+\* The members are interchangeable (their ids are compared only for equality), so a cfg whose
+\* Nodes are model values lets TLC take states that differ by a renaming as one (SYMMETRY).
+NodeSymmetry == Permutations(Nodes)
+\* Failover.cfg's world: one handover.
+SmallRun == AtMostHandovers(1)
+
 (***************************************************************************)
 (* Invariants                                                              *)
 (***************************************************************************)
@@ -478,8 +494,9 @@ SkippedExactlyReported ==
         /\ h.reported.kind = "AtMost" => h.lost <= h.reported.count
         /\ h.mode = "Coordinated" => h.lost = 0
 
-\* The resource never accepts a token below one it accepted: a demoted primary's late
-\* writes bounce.
+\* The resource never accepts a write under a token below the last one it accepted: a demoted
+\* primary's late writes bounce once the new primary wrote. Stale writes do reach the resource
+\* (inflight holds them); only its check keeps them out, which canary UncheckedResource drops.
 StaleWriterFenced == [][lastAccepted' >= lastAccepted]_vars
 
 \* A progress answer promises that the target's durable log holds the old primary's log up to

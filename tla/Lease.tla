@@ -22,8 +22,14 @@
 (* every offset, which covers drift as long as offset plus drift over a    *)
 (* lease stays within MaxSkew. MaxGen bounds how often the lease is        *)
 (* acquired (each acquisition issues a new generation; acquire and release *)
-(* can alternate without time passing), so the state space is finite       *)
-(* without cutting any behaviour short.                                    *)
+(* can alternate without time passing) and MaxTime how far time runs, so   *)
+(* the state space is finite. The bounds do end behaviours: once time      *)
+(* stands at MaxTime and the generation at MaxGen, a state where no node   *)
+(* holds a token or believes, and no write is in flight, has no successor. *)
+(* It stutters for ever, which [][Next]_vars allows, so the cfgs switch    *)
+(* off TLC's deadlock check (CHECK_DEADLOCK FALSE): such a terminal state  *)
+(* is the model's edge, not a protocol that got stuck. For the same reason *)
+(* ExpiredLeaseClaimable leaves out a record at MaxGen.                    *)
 (***************************************************************************)
 EXTENDS Naturals, Integers, FiniteSets
 
@@ -31,7 +37,7 @@ CONSTANTS Nodes, MaxTerm, MaxGen, TTL, Margin, MaxSkew, MaxTime, Canary
 
 Canaries == {"None", "NoTermFence", "NoSafetyMargin", "BlindRefresh", "NoConfirmRead",
              "UncheckedResource", "RetryStaleRenewal", "ReleaseDeletesRecord",
-             "ExpiryFromReply", "WriteAfterLapse"}
+             "ExpiryFromReply", "WriteAfterLapse", "RenewWithoutHolderCheck"}
 
 ASSUME /\ Canary \in Canaries
        /\ TTL > Margin /\ Margin >= 0 /\ MaxSkew >= 0
@@ -176,12 +182,24 @@ AcquireAmbiguous(n, t) ==
 \* the current holder and generation (the version check). The client renews on a timer from the
 \* record it holds, whether or not its belief has lapsed meanwhile (model::lease does): only
 \* the version check stops a lapsed holder from taking the lease back after someone else
-\* acquired it. Canary BlindRefresh writes over whatever is there.
+\* acquired it. Canary BlindRefresh writes over whatever is there. Canary
+\* RenewWithoutHolderCheck: a renewal that finds the record lapsed takes it as its own again;
+\* the store checks only that nobody's lease is live, not whose record it is, and keeps the
+\* record's token (a renewal keeps the token): the token another node was issued now names the
+\* renewer. Correctly a lapsed holder must acquire, which issues a new generation.
+RenewLapsed(n, tok) ==
+    /\ Canary = "RenewWithoutHolderCheck"
+    /\ tok # NoToken /\ record # NoRecord /\ ~Live(record) /\ record.holder # n
+
 RenewWrite(n, tok, e) ==
-    /\ Canary = "BlindRefresh" \/ (record.holder = n /\ TokenOf(record) = tok)
+    LET kept == IF RenewLapsed(n, tok) THEN TokenOf(record) ELSE tok
+    IN
+    /\ \/ Canary = "BlindRefresh" /\ tok # NoToken
+       \/ record.holder = n /\ TokenOf(record) = tok
+       \/ RenewLapsed(n, tok)
     /\ e \in WriteExpiries(n)
-    /\ record' = [holder |-> n, term |-> tok[1], gen |-> tok[2], expires |-> e]
-    /\ issuedMax' = MaxToken(issuedMax, tok)
+    /\ record' = [holder |-> n, term |-> kept[1], gen |-> kept[2], expires |-> e]
+    /\ issuedMax' = MaxToken(issuedMax, kept)
     /\ stored' = stored \cup {record'}
     /\ UNCHANGED <<now, skew, belief, held, inflight, lastAccepted>>
 
@@ -290,7 +308,9 @@ BeliefConsistency ==
         /\ TokenOf(record) = held[n]
         /\ now < record.expires
 
-\* A refresh (a change that keeps the token) never moves the lease to another holder.
+\* A refresh (a change that keeps the token) never moves the lease to another holder. A step
+\* that breaks it always breaks IssuedTokensIncrease too (a new holder under a kept token is a
+\* re-issuance); the cfgs list this property first, so TLC names it.
 RenewalRequiresOwnership ==
     [][ (record # NoRecord /\ record' # NoRecord /\ TokenOf(record') = TokenOf(record))
             => record'.holder = record.holder ]_vars
@@ -326,10 +346,14 @@ DurablePromises == [][\A w \in inflight' \ inflight : LeaseBacks(w[1], w[2])]_va
 \* Once the lease has expired, some contender believes it holds it again. Not vacuous at the
 \* time bound: when time stops at MaxTime an expired record stays expired, and the fair Acquire
 \* (enabled for every node that does not believe) must still take it. Every acquisition bumps
-\* the generation, so a record already at MaxGen is out of the model's reach and excluded.
+\* the generation, so a record already at MaxGen is out of the model's reach and excluded. The
+\* store takes a write (AcquireWrite) apart from its confirmation (Acquired), and time may pass
+\* between them until the written record lapses unconfirmed; each such write bumps the
+\* generation, so what the model promises is belief, or the generations used up by writes that
+\* were never confirmed.
 ExpiredLeaseClaimable ==
     [](record # NoRecord /\ ~Live(record) /\ record.gen < MaxGen
-         => <>(\E n \in Nodes : Believes(n)))
+         => <>((\E n \in Nodes : Believes(n)) \/ record.gen = MaxGen))
 
 TypeOK ==
     /\ now \in 0..MaxTime
@@ -338,7 +362,22 @@ TypeOK ==
     /\ inflight \subseteq Nodes \X ((0..MaxTerm) \X (0..MaxGen))
     /\ issuedMax \in (0..MaxTerm) \X (0..MaxGen)
 
-\* Implied by the guards on Tick, Acquire and FencedWrite (so it cuts no behaviour short, which
-\* would make liveness checking unsound); kept as TLC's explicit bound.
+\* Implied by the guards on Tick, Acquire and FencedWrite, so the constraint itself prunes no
+\* state (pruning would make liveness checking unsound); kept as TLC's explicit bound.
 StateBound == now <= MaxTime /\ record.gen <= MaxGen /\ Cardinality(inflight) <= MaxInflight
+\* TLC's VIEW for the cfgs where a lapsed belief can never come back (ReplyDelays is {0} and the
+\* margin covers MaxSkew): a lapsed belief stays lapsed as time only grows, so which value it
+\* holds decides nothing; and a stored record that expired can only confirm a lapsed belief, so
+\* its expiry decides nothing either. States that differ only there have the same futures.
+LapsedFree == <<now, skew, record,
+                [n \in Nodes |-> IF Believes(n) THEN belief[n] ELSE NoBelief], held, inflight,
+                lastAccepted, issuedMax,
+                {IF Live(w) THEN w ELSE [w EXCEPT !.expires = 0] : w \in stored}>>
+\* A smaller world for Lease.cfg's exhaustive run (a CONSTRAINT, so it only removes
+\* behaviours): the store takes at most three writes in a behaviour (an acquisition and two
+\* renewals or releases, or two acquisitions and one more). The history `stored` takes any
+\* subset of the records written at any time, and is what makes the state space large.
+\* Pruning cuts behaviours short, which would make a liveness check unsound, so the cfgs that
+\* use it check safety only.
+SmallRun == Cardinality(stored) <= 3
 =============================================================================

@@ -31,7 +31,8 @@ CONSTANTS Nodes, MaxTerm, MaxIndex, MaxRestarts, MaxRequests, AckPolicy, Canary
 Canaries == {"None", "AcceptFromNonLeader", "SkipRequestIdCorrelation",
              "NoDualLeaderConvergence", "TruncateOnLowerTerm", "AckBeforeDurable",
              "ElectionWithoutTermBump", "GrantBeforeDurable", "RecoverForgetsVote",
-             "VoteWithoutLogCheck", "CountOwnUnsyncedAppend", "TermNotDurable"}
+             "VoteWithoutLogCheck", "CountOwnUnsyncedAppend", "TermNotDurable",
+             "CommitPreviousTermByCount", "AdoptLowerCommit"}
 
 ASSUME /\ Canary \in Canaries
        /\ AckPolicy \in {"Leader", "Quorum"}
@@ -447,10 +448,12 @@ CountAppended(n, m) ==
 
 \* The commit index moves to an entry of the leader's own term that a majority holds durably,
 \* the leader counting its own durable append. Canary CountOwnUnsyncedAppend counts its own
-\* working log before the fsync.
+\* working log before the fsync. Canary CommitPreviousTermByCount commits an entry of an earlier
+\* term by counting the replicas that hold it (Raft's Figure 8): a log with a newer last term
+\* that lacks the entry can still win an election and overwrite it.
 AdvanceCommit(n, i) ==
     /\ role[n] = "Leader" /\ i > commitIndex[n] /\ i <= Len(log[n])
-    /\ log[n][i] = currentTerm[n]
+    /\ log[n][i] = currentTerm[n] \/ Canary = "CommitPreviousTermByCount"
     /\ LET appended == IF Canary = "CountOwnUnsyncedAppend" THEN Len(log[n]) ELSE AppendedLen(n)
            own == IF appended >= i THEN {n} ELSE {}
        IN Majority(own \cup {k \in Nodes \ {n} : matched[n][k] >= i})
@@ -523,6 +526,13 @@ MergeRecords(l, p, entries) ==
         fresh == IF p + Len(entries) <= keep THEN 0 ELSE p + Len(entries) - keep
     IN cut \o [j \in 1..fresh |-> EntryRecord(keep + j, entries[keep - p + j])]
 
+\* The commit point n takes from a sender whose commit is `commit` and whose entries reach index
+\* `covered`: never past what the message covers, and never below n's own (a stale or delayed
+\* message carries an older commit point). Canary AdoptLowerCommit takes the sender's as it is.
+TakenCommit(n, commit, covered) ==
+    IF Canary = "AdoptLowerCommit" THEN Min(commit, covered)
+    ELSE Max(commitIndex[n], Min(commit, covered))
+
 \* n applies entries following (p, pt) from a vetted sender `from` in term t, with its commit
 \* point, and writes what changed; requests on that channel, asked about the old log, are
 \* retired when the log changes, and the requests `consumed` (an answer's own) in any case.
@@ -530,7 +540,7 @@ MergeRecords(l, p, entries) ==
 Apply(n, from, t, p, pt, entries, commit, consumed) ==
     /\ Holds(log[n], p, pt)
     /\ LET merged == Merge(log[n], p, entries)
-           newCommit == Max(commitIndex[n], Min(commit, p + Len(entries)))
+           newCommit == TakenCommit(n, commit, p + Len(entries))
        IN /\ log' = [log EXCEPT ![n] = merged]
           /\ commitIndex' = [commitIndex EXCEPT ![n] = newCommit]
           /\ RecordCommits(merged, logFloor[n], newCommit, currentTerm[n])
@@ -675,6 +685,114 @@ Spec == Init /\ [][Next]_vars
 StateBound == \A n \in Nodes : Len(log[n]) <= MaxLen /\ Len(unsynced[n]) <= MaxUnsynced
 
 ---------------------------------------------------------------------------
+(* Bounds and guides for TLC. Even two terms on three nodes make millions of states (the
+   message set alone takes any subset of what was ever sent), so an exhaustive run needs a
+   smaller world than the constants give, and a canary that takes many steps needs its
+   search steered. Each operator below only removes behaviours, so whatever TLC finds under
+   one is a behaviour of the spec. TLC checks the invariants on every successor before a
+   constraint prunes it, so a guide may even exclude the very step that breaks the property:
+   the violation is still found, and the search stays small. Node ids are the cfgs' (Nodes =
+   {1, 2, 3}). *)
+
+\* No message is lost (an ACTION_CONSTRAINT). Delivery is optional anyway, so a message never
+\* delivered stands for a lost one; Drop only matters by freeing room under AtMostMessages.
+NoLoss == msgs \subseteq msgs'
+\* At most k messages: under NoLoss, at most k sends in a behaviour.
+AtMostMessages(k) == Cardinality(msgs) <= k
+\* No log is ever trimmed.
+NoTrim == \A n \in Nodes : logFloor[n] = 0
+\* Every entry is a new leader's barrier: no client writes, one entry per term in a log.
+BarriersOnly == \A n \in Nodes : \A i \in 2..Len(log[n]) : log[n][i] # log[n][i - 1]
+\* The nodes of S never stand: they only vote and replicate.
+NeverStand(S) == \A n \in S : role[n] \notin {"Candidate", "Leader"}
+\* Node n never hears of a term after t: it is cut off from the others.
+StaysInTerm(n, t) == currentTerm[n] <= t
+\* Node n only votes: it follows nobody and its log stays empty.
+OnlyVotes(n) == role[n] = "Idle" /\ log[n] = <<>>
+\* Nothing reaches node n's disk but votes (its log's durability plays no part).
+DiskStaysEmpty(n) == durableLog[n] = <<>>
+\* No write is acknowledged, or nothing is committed (yet).
+NoAcks == acked = {}
+NoCommits == \A n \in Nodes : commitIndex[n] = 0
+\* No entries are pushed (replicas catch up by pull only), or only from node a to node b, and
+\* only a's whole log (from index 0).
+NoPushes == \A m \in msgs : m.type # "Append"
+OnlyWholePushes(a, b) == \A m \in msgs : m.type = "Append" => m.from = a /\ m.to = b /\ m.prev = 0
+\* No heartbeats (followers learn their leader from its appends), no sync requests.
+NoHeartbeats == \A m \in msgs : m.type # "Heartbeat"
+\* Every fsync covers everything written so far (an ACTION_CONSTRAINT: Persisted(n, k) with k
+\* the whole backlog only). Partial fsyncs matter to the canaries of durability only.
+WholeFsyncs == \A n \in Nodes : Len(unsynced'[n]) < Len(unsynced[n]) => unsynced'[n] = <<>>
+
+\* No node changes its role within a term but by winning, following or yielding (an
+\* ACTION_CONSTRAINT): no Timeout (Stand gives a leader up as well) and no StepDown (a
+\* handover's or a demotion's step, which the replica set alone never takes).
+NoIdleSteps ==
+    \A n \in Nodes : currentTerm'[n] = currentTerm[n] /\ role'[n] \in {"Idle", "Candidate"}
+                        => role'[n] = role[n]
+\* A node has at most k records written and not yet synced.
+UnsyncedAtMost(k) == \A n \in Nodes : Len(unsynced[n]) <= k
+
+\* Replication.cfg's world (on two nodes): elections, a leader change, replication, commits and
+\* acks over eight messages, with barrier entries (a client write is the same append in the
+\* same term) and a node syncing each record before it writes the next.
+SmallRun == StateBound /\ AtMostMessages(8) /\ NoTrim /\ BarriersOnly /\ UnsyncedAtMost(1)
+
+\* Guides for the canaries that take many steps (three nodes; each names its story).
+\* Leader acks: n1 leads term 1 and acks its barrier on its own fsync, cut off in term 1;
+\* n2 wins term 2 with n3 and commits its own barrier at index 1.
+\* Taken in that order (n2 stirs once n1 acked), without heartbeats.
+LeaderAckGuide ==
+    SmallRun /\ NeverStand({3}) /\ StaysInTerm(1, 1) /\ NoHeartbeats /\ OnlyWholePushes(2, 3)
+    /\ (currentTerm[2] > 0 => acked # {})
+\* n1 commits its barrier with n2; n3 (empty log) wins term 2 on n2's unchecked grant.
+\* Taken in that order (n3 stirs once n1 committed), without heartbeats.
+VoteWithoutLogCheckGuide ==
+    SmallRun /\ NeverStand({2}) /\ StaysInTerm(1, 1) /\ NoHeartbeats /\ OnlyWholePushes(1, 2)
+    /\ (currentTerm[3] > 0 => commitIndex[1] > 0)
+\* n1 answers n2's sync request in term 1; n2 wins term 2 with n3, commits its barrier, then
+\* applies n1's late answer over it. n2 stirs once n1 answered, n3 once n2 stood for term 2;
+\* only n1 sends heartbeats.
+AcceptFromNonLeaderGuide ==
+    StateBound /\ AtMostMessages(9) /\ NoTrim /\ BarriersOnly /\ NeverStand({3})
+    /\ StaysInTerm(1, 1) /\ NoAcks /\ OnlyWholePushes(2, 3) /\ DiskStaysEmpty(1)
+    /\ UnsyncedAtMost(1) /\ (currentTerm[2] > 1 => \E m \in msgs : m.type = "SyncResponse")
+    /\ (currentTerm[3] > 0 => currentTerm[2] > 1)
+    /\ \A m \in msgs : m.type = "Heartbeat" => m.from = 1
+\* One term, catch-up by pull only: n1 answers n3's request with its log, commits its write
+\* with n3, trims, and answers the same request (delivered again) with a BadRange that n3 takes
+\* although its log moved on since; n2 only votes.
+SkipRequestIdCorrelationGuide ==
+    StateBound /\ AtMostMessages(8) /\ NeverStand({2, 3}) /\ OnlyVotes(2) /\ NoPushes
+    /\ NoAcks /\ UnsyncedAtMost(2)
+\* n2 wins term 2 (with n3's vote), writes and pushes its log to n1, then takes n1's late term-1
+\* push, which truncates its log, and writes after the stale entry; n1 takes n2's push. n3 only
+\* votes; n2 stirs once n1 pushed, n1 leaves term 1 once n2 truncated, and then only follows.
+TruncateOnLowerTermGuide ==
+    StateBound /\ AtMostMessages(6) /\ NoTrim /\ NeverStand({3}) /\ OnlyVotes(3) /\ NoCommits
+    /\ NoHeartbeats /\ (\A m \in msgs : m.type = "Append" => m.prev = 0 /\ m.to # 3)
+    /\ (currentTerm[1] <= 1 => Len(log[1]) <= 1) /\ (\A n \in Nodes : Len(log[n]) <= 2)
+    /\ (currentTerm[2] > 1 => \E m \in msgs : m.type = "Append" /\ m.from = 1)
+    /\ (currentTerm[1] > 1 => NeverStand({1}) /\ Len(log[2]) > 0 /\ log[2][1] = 1)
+\* Figure 8 on three nodes: n1 leads term 1, n3 term 2, n1 term 3; n2 only votes and replicates.
+\* The story is taken in that order (n3 stirs once n1 leads term 1, n1 moves past term 1 once
+\* n3 leads term 2), without heartbeats. The commit is the last step.
+CommitPreviousTermByCountGuide ==
+    StateBound /\ AtMostMessages(10) /\ NoTrim /\ BarriersOnly /\ NeverStand({2})
+    /\ StaysInTerm(3, 2) /\ NoCommits /\ OnlyWholePushes(1, 2) /\ DiskStaysEmpty(3)
+    /\ UnsyncedAtMost(2) /\ NoHeartbeats
+    /\ (currentTerm[3] > 0 => log[1] # <<>>)
+    /\ (currentTerm[1] > 1 => log[3] # <<>>)
+\* One term: n1 leads with n2's vote and pushes to n2, which reports its working log.
+AckBeforeDurableGuide == SmallRun /\ NeverStand({2, 3})
+\* n1 leads term 1 with n3's vote, n2 term 2 with n3's; n2's heartbeat reaches n1.
+NoDualLeaderConvergenceGuide == SmallRun /\ NeverStand({3}) /\ NoPushes
+\* One term: n1 leads and commits with n2, whose stale first push then arrives again.
+AdoptLowerCommitGuide ==
+    StateBound /\ AtMostMessages(6) /\ NoTrim /\ BarriersOnly /\ NeverStand({2, 3})
+    /\ UnsyncedAtMost(1)
+
+---------------------------------------------------------------------------
 (* Invariants, mirrored in model/src/spec/replication.rs under the same names *)
 
 \* At most one leader per term.
@@ -751,14 +869,14 @@ OneVotePerTerm ==
 
 \* A message that promises something durable is backed, as it leaves, by what a crash right
 \* then would leave: a vote grant or a vote request (the candidate's vote for itself) by the
-\* sender's durable vote; a progress report (AppendAck) by the sender's durable log; a Quorum
-\* acknowledgement by a majority of durable logs. Otherwise a crash at that moment breaks the
+\* sender's durable vote; a progress report (AppendAck, or the tail a SyncRequest reports) by
+\* the sender's durable log; a Quorum acknowledgement by a majority of durable logs. Otherwise a crash at that moment breaks the
 \* promise, however rarely a test crashes there.
 DurablePromises ==
     [][ /\ \A m \in msgs' \ msgs :
              /\ m.type = "VoteGranted" => VoteBacked(durableVote'[m.from], m.term, m.to)
              /\ m.type = "RequestVote" => VoteBacked(durableVote'[m.from], m.term, m.from)
-             /\ m.type = "AppendAck" =>
+             /\ m.type \in {"AppendAck", "SyncRequest"} =>
                     DurableHolds(durableLog'[m.from], durableFloor'[m.from], m.index, m.last)
         /\ AckPolicy = "Quorum" =>
              \A w \in acked' \ acked :

@@ -47,6 +47,8 @@ VARIABLES
     term,         \* term[n]: the term n is in
     primary,      \* primary[n]: n leads term[n] and believes it holds the lease in it
     frozen,       \* frozen[n]: a primary frozen for a handover (it mints nothing)
+    frozenFor,    \* frozenFor[n]: the id of the handover n last froze for (0: none yet); a
+                  \* Resume unfreezes n only if it names that handover
     everLed,      \* every <<term, node>> that ever led
     lease,        \* the lease record: [term, holder]
     acked,        \* every acknowledged write, as <<index, term>>
@@ -63,8 +65,8 @@ VARIABLES
     durableLog    \* durableLog[n]: what a crash leaves of log[n] (the progress a target
                   \* reports must be there)
 
-vars == <<log, term, primary, frozen, everLed, lease, acked, ho, handovers, inflight,
-          lastAccepted, durableLog, requests, answers>>
+vars == <<log, term, primary, frozen, frozenFor, everLed, lease, acked, ho, handovers,
+          inflight, lastAccepted, durableLog, requests, answers>>
 \* The handover's messages.
 net == <<requests, answers>>
 
@@ -97,6 +99,7 @@ TypeOK ==
     /\ term \in [Nodes -> 0..MaxTerm]
     /\ primary \in [Nodes -> BOOLEAN]
     /\ frozen \in [Nodes -> BOOLEAN]
+    /\ frozenFor \in [Nodes -> 0..MaxHandovers]
     /\ everLed \subseteq (0..MaxTerm) \X Nodes
     /\ lease \in [term : 0..MaxTerm, holder : Nodes \cup {Nil}]
     /\ acked \subseteq (1..MaxIndex) \X (0..MaxTerm)
@@ -111,6 +114,7 @@ Init ==
     /\ term = [n \in Nodes |-> 0]
     /\ primary = [n \in Nodes |-> FALSE]
     /\ frozen = [n \in Nodes |-> FALSE]
+    /\ frozenFor = [n \in Nodes |-> 0]
     /\ everLed = {}
     /\ lease = [term |-> 0, holder |-> Nil]
     /\ acked = {}
@@ -127,13 +131,13 @@ ClientWrite(n) ==
     /\ primary[n] /\ ~frozen[n]
     /\ Len(log[n]) < MaxIndex
     /\ log' = [log EXCEPT ![n] = Append(@, term[n])]
-    /\ UNCHANGED <<term, primary, frozen, everLed, lease, acked, ho, handovers, inflight,
-                   lastAccepted, durableLog, net>>
+    /\ UNCHANGED <<term, primary, frozen, frozenFor, everLed, lease, acked, ho, handovers,
+                   inflight, lastAccepted, durableLog, net>>
 
 FencedWrite(n) ==
     /\ primary[n]
     /\ inflight' = inflight \cup {term[n]}
-    /\ UNCHANGED <<log, term, primary, frozen, everLed, lease, acked, ho, handovers,
+    /\ UNCHANGED <<log, term, primary, frozen, frozenFor, everLed, lease, acked, ho, handovers,
                    lastAccepted, durableLog, net>>
 
 (* The resource accepts a write whose token is no lower than the last it accepted, and    *)
@@ -144,7 +148,7 @@ Deliver(t) ==
     /\ inflight' = inflight \ {t}
     /\ lastAccepted' = IF Canary = "UncheckedResource" \/ t >= lastAccepted THEN t
                        ELSE lastAccepted
-    /\ UNCHANGED <<log, term, primary, frozen, everLed, lease, acked, ho, handovers,
+    /\ UNCHANGED <<log, term, primary, frozen, frozenFor, everLed, lease, acked, ho, handovers,
                    durableLog, net>>
 
 (* A leader's log reaches m, which is in no newer term: m keeps what it shares with it.  *)
@@ -154,8 +158,8 @@ Replicate(n, m) ==
           log' = [log EXCEPT ![m] = SubSeq(log[n], 1, k)]
     /\ term' = [term EXCEPT ![m] = term[n]]
     /\ primary' = [primary EXCEPT ![m] = FALSE]
-    /\ UNCHANGED <<frozen, everLed, lease, acked, ho, handovers, inflight, lastAccepted,
-                   durableLog, net>>
+    /\ UNCHANGED <<frozen, frozenFor, everLed, lease, acked, ho, handovers, inflight,
+                   lastAccepted, durableLog, net>>
 
 (* A write of the leader's term that a majority holds is acknowledged.                  *)
 AckWrite(n, i) ==
@@ -163,16 +167,16 @@ AckWrite(n, i) ==
     /\ i \in 1..Len(log[n]) /\ log[n][i] = term[n]
     /\ Majority({m \in Nodes : Common(log[m], log[n]) >= i})
     /\ acked' = acked \cup {<<i, log[n][i]>>}
-    /\ UNCHANGED <<log, term, primary, frozen, everLed, lease, ho, handovers, inflight,
-                   lastAccepted, durableLog, net>>
+    /\ UNCHANGED <<log, term, primary, frozen, frozenFor, everLed, lease, ho, handovers,
+                   inflight, lastAccepted, durableLog, net>>
 
 (* A primary's lease lapses (it crashed, or cannot reach the store or its replicas).    *)
 Expire(n) ==
     /\ n \in Leaders
     /\ primary' = [primary EXCEPT ![n] = FALSE]
     /\ frozen' = [frozen EXCEPT ![n] = FALSE]
-    /\ UNCHANGED <<log, term, everLed, lease, acked, ho, handovers, inflight, lastAccepted,
-                   durableLog, net>>
+    /\ UNCHANGED <<log, term, frozenFor, everLed, lease, acked, ho, handovers, inflight,
+                   lastAccepted, durableLog, net>>
 
 (* Unplanned failover: with no leader left, a member up to date with a majority wins a   *)
 (* new term and acquires the (expired) lease under it.                                  *)
@@ -185,7 +189,8 @@ Elect(n, voters) ==
     /\ primary' = [primary EXCEPT ![n] = TRUE]
     /\ everLed' = everLed \cup {<<MaxTermNow + 1, n>>}
     /\ lease' = [term |-> MaxTermNow + 1, holder |-> n]
-    /\ UNCHANGED <<log, frozen, acked, ho, handovers, inflight, lastAccepted, durableLog, net>>
+    /\ UNCHANGED <<log, frozen, frozenFor, acked, ho, handovers, inflight, lastAccepted,
+                   durableLog, net>>
 
 (* The handover. The network: a request or an answer is in flight, is sent. (Trace         *)
 (* validation, which takes the messages a run logs as given, overrides these.)            *)
@@ -211,14 +216,16 @@ StartHandover(p, q, mode) ==
     /\ ho' = [IdleAfter(ho.id + 1) EXCEPT !.phase = "Freezing", !.from = p, !.to = q,
                                           !.mode = mode]
     /\ Ask([type |-> "Freeze", to |-> p, id |-> ho.id + 1])
-    /\ UNCHANGED <<log, term, primary, frozen, everLed, lease, acked, handovers, inflight,
-                   lastAccepted, durableLog, answers>>
+    /\ UNCHANGED <<log, term, primary, frozen, frozenFor, everLed, lease, acked, handovers,
+                   inflight, lastAccepted, durableLog, answers>>
 
-(* The primary asked to freeze mints nothing more and answers its term and frontier.      *)
+(* The primary asked to freeze mints nothing more and answers its term and frontier; it   *)
+(* remembers the handover it froze for.                                                  *)
 Freeze(p, r) ==
     /\ Requested(r) /\ r.type = "Freeze" /\ r.to = p
     /\ primary[p] /\ term[p] < MaxTerm
     /\ frozen' = [frozen EXCEPT ![p] = (Canary # "NoFreeze")]
+    /\ frozenFor' = [frozenFor EXCEPT ![p] = r.id]
     /\ Answer([type |-> "Frontier", from |-> p, id |-> r.id, term |-> term[p],
                frontier |-> Len(log[p]), frontierTerm |-> LastTerm(log[p])])
     /\ UNCHANGED <<log, term, primary, everLed, lease, acked, ho, handovers, inflight,
@@ -228,7 +235,7 @@ Freeze(p, r) ==
 RefuseFreeze(p, r) ==
     /\ Requested(r) /\ r.type = "Freeze" /\ r.to = p /\ ~primary[p]
     /\ Answer([type |-> "NotPrimary", from |-> p, id |-> r.id])
-    /\ UNCHANGED <<log, term, primary, frozen, everLed, lease, acked, ho, handovers,
+    /\ UNCHANGED <<log, term, primary, frozen, frozenFor, everLed, lease, acked, ho, handovers,
                    inflight, lastAccepted, durableLog, requests>>
 
 \* An answer of the coordinator's current handover, from the member it asked.
@@ -243,15 +250,15 @@ CatchUp(a) ==
                         !.frontier = a.frontier, !.frontierTerm = a.frontierTerm,
                         !.reached = 0]
     /\ Ask([type |-> "QueryProgress", to |-> ho.to, id |-> ho.id])
-    /\ UNCHANGED <<log, term, primary, frozen, everLed, lease, acked, handovers, inflight,
-                   lastAccepted, durableLog, answers>>
+    /\ UNCHANGED <<log, term, primary, frozen, frozenFor, everLed, lease, acked, handovers,
+                   inflight, lastAccepted, durableLog, answers>>
 
 (* Asked to freeze, a member that was not the primary: the handover ends.                *)
 NotPrimary(a) ==
     /\ ho.phase = "Freezing" /\ Current(a, "NotPrimary", ho.from)
     /\ ho' = Idle
-    /\ UNCHANGED <<log, term, primary, frozen, everLed, lease, acked, handovers, inflight,
-                   lastAccepted, durableLog, net>>
+    /\ UNCHANGED <<log, term, primary, frozen, frozenFor, everLed, lease, acked, handovers,
+                   inflight, lastAccepted, durableLog, net>>
 
 (* The target answers its durable tail. Canary ProgressFromWorkingLog answers its working  *)
 (* log, fsync or not.                                                                    *)
@@ -260,7 +267,7 @@ AnswerProgress(q, r) ==
     /\ LET tail == IF Canary = "ProgressFromWorkingLog" THEN log[q] ELSE DurablePrefix(q)
        IN Answer([type |-> "Progress", from |-> q, id |-> r.id, index |-> Len(tail),
                   last |-> LastTerm(tail)])
-    /\ UNCHANGED <<log, term, primary, frozen, everLed, lease, acked, ho, handovers,
+    /\ UNCHANGED <<log, term, primary, frozen, frozenFor, everLed, lease, acked, ho, handovers,
                    inflight, lastAccepted, durableLog, requests>>
 
 (* The coordinator counts the target's progress in the primary's term only: entries of    *)
@@ -270,8 +277,8 @@ Progress(a) ==
     /\ ho.phase = "CatchUp" /\ Current(a, "Progress", ho.to)
     /\ ho' = [ho EXCEPT !.reached = IF a.last = ho.frontierTerm /\ a.last > 0
                                     THEN Max(@, a.index) ELSE @]
-    /\ UNCHANGED <<log, term, primary, frozen, everLed, lease, acked, handovers, inflight,
-                   lastAccepted, durableLog, net>>
+    /\ UNCHANGED <<log, term, primary, frozen, frozenFor, everLed, lease, acked, handovers,
+                   inflight, lastAccepted, durableLog, net>>
 
 (* The coordinator commits to the handover once the target caught up, or, forced, at the  *)
 (* deadline if it holds some of the primary's term: it asks the old primary to step down.  *)
@@ -289,8 +296,8 @@ Demote ==
                    promote == [type |-> "Promote", to |-> ho.to, id |-> ho.id, term |-> ho.term]
                IN requests' = requests \cup
                      (IF Canary = "PromoteBeforeDemoted" THEN {demote, promote} ELSE {demote})
-    /\ UNCHANGED <<log, term, primary, frozen, everLed, lease, acked, handovers, inflight,
-                   lastAccepted, durableLog, answers>>
+    /\ UNCHANGED <<log, term, primary, frozen, frozenFor, everLed, lease, acked, handovers,
+                   inflight, lastAccepted, durableLog, answers>>
 
 (* At the deadline, a target that did not catch up (and, forced, holds nothing of the     *)
 (* primary's term): the coordinator asks the primary to mint again.                      *)
@@ -298,22 +305,24 @@ Resume ==
     /\ ho.phase = "CatchUp" /\ ~CaughtUp /\ (ho.mode = "Coordinated" \/ ~HoldsPrimaryTerm)
     /\ ho' = [ho EXCEPT !.phase = "Resuming"]
     /\ Ask([type |-> "Resume", to |-> ho.from, id |-> ho.id])
-    /\ UNCHANGED <<log, term, primary, frozen, everLed, lease, acked, handovers, inflight,
-                   lastAccepted, durableLog, answers>>
+    /\ UNCHANGED <<log, term, primary, frozen, frozenFor, everLed, lease, acked, handovers,
+                   inflight, lastAccepted, durableLog, answers>>
 
-(* A member asked to resume mints again.                                                  *)
+(* A member asked to resume mints again if it froze for the handover the request names  *)
+(* (a late Resume of a handover given up while freezing must not thaw a freeze for the    *)
+(* next one, whose frontier the member answered); it answers Resumed either way.         *)
 Unfreeze(p, r) ==
     /\ Requested(r) /\ r.type = "Resume" /\ r.to = p
-    /\ frozen' = [frozen EXCEPT ![p] = FALSE]
+    /\ frozen' = [frozen EXCEPT ![p] = IF frozenFor[p] = r.id THEN FALSE ELSE @]
     /\ Answer([type |-> "Resumed", from |-> p, id |-> r.id])
-    /\ UNCHANGED <<log, term, primary, everLed, lease, acked, ho, handovers, inflight,
-                   lastAccepted, durableLog, requests>>
+    /\ UNCHANGED <<log, term, primary, frozenFor, everLed, lease, acked, ho, handovers,
+                   inflight, lastAccepted, durableLog, requests>>
 
 Resumed(a) ==
     /\ ho.phase = "Resuming" /\ Current(a, "Resumed", ho.from)
     /\ ho' = Idle
-    /\ UNCHANGED <<log, term, primary, frozen, everLed, lease, acked, handovers, inflight,
-                   lastAccepted, durableLog, net>>
+    /\ UNCHANGED <<log, term, primary, frozen, frozenFor, everLed, lease, acked, handovers,
+                   inflight, lastAccepted, durableLog, net>>
 
 (* The old primary steps down, moves to the handover's term and gives the lease up; it     *)
 (* answers its commit point if it still led (it commits nothing more of its own), else     *)
@@ -329,8 +338,8 @@ DemoteMember(p, r) ==
     /\ primary' = [primary EXCEPT ![p] = FALSE]
     /\ frozen' = [frozen EXCEPT ![p] = FALSE]
     /\ term' = [term EXCEPT ![p] = Max(@, r.term)]
-    /\ UNCHANGED <<log, everLed, lease, acked, ho, handovers, inflight, lastAccepted,
-                   durableLog, requests>>
+    /\ UNCHANGED <<log, frozenFor, everLed, lease, acked, ho, handovers, inflight,
+                   lastAccepted, durableLog, requests>>
 
 (* The old primary stepped down still leading: the coordinator promotes the target, unless *)
 (* forced over a target that lacks writes the old primary committed (then the set elects). *)
@@ -340,24 +349,24 @@ Promote(a) ==
     /\ ho.mode = "Coordinated" \/ ho.reached >= a.committed
     /\ ho' = [ho EXCEPT !.phase = "Promoting"]
     /\ Ask([type |-> "Promote", to |-> ho.to, id |-> ho.id, term |-> ho.term])
-    /\ UNCHANGED <<log, term, primary, frozen, everLed, lease, acked, handovers, inflight,
-                   lastAccepted, durableLog, answers>>
+    /\ UNCHANGED <<log, term, primary, frozen, frozenFor, everLed, lease, acked, handovers,
+                   inflight, lastAccepted, durableLog, answers>>
 
 (* Forced over a target that lacks committed writes: nothing is promoted.                 *)
 RefuseForce(a) ==
     /\ ho.phase = "Demoting" /\ Current(a, "Demoted", ho.from)
     /\ a.committed # NoCommit /\ ho.mode = "Force" /\ ho.reached < a.committed
     /\ ho' = Idle
-    /\ UNCHANGED <<log, term, primary, frozen, everLed, lease, acked, handovers, inflight,
-                   lastAccepted, durableLog, net>>
+    /\ UNCHANGED <<log, term, primary, frozen, frozenFor, everLed, lease, acked, handovers,
+                   inflight, lastAccepted, durableLog, net>>
 
 (* The old primary no longer led when demoted (an election overtook the handover): nothing *)
 (* is promoted.                                                                          *)
 Overtaken(a) ==
     /\ ho.phase = "Demoting" /\ Current(a, "Demoted", ho.from) /\ a.committed = NoCommit
     /\ ho' = Idle
-    /\ UNCHANGED <<log, term, primary, frozen, everLed, lease, acked, handovers, inflight,
-                   lastAccepted, durableLog, net>>
+    /\ UNCHANGED <<log, term, primary, frozen, frozenFor, everLed, lease, acked, handovers,
+                   inflight, lastAccepted, durableLog, net>>
 
 (* The promoted target wins the handover's term and takes the lease over under it, and     *)
 (* answers what it held of the old primary's log. What it lacks of that log is lost; the   *)
@@ -378,7 +387,8 @@ TakeOver(q, r) ==
                lostAcked |-> Cardinality({a \in acked : a[1] > kept /\ a[1] <= top})]}
        /\ Answer([type |-> "Promoted", from |-> q, id |-> r.id, term |-> r.term,
                   ledFrom |-> kept])
-       /\ UNCHANGED <<log, frozen, acked, ho, inflight, lastAccepted, durableLog, requests>>
+       /\ UNCHANGED <<log, frozen, frozenFor, acked, ho, inflight, lastAccepted, durableLog,
+                      requests>>
 
 \* What a forced handover skipped, the target having held the primary's log up to `held`.
 Skipped(held) == IF ho.mode = "Coordinated" THEN 0 ELSE ho.frontier - Min(held, ho.frontier)
@@ -395,8 +405,8 @@ HandedOver(a) ==
        IN Report(ho.id, Exactly(IF Canary = "UnderReportSkipped" /\ skipped > 0
                                 THEN skipped - 1 ELSE skipped))
     /\ ho' = Idle
-    /\ UNCHANGED <<log, term, primary, frozen, everLed, lease, acked, inflight, lastAccepted,
-                   durableLog, net>>
+    /\ UNCHANGED <<log, term, primary, frozen, frozenFor, everLed, lease, acked, inflight,
+                   lastAccepted, durableLog, net>>
 
 (* A step went unanswered too long: the coordinator gives the handover up. Freezing, it   *)
 (* asks the primary to mint again; promoting, it reports what the target would have        *)
@@ -408,27 +418,27 @@ GiveUp ==
     /\ IF ho.phase = "Promoting" THEN Report(ho.id, AtMost(Skipped(ho.reached)))
        ELSE UNCHANGED handovers
     /\ ho' = Idle
-    /\ UNCHANGED <<log, term, primary, frozen, everLed, lease, acked, inflight, lastAccepted,
-                   durableLog, answers>>
+    /\ UNCHANGED <<log, term, primary, frozen, frozenFor, everLed, lease, acked, inflight,
+                   lastAccepted, durableLog, answers>>
 
 (* A frozen primary that hears nothing more of its handover steps down.                   *)
 FreezeExpired(p) ==
     /\ frozen[p]
     /\ primary' = [primary EXCEPT ![p] = FALSE]
     /\ frozen' = [frozen EXCEPT ![p] = FALSE]
-    /\ UNCHANGED <<log, term, everLed, lease, acked, ho, handovers, inflight, lastAccepted,
-                   durableLog, net>>
+    /\ UNCHANGED <<log, term, frozenFor, everLed, lease, acked, ho, handovers, inflight,
+                   lastAccepted, durableLog, net>>
 
 (* The coordinator crashes: its handover is forgotten (a new incarnation's ids are new).  *)
 CoordinatorCrash ==
     /\ ho' = Idle
-    /\ UNCHANGED <<log, term, primary, frozen, everLed, lease, acked, handovers, inflight,
-                   lastAccepted, durableLog, net>>
+    /\ UNCHANGED <<log, term, primary, frozen, frozenFor, everLed, lease, acked, handovers,
+                   inflight, lastAccepted, durableLog, net>>
 
 (* An fsync completes: n's working log is durable.                                       *)
 Persisted(n) ==
     /\ durableLog' = [durableLog EXCEPT ![n] = log[n]]
-    /\ UNCHANGED <<log, term, primary, frozen, everLed, lease, acked, ho, handovers,
+    /\ UNCHANGED <<log, term, primary, frozen, frozenFor, everLed, lease, acked, ho, handovers,
                    inflight, lastAccepted, net>>
 
 (* A member that leads nothing crashes and comes back with its durable log (its term is  *)
@@ -438,8 +448,8 @@ Crash(n) ==
     /\ n \notin Leaders /\ n # ho.from
     /\ log[n] # durableLog[n]
     /\ log' = [log EXCEPT ![n] = durableLog[n]]
-    /\ UNCHANGED <<term, primary, frozen, everLed, lease, acked, ho, handovers, inflight,
-                   lastAccepted, durableLog, net>>
+    /\ UNCHANGED <<term, primary, frozen, frozenFor, everLed, lease, acked, ho, handovers,
+                   inflight, lastAccepted, durableLog, net>>
 
 Next ==
     \/ \E n \in Nodes : ClientWrite(n) \/ FencedWrite(n) \/ Expire(n) \/ Persisted(n) \/ Crash(n)
@@ -473,6 +483,8 @@ AtMostHandovers(k) == ho.id <= k
 NodeSymmetry == Permutations(Nodes)
 \* Failover.cfg's world: one handover.
 SmallRun == AtMostHandovers(1)
+\* At most k requests and answers sent in a behaviour (in flight, or lost: none is removed).
+AtMostMessages(k) == Cardinality(requests) + Cardinality(answers) <= k
 
 (***************************************************************************)
 (* Invariants                                                              *)

@@ -9,6 +9,7 @@
 (* and the members' handover actions, with their arguments; the step's     *)
 (* last line carries `ho` and `frozen` after it. The logs, terms and the   *)
 (* lease are not mapped here; requests and answers are taken as given.     *)
+(* `frozenFor` is not logged: the spec computes it from the Freeze steps.  *)
 (***************************************************************************)
 EXTENDS Failover, Json, IOUtils, Sequences, Naturals, TLC
 
@@ -28,8 +29,8 @@ TraceInit == Init /\ l = 2
 \* Who is primary: the replica set's and the lease's doing (the environment here).
 TraceEnv(e) ==
     /\ primary' = [n \in Nodes |-> e.primary[n]]
-    /\ UNCHANGED <<log, term, frozen, everLed, lease, acked, ho, handovers, inflight,
-                   lastAccepted, durableLog, requests, answers>>
+    /\ UNCHANGED <<log, term, frozen, frozenFor, everLed, lease, acked, ho, handovers,
+                   inflight, lastAccepted, durableLog, requests, answers>>
 
 Request(type, to, e) == [type |-> type, to |-> to, id |-> e.id]
 Reply(type, e) == [type |-> type, from |-> e.from, id |-> e.id]

@@ -31,7 +31,10 @@ impl Node {
                 }
                 // The answer is a freeze's (the canary `no-freeze` asks for it without one).
                 declare(Handover::Freeze { p: me, id: handover }, out);
-                self.frozen |= matches!(request, Request::Freeze { .. });
+                if matches!(request, Request::Freeze { .. }) {
+                    self.frozen = true;
+                    self.frozen_for = handover;
+                }
                 Reply::Frontier { handover, term: self.current_term, frontier: self.log.last() }
             }
             Request::QueryProgress { handover } => {
@@ -54,7 +57,10 @@ impl Node {
             }
             Request::Resume { handover } => {
                 declare(Handover::Unfreeze { p: me, id: handover }, out);
-                self.frozen = false;
+                // A Resume late from an abandoned handover leaves a freeze for a newer one.
+                if self.frozen_for == handover {
+                    self.frozen = false;
+                }
                 Reply::Resumed { handover }
             }
         };

@@ -64,6 +64,8 @@ pub struct Node {
     pub(super) acked: Vec<AckedWrite>,
     /// A leader frozen for a handover mints nothing (volatile: a crash ends the leadership).
     pub(super) frozen: bool,
+    /// The handover it last froze for: only that handover's Resume thaws it.
+    pub(super) frozen_for: u64,
     /// A promotion to report once this node leads: (handover, term).
     pub(super) promotion: Option<(u64, u64)>,
     /// The log's tail when this node last became leader (before its barrier entry).
@@ -112,6 +114,7 @@ impl Node {
             sync: SyncState::new(config.sync_backoff_ns_min),
             acked: Vec::new(),
             frozen: false,
+            frozen_for: 0,
             promotion: None,
             led_from: LogPosition::ZERO,
             stats: ReplicationStats::default(),
@@ -264,6 +267,11 @@ impl Node {
     /// True while frozen for a handover (a leader that mints nothing).
     pub fn frozen(&self) -> bool {
         self.frozen
+    }
+
+    /// The handover it last froze for (0: none since it started).
+    pub fn frozen_for(&self) -> u64 {
+        self.frozen_for
     }
     /// The log's tail when this node last became leader, before its barrier entry: what a
     /// promoted target held of the old primary's log.

@@ -274,6 +274,8 @@ impl Checks {
         failover.primary.resize(members as usize, false);
         failover.handover.frozen.clear();
         failover.handover.frozen.resize(members as usize, false);
+        failover.handover.frozen_for.clear();
+        failover.handover.frozen_for.resize(members as usize, 0);
         for id in 0..members {
             let Some(ClusterNode::Member(m)) = view.node(id) else { continue };
             let node = m.member.node();
@@ -285,6 +287,7 @@ impl Checks {
                 failover.primary[id as usize] = true;
             }
             failover.handover.frozen[id as usize] = node.frozen();
+            failover.handover.frozen_for[id as usize] = node.frozen_for();
         }
         failover.handover.ho = match view.node(members) {
             Some(ClusterNode::Coordinator(c)) => c.coordinator.spec_handover(),

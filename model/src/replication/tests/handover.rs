@@ -32,6 +32,24 @@ fn a_frozen_primary_reports_its_frontier_and_mints_nothing_until_resumed() {
     assert_eq!(d.node.log().last_index(), 3);
 }
 
+// Goal: a Resume late from an abandoned handover does not thaw a primary frozen for the next
+// one (TLC found the lost write this allowed with two handovers). Method: freeze for 8, then
+// Resume 7 arrives: still frozen, answered; Resume 8 thaws.
+#[test]
+fn only_the_handover_a_primary_froze_for_resumes_it() {
+    let mut d = Driver::new(config(3), 0);
+    d.elect(&[0, 1]);
+    d.feed(Input::Failover { from: COORDINATOR, request: Request::Freeze { handover: 8 } });
+    let out =
+        d.feed(Input::Failover { from: COORDINATOR, request: Request::Resume { handover: 7 } });
+    assert_eq!(failover_replies(&out), vec![Reply::Resumed { handover: 7 }]);
+    assert!(d.node.frozen(), "a late Resume of handover 7 leaves the freeze for 8");
+    let out = d.feed(Input::ClientWrite { write_id: 1, payload: 0 });
+    assert!(out.contains(&Output::Reject { write_id: 1, leader_hint: Some(0) }));
+    d.feed(Input::Failover { from: COORDINATOR, request: Request::Resume { handover: 8 } });
+    assert!(!d.node.frozen());
+}
+
 #[test]
 fn a_member_that_does_not_lead_refuses_a_freeze_naming_its_leader() {
     let mut d = Driver::new(config(3), 1);

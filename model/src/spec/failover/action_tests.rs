@@ -5,7 +5,7 @@ use super::*;
 use crate::failover::Mode;
 
 fn vars(ho: Handover) -> HandoverVars {
-    HandoverVars { ho, frozen: vec![false; 3] }
+    HandoverVars { ho, frozen: vec![false; 3], frozen_for: vec![0; 3] }
 }
 
 fn catching_up(mode: Mode, reached: u64) -> Handover {
@@ -130,4 +130,14 @@ fn a_lapsed_primary_refuses_a_freeze_after_expire() {
     assert!(check_step(&before, &before, expire_then_refuse.iter(), &env).is_ok());
     let error = take(Action::Expire { n: 1 }, &before).unwrap_err();
     assert_eq!(error, "n1 is neither the primary nor frozen");
+}
+
+// Goal: the Unfreeze mirror thaws only for the handover the member froze for. Method: freeze
+// for 8, Unfreeze 7 leaves it frozen, Unfreeze 8 thaws.
+#[test]
+fn unfreeze_thaws_only_the_handover_frozen_for() {
+    let frozen = take(Action::Freeze { p: 0, id: 8 }, &vars(Handover::default())).unwrap();
+    assert_eq!((frozen.frozen[0], frozen.frozen_for[0]), (true, 8));
+    assert!(take(Action::Unfreeze { p: 0, id: 7 }, &frozen).unwrap().frozen[0]);
+    assert!(!take(Action::Unfreeze { p: 0, id: 8 }, &frozen).unwrap().frozen[0]);
 }

@@ -283,12 +283,15 @@ impl fmt::Display for Action {
     }
 }
 
-/// The mapped variables the handover actions change: `ho` and `frozen`.
+/// The mapped variables the handover actions change: `ho` and `frozen` (compared), and
+/// `frozenFor` (read from the members: a crash, which is another spec's step, clears it).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct HandoverVars {
     pub ho: Handover,
     /// `frozen[n]`, per member.
     pub frozen: Vec<bool>,
+    /// `frozenFor[n]`: the handover member n last froze for (0: none yet).
+    pub frozen_for: Vec<u64>,
 }
 
 /// `primary[n]`, per member, as the step found it and as it left it (read, never compared: the
@@ -327,9 +330,12 @@ impl Action {
                 vars.ho = Handover { id, phase, from: p, to: q, mode, ..Handover::default() };
                 Ok(())
             }
-            Action::Freeze { p, .. } => {
+            Action::Freeze { p, id } => {
                 require(primary(env, p), || format!("n{p} is not the primary"))?;
                 vars.frozen[p as usize] = true;
+                if let Some(slot) = vars.frozen_for.get_mut(p as usize) {
+                    *slot = id;
+                }
                 Ok(())
             }
             Action::RefuseFreeze { p, .. } => {
@@ -384,7 +390,15 @@ impl Action {
                     Handover { id, phase: Phase::Resuming, from, to, mode, ..Handover::default() };
                 Ok(())
             }
-            Action::Unfreeze { p, .. } | Action::DemoteMember { p, .. } => {
+            Action::Unfreeze { p, id } => {
+                // Only the handover it froze for thaws it: a late Resume of an abandoned
+                // handover must not thaw a primary frozen for the next one.
+                if vars.frozen_for.get(p as usize) == Some(&id) {
+                    vars.frozen[p as usize] = false;
+                }
+                Ok(())
+            }
+            Action::DemoteMember { p, .. } => {
                 vars.frozen[p as usize] = false;
                 Ok(())
             }

@@ -24,8 +24,11 @@ impl Node {
             (self.id, |action, out: &mut Vec<Output>| out.push(Output::FailoverAction(action)));
         let reply = match request {
             Request::Freeze { handover } | Request::ReadFrontier { handover } => {
-                if self.role != Role::Leader {
-                    let leader_hint = self.leader;
+                // Frozen for another handover, it refuses: a late Freeze of an abandoned one
+                // must not take over the freeze, nor may the next one before the last resumes.
+                let frozen_for_another = self.frozen && self.frozen_for != handover;
+                if self.role != Role::Leader || frozen_for_another {
+                    let leader_hint = self.leader.filter(|_| !frozen_for_another);
                     declare(Handover::RefuseFreeze { p: me, id: handover }, out);
                     return out.push(Output::Failover(Reply::NotPrimary { handover, leader_hint }));
                 }

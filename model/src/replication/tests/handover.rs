@@ -33,8 +33,9 @@ fn a_frozen_primary_reports_its_frontier_and_mints_nothing_until_resumed() {
 }
 
 // Goal: a Resume late from an abandoned handover does not thaw a primary frozen for the next
-// one (TLC found the lost write this allowed with two handovers). Method: freeze for 8, then
-// Resume 7 arrives: still frozen, answered; Resume 8 thaws.
+// one, nor a late Freeze of it take the freeze over (TLC found the lost writes both allowed
+// with two handovers). Method: freeze for 8; Resume 7 leaves it frozen, Freeze 7 is refused,
+// Resume 8 thaws.
 #[test]
 fn only_the_handover_a_primary_froze_for_resumes_it() {
     let mut d = Driver::new(config(3), 0);
@@ -46,6 +47,11 @@ fn only_the_handover_a_primary_froze_for_resumes_it() {
     assert!(d.node.frozen(), "a late Resume of handover 7 leaves the freeze for 8");
     let out = d.feed(Input::ClientWrite { write_id: 1, payload: 0 });
     assert!(out.contains(&Output::Reject { write_id: 1, leader_hint: Some(0) }));
+    // A late Freeze of 7 is refused: it neither takes the freeze over nor answers a frontier.
+    let out =
+        d.feed(Input::Failover { from: COORDINATOR, request: Request::Freeze { handover: 7 } });
+    assert_eq!(failover_replies(&out), vec![Reply::NotPrimary { handover: 7, leader_hint: None }]);
+    assert_eq!(d.node.frozen_for(), 8);
     d.feed(Input::Failover { from: COORDINATOR, request: Request::Resume { handover: 8 } });
     assert!(!d.node.frozen());
 }

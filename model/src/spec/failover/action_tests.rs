@@ -124,7 +124,7 @@ fn a_lapsed_primary_refuses_a_freeze_after_expire() {
     let error = check_step(&before, &before, refuse.iter(), &env).unwrap_err();
     assert_eq!(
         error,
-        "n0 took RefuseFreeze(n0, handover 7) but n0 is the primary (Failover.tla RefuseFreeze)"
+        "n0 took RefuseFreeze(n0, handover 7) but n0 is the primary, not frozen for another handover (Failover.tla RefuseFreeze)"
     );
     let expire_then_refuse = [Action::Expire { n: 0 }, Action::RefuseFreeze { p: 0, id: 7 }];
     assert!(check_step(&before, &before, expire_then_refuse.iter(), &env).is_ok());
@@ -140,4 +140,8 @@ fn unfreeze_thaws_only_the_handover_frozen_for() {
     assert_eq!((frozen.frozen[0], frozen.frozen_for[0]), (true, 8));
     assert!(take(Action::Unfreeze { p: 0, id: 7 }, &frozen).unwrap().frozen[0]);
     assert!(!take(Action::Unfreeze { p: 0, id: 8 }, &frozen).unwrap().frozen[0]);
+    // A late Freeze of another handover is refused, never taken.
+    let error = take(Action::Freeze { p: 0, id: 7 }, &frozen).unwrap_err();
+    assert_eq!(error, "n0 is frozen for handover Some(8)");
+    assert!(take(Action::RefuseFreeze { p: 0, id: 7 }, &frozen).is_ok());
 }

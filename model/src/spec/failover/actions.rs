@@ -301,6 +301,12 @@ pub struct Env<'a> {
     pub primary_after: &'a [bool],
 }
 
+/// The other handover member p is frozen for, if it is: `frozen[p] /\ frozenFor[p] # id`.
+fn frozen_for_another(vars: &HandoverVars, p: NodeId, id: u64) -> Option<u64> {
+    let other = vars.frozen_for.get(p as usize).copied().filter(|other| *other != id);
+    other.filter(|_| vars.frozen[p as usize])
+}
+
 /// `Current(a, type, from)`: an answer of the coordinator's handover, from the member asked.
 fn current(ho: &Handover, a: &Answer, phase: Phase, from: NodeId) -> Taken {
     require(ho.phase == phase, || format!("the coordinator is {:?}, not {phase:?}", ho.phase))?;
@@ -332,14 +338,19 @@ impl Action {
             }
             Action::Freeze { p, id } => {
                 require(primary(env, p), || format!("n{p} is not the primary"))?;
+                let other = frozen_for_another(vars, p, id);
+                require(other.is_none(), || format!("n{p} is frozen for handover {other:?}"))?;
                 vars.frozen[p as usize] = true;
                 if let Some(slot) = vars.frozen_for.get_mut(p as usize) {
                     *slot = id;
                 }
                 Ok(())
             }
-            Action::RefuseFreeze { p, .. } => {
-                require(!primary(env, p), || format!("n{p} is the primary"))
+            Action::RefuseFreeze { p, id } => {
+                let refusable = !primary(env, p) || frozen_for_another(vars, p, id).is_some();
+                require(refusable, || {
+                    format!("n{p} is the primary, not frozen for another handover")
+                })
             }
             Action::CatchUp { a, term, frontier, frontier_term } => {
                 current(&ho, &a, Phase::Freezing, ho.from)?;

@@ -224,6 +224,7 @@ StartHandover(p, q, mode) ==
 Freeze(p, r) ==
     /\ Requested(r) /\ r.type = "Freeze" /\ r.to = p
     /\ primary[p] /\ term[p] < MaxTerm
+    /\ frozen[p] => frozenFor[p] = r.id
     /\ frozen' = [frozen EXCEPT ![p] = (Canary # "NoFreeze")]
     /\ frozenFor' = [frozenFor EXCEPT ![p] = r.id]
     /\ Answer([type |-> "Frontier", from |-> p, id |-> r.id, term |-> term[p],
@@ -231,9 +232,12 @@ Freeze(p, r) ==
     /\ UNCHANGED <<log, term, primary, everLed, lease, acked, ho, handovers, inflight,
                    lastAccepted, durableLog, requests>>
 
-(* A member that is not the primary (it leads without the lease, or follows) says so.    *)
+(* A member that is not the primary (it leads without the lease, or follows), or is frozen  *)
+(* for another handover (a late Freeze of one given up must not take the freeze over),    *)
+(* says so.                                                                             *)
 RefuseFreeze(p, r) ==
-    /\ Requested(r) /\ r.type = "Freeze" /\ r.to = p /\ ~primary[p]
+    /\ Requested(r) /\ r.type = "Freeze" /\ r.to = p
+    /\ ~primary[p] \/ (frozen[p] /\ frozenFor[p] # r.id)
     /\ Answer([type |-> "NotPrimary", from |-> p, id |-> r.id])
     /\ UNCHANGED <<log, term, primary, frozen, frozenFor, everLed, lease, acked, ho, handovers,
                    inflight, lastAccepted, durableLog, requests>>
@@ -485,6 +489,8 @@ NodeSymmetry == Permutations(Nodes)
 SmallRun == AtMostHandovers(1)
 \* At most k requests and answers sent in a behaviour (in flight, or lost: none is removed).
 AtMostMessages(k) == Cardinality(requests) + Cardinality(answers) <= k
+\* Failover_TwoHandovers_Deep.cfg's world: two handovers (MaxHandovers), at most ten messages.
+TwoHandoversRun == AtMostMessages(10)
 
 (***************************************************************************)
 (* Invariants                                                              *)

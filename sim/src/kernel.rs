@@ -144,6 +144,19 @@ impl Acting {
     }
 }
 
+/// A store request on its way out: its id, and the times the kernel judges it by.
+pub(crate) struct StoreDeparture {
+    pub(crate) request: RequestId,
+    pub(crate) incarnation: u32,
+    /// When the caller gives up and sees a timeout.
+    pub(crate) timeout_at: u64,
+    /// When it would reach the store.
+    pub(crate) arrive_at: u64,
+    pub(crate) reaches_store: bool,
+    /// Already answered with a timeout (cut off, or slower than the caller's patience).
+    pub(crate) answered: bool,
+}
+
 /// A message waiting for its node's disk (`Context::send_when_synced`).
 pub(crate) struct HeldSend<N: Node> {
     /// How many records must be synced before it leaves.
@@ -305,6 +318,37 @@ impl<N: Node> Kernel<N> {
         latency + self.network.clog_delay_ns(from, to)
     }
 
+    /// Draws the way out of a store request `node` sends now (the same draws, in the same
+    /// order, for object-store and session requests). A request slower than the caller's
+    /// patience still applies when it lands, but the caller has already seen a timeout: the
+    /// ambiguity real object stores have.
+    pub(crate) fn store_departure(&mut self, node: NodeId) -> StoreDeparture {
+        self.next_request += 1;
+        let request = self.next_request;
+        let incarnation = self.incarnations[node as usize];
+        let timeout_at = self.now + self.plan.storage.timeout_ns;
+        let arrive_at = self.now + self.storage_latency(node, STORE);
+        let reaches_store = self.network.link_open(node, STORE);
+        let answered = !reaches_store || arrive_at > timeout_at;
+        StoreDeparture { request, incarnation, timeout_at, arrive_at, reaches_store, answered }
+    }
+
+    /// When the store's answer to `node` arrives, or None when the way back is cut or slower
+    /// than the caller's patience (it sees a timeout then).
+    pub(crate) fn store_return_at(&mut self, node: NodeId, timeout_at: u64) -> Option<u64> {
+        let arrive_at = self.now + self.storage_latency(STORE, node);
+        let lost = !self.network.link_open(STORE, node) || arrive_at > timeout_at;
+        (!lost).then_some(arrive_at)
+    }
+
+    /// A store request left `node`: an aimed strike may follow (never a late copy, which
+    /// replays messages only).
+    pub(crate) fn after_store_send(&mut self, node: NodeId) {
+        let aimed = self.after_send_aim;
+        self.last_sent = None;
+        self.maybe_strike(node, node, aimed, 0);
+    }
+
     fn store_arrive(&mut self, event: Event<N>) {
         let Event::StoreArrive { node, incarnation, request, op, timeout_at, answered } = event
         else {
@@ -341,12 +385,10 @@ impl<N: Node> Kernel<N> {
         if answered {
             return;
         }
-        let arrive_at = self.now + self.storage_latency(STORE, node);
-        let lost = !self.network.link_open(STORE, node) || arrive_at > timeout_at;
-        let (at, reply) = match reply {
-            StorageReply::Failed(StorageError::Timeout) => (timeout_at, reply),
-            _ if lost => (timeout_at, StorageReply::Failed(StorageError::Timeout)),
-            _ => (arrive_at, reply),
+        let (at, reply) = match (reply, self.store_return_at(node, timeout_at)) {
+            (reply @ StorageReply::Failed(StorageError::Timeout), _) => (timeout_at, reply),
+            (_, None) => (timeout_at, StorageReply::Failed(StorageError::Timeout)),
+            (reply, Some(arrive_at)) => (arrive_at, reply),
         };
         self.schedule(at, Event::StoreReply { node, incarnation, request, reply });
     }

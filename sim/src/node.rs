@@ -5,8 +5,9 @@
 
 use crate::disk::Disk;
 use crate::faults::FaultKind;
+use crate::kernel::StoreDeparture;
 use crate::kernel::{Event, Kernel};
-use crate::network::{Transit, STORE};
+use crate::network::Transit;
 use crate::rng::Stream;
 use crate::storage::{StorageError, StorageOp, StorageReply};
 use crate::trace::{hash_debug, Record, RecordKind, StableHasher};
@@ -165,17 +166,9 @@ impl<N: Node> Context<'_, N> {
     /// Sends an operation to the object store. Exactly one [`Node::on_storage`] answers it,
     /// unless this node crashes first; on `Failed(Timeout)` the operation may have applied.
     pub fn storage(&mut self, op: StorageOp<N::Value>) -> RequestId {
-        let kernel = &mut *self.kernel;
-        let node = self.node;
-        kernel.next_request += 1;
-        let request = kernel.next_request;
-        let incarnation = kernel.incarnations[node as usize];
-        let timeout_at = kernel.now + kernel.plan.storage.timeout_ns;
-        let arrive_at = kernel.now + kernel.storage_latency(node, STORE);
-        let reaches_store = kernel.network.link_open(node, STORE);
-        // A request slower than the caller's patience still applies when it lands, but the
-        // caller has already seen a timeout: the ambiguity real object stores have.
-        let answered = !reaches_store || arrive_at > timeout_at;
+        let (kernel, node) = (&mut *self.kernel, self.node);
+        let StoreDeparture { request, incarnation, timeout_at, arrive_at, reaches_store, answered } =
+            kernel.store_departure(node);
         if answered {
             let reply = StorageReply::Failed(StorageError::Timeout);
             kernel.schedule(timeout_at, Event::StoreReply { node, incarnation, request, reply });
@@ -185,9 +178,7 @@ impl<N: Node> Context<'_, N> {
                 Event::StoreArrive { node, incarnation, request, op, timeout_at, answered };
             kernel.schedule(arrive_at, arrive);
         }
-        let aimed = kernel.after_send_aim;
-        kernel.last_sent = None; // a late copy replays messages, not storage requests
-        kernel.maybe_strike(node, node, aimed, 0);
+        kernel.after_store_send(node);
         request
     }
 

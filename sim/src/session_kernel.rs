@@ -5,6 +5,7 @@
 //! opens a session pays nothing: every hook returns at once until the first `Open` applies.
 
 use crate::faults::FaultKind;
+use crate::kernel::StoreDeparture;
 use crate::kernel::{Event, Kernel, World};
 use crate::network::STORE;
 use crate::node::{Context, Node, RequestId};
@@ -105,12 +106,10 @@ impl<N: Node> Kernel<N> {
         if answered {
             return;
         }
-        let arrive_at = self.now + self.storage_latency(STORE, node);
-        let lost = !self.network.link_open(STORE, node) || arrive_at > timeout_at;
-        let (at, reply) = match reply {
-            SessionReply::Failed(StorageError::Timeout) => (timeout_at, reply),
-            _ if lost => (timeout_at, SessionReply::Failed(StorageError::Timeout)),
-            _ => (arrive_at, reply),
+        let (at, reply) = match (reply, self.store_return_at(node, timeout_at)) {
+            (reply @ SessionReply::Failed(StorageError::Timeout), _) => (timeout_at, reply),
+            (_, None) => (timeout_at, SessionReply::Failed(StorageError::Timeout)),
+            (reply, Some(arrive_at)) => (arrive_at, reply),
         };
         let slot = self.session_server.park_reply(reply);
         self.schedule(at, Event::SessionReply { node, incarnation, request, slot });
@@ -242,15 +241,9 @@ impl<N: Node> Context<'_, N> {
     /// Sends a request to the store's session service. Exactly one [`Node::on_session`]
     /// answers it, unless this node crashes first; on `Failed(Timeout)` it may have applied.
     pub fn session(&mut self, op: SessionOp<N::Value>) -> RequestId {
-        let kernel = &mut *self.kernel;
-        let node = self.node;
-        kernel.next_request += 1;
-        let request = kernel.next_request;
-        let incarnation = kernel.incarnations[node as usize];
-        let timeout_at = kernel.now + kernel.plan.storage.timeout_ns;
-        let arrive_at = kernel.now + kernel.storage_latency(node, STORE);
-        let reaches_store = kernel.network.link_open(node, STORE);
-        let answered = !reaches_store || arrive_at > timeout_at;
+        let (kernel, node) = (&mut *self.kernel, self.node);
+        let StoreDeparture { request, incarnation, timeout_at, arrive_at, reaches_store, answered } =
+            kernel.store_departure(node);
         if answered {
             let slot =
                 kernel.session_server.park_reply(SessionReply::Failed(StorageError::Timeout));
@@ -262,9 +255,7 @@ impl<N: Node> Context<'_, N> {
                 Event::SessionArrive { node, incarnation, request, slot, timeout_at, answered };
             kernel.schedule(arrive_at, arrive);
         }
-        let aimed = kernel.after_send_aim;
-        kernel.last_sent = None; // a late copy replays messages, not store requests
-        kernel.maybe_strike(node, node, aimed, 0);
+        kernel.after_store_send(node);
         request
     }
 }
